@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoursesConfig(AppConfig):
+    """Course and lesson pages, enrolment, progress and certification programmes."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "courses"
+    verbose_name = _("Courses")

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ComplianceConfig(AppConfig):
+    """Audit findings, compliance ratings, and the platform API and webhooks."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "lms.compliance"
+    label = "compliance"
+    verbose_name = _("Compliance")
