@@ -1,0 +1,46 @@
+"""``manage.py seed_demo``: the demo site and one account per role. Safe to run repeatedly."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from lms.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_demo_account
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo data: the site structure and one verified account per role "
+        f"(password {DEMO_PASSWORD}). Idempotent. Refuses to run with DEBUG off unless --force."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even with DEBUG off (never on a production database).",
+        )
+
+    def handle(self, *args: object, force: bool = False, **options: object) -> None:
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates accounts with a published password; it refuses to run with "
+                "DEBUG off. Use --force if this really is a demo or test database."
+            )
+        from content.demo import ensure_site_structure
+
+        total = 0
+        for line in ensure_site_structure():
+            self.stdout.write(f"created {line}")
+            total += 1
+        for spec in DEMO_ACCOUNTS:
+            _, created = ensure_demo_account(spec)
+            total += len(created)
+            if created:
+                self.stdout.write(f"{spec.email}: created {', '.join(created)}")
+            else:
+                self.stdout.write(f"{spec.email}: already present")
+        summary = f"seed_demo: {total} object(s) created" if total else "seed_demo: nothing to do"
+        self.stdout.write(self.style.SUCCESS(summary))

@@ -1,0 +1,30 @@
+"""The platform's roles, each a Django group created by migration 0002.
+
+Group names are stable identifiers (English, as stored); labels are what people read.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COLLECTOR = "Collectors", _("Collector")
+    FIRM_MANAGER = "Firm managers", _("Firm manager")
+    TRAINER = "Trainers", _("Trainer")
+    REVIEWER = "Reviewers", _("Reviewer")
+    AUDITOR = "Auditors", _("Auditor")
+
+
+# Roles that can change what others learn or how they are rated: these must use MFA.
+STAFF_ROLES = frozenset({Role.TRAINER, Role.REVIEWER, Role.AUDITOR})
+
+
+def requires_mfa(user: object) -> bool:
+    """Staff roles and superusers must have a second factor. Reads the user's groups: one query."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    return user.groups.filter(name__in=STAFF_ROLES).exists()
