@@ -1,0 +1,100 @@
+"""Shared fixtures: named personas, one per role, as the conventions ask."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group
+
+from lms.accounts.models import User
+from lms.accounts.roles import Role
+
+PASSWORD = "Correct-Horse-2026"
+
+
+def require_service(name: str, reason: str) -> None:
+    """Skip a test that needs an external service, or fail it where CI promises the service."""
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{name} is required here (REQUIRE_SERVICES=1): {reason}")
+    pytest.skip(reason)
+
+
+def make_user(email: str, legal_name: str, role: Role | None = None, **extra: object) -> User:
+    user = User.objects.create_user(email=email, password=PASSWORD, legal_name=legal_name, **extra)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def collector(db) -> User:
+    return make_user("collector@example.com", "张三", Role.COLLECTOR)
+
+
+@pytest.fixture
+def other_collector(db) -> User:
+    return make_user("other.collector@example.com", "李四", Role.COLLECTOR)
+
+
+@pytest.fixture
+def manager(db) -> User:
+    return make_user("manager@example.com", "王经理", Role.FIRM_MANAGER)
+
+
+@pytest.fixture
+def trainer(db) -> User:
+    return make_user("trainer@example.com", "陈老师", Role.TRAINER)
+
+
+@pytest.fixture
+def reviewer(db) -> User:
+    return make_user("reviewer@example.com", "刘审核", Role.REVIEWER)
+
+
+@pytest.fixture
+def auditor(db) -> User:
+    return make_user("auditor@example.com", "孙稽核", Role.AUDITOR)
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    user = User.objects.create_superuser(
+        email="admin@example.com", password=PASSWORD, legal_name="周管理"
+    )
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """allauth's rate limits live in the cache; no test may inherit another's counters."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def totp_code(user: User) -> str:
+    """The current code of the user's TOTP authenticator, as their phone app would show it."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+    from allauth.mfa.utils import decrypt
+
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    secret = decrypt(authenticator.data["secret"])
+    counter = list(yield_hotp_counters_from_time())[0]
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def activate_totp(user: User) -> None:
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(user, generate_totp_secret())
