@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from .language import supported_language
 from .roles import requires_mfa
 
 # Where a staff member without MFA may still go: to sign in, set MFA up, sign out, or switch
@@ -18,18 +21,23 @@ from .roles import requires_mfa
 MFA_EXEMPT_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/media/", "/healthz")
 
 
-class UserLanguageMiddleware:
-    """A signed-in user's saved language wins over the cookie and the browser's Accept-Language."""
+class LanguageMiddleware(LocaleMiddleware):
+    """Chooses the interface language: the signed-in user's saved choice, else the language
+    cookie set by the switcher, else Simplified Chinese.
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    Unlike Django's LocaleMiddleware it ignores the browser's Accept-Language: the product is
+    Chinese first, and a collector on a phone set to English still gets the Chinese the
+    training is written for until they switch. Must run after AuthenticationMiddleware.
+    """
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def process_request(self, request: HttpRequest) -> None:
         user = request.user  # reads the session and the user: one query each, once per request
         if user.is_authenticated and user.preferred_language:
-            translation.activate(user.preferred_language)
-            request.LANGUAGE_CODE = translation.get_language()
-        return self.get_response(request)
+            language = user.preferred_language
+        else:
+            language = supported_language(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
 
 
 class StaffMFARequiredMiddleware:

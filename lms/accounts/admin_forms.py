@@ -1,0 +1,26 @@
+"""Wagtail's user create/edit forms, adapted to our user: a legal name instead of first/last."""
+
+from __future__ import annotations
+
+from wagtail.users.forms import UserCreationForm, UserEditForm
+
+PROFILE_FIELDS = {"legal_name", "phone", "preferred_language"}
+SPLIT_NAME_FIELDS = ("first_name", "last_name")
+
+
+class _ProfileFieldsMixin:
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        for name in SPLIT_NAME_FIELDS:
+            self.fields.pop(name, None)
+        self.fields["legal_name"].required = True
+
+
+class AdminUserCreationForm(_ProfileFieldsMixin, UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        fields = (UserCreationForm.Meta.fields - set(SPLIT_NAME_FIELDS)) | PROFILE_FIELDS
+
+
+class AdminUserEditForm(_ProfileFieldsMixin, UserEditForm):
+    class Meta(UserEditForm.Meta):
+        fields = (UserEditForm.Meta.fields - set(SPLIT_NAME_FIELDS)) | PROFILE_FIELDS
