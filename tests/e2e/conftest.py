@@ -1,0 +1,142 @@
+"""Browser journeys: Playwright's sync API driving Debian's Chromium against ``live_server``.
+
+No browser is downloaded: the tests use the system Chromium (``/usr/bin/chromium`` or
+``$CHROMIUM_PATH``) and skip without it, unless ``REQUIRE_BROWSER=1`` (CI) makes that a failure.
+
+Playwright's sync API parks a running asyncio loop in the test thread. Two consequences:
+
+* Django's ORM refuses to run there unless ``DJANGO_ALLOW_ASYNC_UNSAFE`` is set (below).
+* Django keeps connections in a thread-critical ``asgiref.local.Local``, which switches storage
+  while a loop is running, so the test thread then gets *new* connection wrappers. Those lack the
+  ``_test_serialized_contents`` that ``django_db_setup`` stored on the originals, and
+  ``serialized_rollback`` would silently restore nothing once an earlier test had set the
+  database up: the home page and role groups from the data migrations would be gone after the
+  first flush. The ``browser`` fixture hands the contents over.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM would otherwise
+# refuse to be called from it ("You cannot call this from an async context").
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+E2E_DIR = Path(__file__).resolve().parent
+SCREENSHOT_ROOT = E2E_DIR.parent.parent / "var" / "screenshots"
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+DEFAULT_TIMEOUT_MS = 10_000
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test under tests/e2e is a browser journey."""
+    for item in items:
+        if E2E_DIR in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="package")
+def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
+    """One headless Chromium for all the browser journeys.
+
+    Package-scoped rather than session-scoped: while it lives, Playwright's event loop counts as
+    running in the main thread, which would break any later non-browser test that uses
+    ``async_to_sync`` or ``asyncio.run``. pytest-django keeps these transactional tests together,
+    so the browser still starts once.
+    """
+    executable = os.environ.get("CHROMIUM_PATH") or DEFAULT_CHROMIUM
+    if not Path(executable).is_file():
+        message = (
+            f"Chromium not found at {executable}; apt-get install chromium "
+            "(make test in CI installs it)"
+        )
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but {message}", pytrace=False)
+        pytest.skip(message)
+
+    # The test database must exist before Playwright's loop starts; see the module docstring.
+    request.getfixturevalue("django_db_setup")
+    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
+    from django.db import connections
+
+    serialized = {
+        alias: connections[alias]._test_serialized_contents
+        for alias in connections
+        if hasattr(connections[alias], "_test_serialized_contents")
+    }
+    with sync_playwright() as playwright:
+        # From here on the test thread sees other connection wrappers (see module docstring).
+        for alias, contents in serialized.items():
+            connections[alias]._test_serialized_contents = contents
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+            connections.close_all()
+
+
+def _new_page(browser: Browser, **context_options: object) -> Iterator[Page]:
+    context = browser.new_context(**context_options)
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    context.set_default_navigation_timeout(DEFAULT_TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def phone_page(browser: Browser) -> Iterator[Page]:
+    """A page in a 360x740 touch phone, the browser asking for Simplified Chinese."""
+    yield from _new_page(
+        browser,
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+        locale="zh-CN",
+    )
+
+
+@pytest.fixture
+def desktop_page(browser: Browser) -> Iterator[Page]:
+    """A page in a 1280x800 desktop window, the browser asking for Simplified Chinese."""
+    yield from _new_page(browser, viewport={"width": 1280, "height": 800}, locale="zh-CN")
+
+
+@pytest.fixture
+def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
+    """``screenshot(page, "step")`` saves var/screenshots/<test>/<NN>-<step>.png (full page)."""
+    folder = SCREENSHOT_ROOT / re.sub(r"[^\w.-]+", "_", request.node.name)
+    if folder.exists():
+        for old in folder.glob("*.png"):
+            old.unlink()
+    counter = 0
+
+    def take(page: Page, step: str) -> Path:
+        nonlocal counter
+        counter += 1
+        path = folder / f"{counter:02d}-{re.sub(r'[^\w.-]+', '-', step)}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
