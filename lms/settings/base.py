@@ -103,6 +103,9 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Wagtail's search index uses PostgreSQL's full-text search (GIN indexes) there.
+    INSTALLED_APPS.append("django.contrib.postgres")
 
 # Cache: shared Redis when CACHE_URL is set (needed for allauth's rate limits to hold across
 # several gunicorn processes), otherwise per-process memory.
