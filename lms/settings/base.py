@@ -227,4 +227,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Wagtail 8 queues search-index and reference-index updates as django-tasks; one INFO line
+    # per task drowns everything else.
+    "loggers": {"django_tasks": {"level": "WARNING"}},
 }

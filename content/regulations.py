@@ -1,0 +1,163 @@
+"""Loading the statute library from JSON: validate it all first, then write in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+
+from .models import Regulation, RegulationTopic
+
+DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "regulations.json"
+REQUIRED = ("statute", "short", "article", "article_no", "topic", "text", "source", "version")
+OPTIONAL = ("statute_en", "effective_date", "superseded_by")
+
+
+class RegulationDataError(ValueError):
+    """The file cannot be loaded; ``errors`` lists every problem, each naming entry and field."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class LoadResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changed_keys: list[str] = field(default_factory=list)
+
+
+def _describe(index: int, entry: object) -> str:
+    if isinstance(entry, dict) and entry.get("short") and entry.get("article"):
+        return f"entry {index} ({entry['short']} {entry['article']})"
+    return f"entry {index}"
+
+
+def parse(raw: str) -> list[dict]:
+    """Check the JSON and every entry; raise RegulationDataError listing all problems."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise RegulationDataError([f"not valid JSON: {exc}"]) from None
+    if not isinstance(data, list):
+        raise RegulationDataError(["the file must contain a JSON array of articles"])
+    errors: list[str] = []
+    topics = set(RegulationTopic.values)
+    keys: dict[tuple[str, str, str], int] = {}
+    for index, entry in enumerate(data, start=1):
+        where = _describe(index, entry)
+        if not isinstance(entry, dict):
+            errors.append(f"{where}: must be an object")
+            continue
+        for name in REQUIRED:
+            value = entry.get(name)
+            if not isinstance(value, str) or not value.strip():
+                errors.append(f"{where}: field '{name}' is missing or empty")
+        unknown = set(entry) - set(REQUIRED) - set(OPTIONAL)
+        if unknown:
+            errors.append(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        if isinstance(entry.get("topic"), str) and entry["topic"] not in topics:
+            errors.append(
+                f"{where}: field 'topic' is '{entry['topic']}', "
+                f"not one of {', '.join(sorted(topics))}"
+            )
+        if entry.get("effective_date") is not None:
+            try:
+                dt.date.fromisoformat(str(entry["effective_date"]))
+            except ValueError:
+                errors.append(f"{where}: field 'effective_date' must be a date like 2026-01-01")
+        key = (entry.get("short"), entry.get("article_no"), entry.get("version"))
+        if all(isinstance(k, str) for k in key):
+            if key in keys:
+                errors.append(
+                    f"{where}: duplicates entry {keys[key]} (same short, article_no, version)"
+                )
+            keys[key] = index
+    if not errors:
+        for index, entry in enumerate(data, start=1):
+            if entry.get("superseded_by") and _successor(data, entry) is None:
+                errors.append(
+                    f"{_describe(index, entry)}: field 'superseded_by' names article "
+                    f"{entry['superseded_by']}, but no newer {entry['short']} article has it"
+                )
+    if errors:
+        raise RegulationDataError(errors)
+    return data
+
+
+def _successor(data: list[dict], entry: dict) -> dict | None:
+    """The newest entry of the same statute with the article number ``superseded_by`` names."""
+    candidates = [
+        other
+        for other in data
+        if other["short"] == entry["short"]
+        and other["article_no"] == str(entry["superseded_by"])
+        and other["version"] != entry["version"]
+        and (other.get("effective_date") or "") > (entry.get("effective_date") or "")
+    ]
+    return max(candidates, key=lambda o: o.get("effective_date") or "", default=None)
+
+
+def _values(entry: dict) -> dict:
+    date = entry.get("effective_date")
+    return {
+        "statute": entry["statute"],
+        "statute_en": entry.get("statute_en", ""),
+        "article_label": entry["article"],
+        "topic": entry["topic"],
+        "text": entry["text"],
+        "source": entry["source"],
+        "effective_date": dt.date.fromisoformat(date) if date else None,
+    }
+
+
+@transaction.atomic
+def load(data: list[dict]) -> LoadResult:
+    """Create or update each article by (short name, article number, version)."""
+    result = LoadResult()
+    rows: dict[tuple[str, str, str], Regulation] = {}
+    for entry in data:
+        key = (entry["short"], entry["article_no"], entry["version"])
+        values = _values(entry)
+        row = Regulation.objects.filter(
+            short_name=key[0], article_no=key[1], version=key[2]
+        ).first()
+        if row is None:
+            row = Regulation.objects.create(
+                short_name=key[0], article_no=key[1], version=key[2], **values
+            )
+            result.created += 1
+        elif any(getattr(row, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.save()
+            result.updated += 1
+            result.changed_keys.append(f"{key[0]} {entry['article']}")
+        else:
+            result.unchanged += 1
+        rows[key] = row
+    for entry in data:
+        row = rows[(entry["short"], entry["article_no"], entry["version"])]
+        successor = _successor(data, entry) if entry.get("superseded_by") else None
+        target = (
+            rows[(successor["short"], successor["article_no"], successor["version"])]
+            if successor
+            else None
+        )
+        if row.superseded_by_id != (target.pk if target else None):
+            row.superseded_by = target
+            row.save(update_fields=["superseded_by"])
+    return result
+
+
+def load_file(path: Path = DEFAULT_PATH) -> LoadResult:
+    try:
+        raw = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RegulationDataError([f"cannot read {path}: {exc}"]) from None
+    return load(parse(raw))
