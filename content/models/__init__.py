@@ -1,6 +1,15 @@
 """Content models: one module per concept."""
 
+from .events import EventIndexPage, EventKind, EventPage, EventSpeaker
 from .home import HomePage
 from .regulations import Regulation, RegulationTopic
 
-__all__ = ["HomePage", "Regulation", "RegulationTopic"]
+__all__ = [
+    "EventIndexPage",
+    "EventKind",
+    "EventPage",
+    "EventSpeaker",
+    "HomePage",
+    "Regulation",
+    "RegulationTopic",
+]
