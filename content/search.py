@@ -1,31 +1,269 @@
-"""Chinese word segmentation for Wagtail search.
+"""Chinese site search: word segmentation for Wagtail's index, queries, and the result list.
 
-Wagtail's database backends (SQLite FTS5, PostgreSQL tsvector) split text on whitespace and
-punctuation, and Chinese has neither between words: "催收非法债务罪" would be one token, and a
-search for "催收" would miss it. We therefore index and query *segmented* text — words joined by
-spaces — produced by jieba's search-engine mode, which also emits the shorter words inside long
-ones (催收非法债务罪 → 催收 非法 债务 罪 …). Models expose a method that returns segmented text
-and list it in ``search_fields``; queries go through :func:`segment_query`.
+Why segment at all
+    Wagtail's database backends (SQLite FTS5, PostgreSQL tsvector) split text on whitespace and
+    punctuation, and Chinese has neither between words: "催收非法债务罪" would be one token and a
+    search for "催收" would miss it. Models therefore index *segmented* text — words joined by
+    spaces, from :func:`segment` — through ``index.SearchField("search_text")``, and queries are
+    segmented the same way (:func:`query_words`).
+
+How: dictionary-only jieba, plus every dictionary word inside a longer word
+    A query can only match if the words it is cut into are among the words the text was cut
+    into. Two properties of jieba get in the way, and we switch both off:
+
+    * jieba's HMM guesses "new words" from the characters around them, so the same characters
+      are cut differently in a sentence and in a two-word query: in "情节较轻的" it finds 较轻, in
+      the query "情节较轻" it gives 较 + 轻, and the article would not be found. We cut with
+      ``HMM=False``: dictionary words only, characters outside the dictionary stay single
+      characters on both sides, so a string is cut the same way wherever it appears.
+    * ``cut_for_search`` adds the 2- and 3-character dictionary words inside a long word, but
+      not longer ones (中华人民共和国 gives 共和国 but not 人民共和国). :func:`segment` adds *every*
+      dictionary word inside each word, whatever its length, so a query made of any dictionary
+      word that occurs inside the text's words is found.
+
+    We deliberately add no domain compounds (e.g. 催收非法债务罪) to jieba's dictionary: queries
+    are matched with AND over their words, so a compound in the dictionary would make the query
+    "暴力催收" require that exact compound and miss a text that says "暴力……催收". Character
+    bigrams were the alternative; they also match nonsense across word boundaries (法拘 in
+    非法拘禁) and double the index, for no gain on the statute texts we checked
+    (tests/content/test_search.py checks legal terms against every article).
+
+Queries
+    :func:`build_query` ANDs the query's words (precise: "催收 信用卡" finds articles having both),
+    and ORs in the query's own space-separated terms, unsegmented, because Wagtail's
+    ``Page.search_fields`` index ``title`` as it is: the page titled 阳光学堂 is one token there.
+    Page types should include their title in their ``search_text`` so titles are found by any
+    word in them. Only if nothing has every word is the search repeated without the single
+    characters (:func:`main_words`): 催收非法债务罪 is the crime's name, but the article itself
+    says 催收……非法债务 and never 罪.
+
+Results
+    :class:`SiteSearchResults` searches live public pages and regulations and lists pages first;
+    excerpts and <mark> highlighting are template filters (``content/templatetags/search_tags``).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import jieba
+from django.urls import reverse
+from django.utils.html import strip_tags
+from django.utils.translation import gettext_lazy as _
+from modelsearch.query import PlainText, SearchQuery
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from wagtail.models import Site
 
 jieba.setLogLevel(logging.WARNING)
 
+MAX_QUERY_LENGTH = 200
+
 _SPACES = re.compile(r"\s+")
+_NOT_WORD = re.compile(r"[^\w]+")
+_WORD = re.compile(r"\w")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def _dictionary() -> dict[str, int]:
+    jieba.dt.check_initialized()  # loads the dictionary once per process (about a second)
+    return jieba.dt.FREQ
+
+
+def _words(text: str) -> Iterator[str]:
+    """jieba's dictionary words of ``text`` (no HMM guessing), without spaces and punctuation."""
+    for word in jieba.cut(text or "", HMM=False):
+        if _WORD.search(word):
+            yield word
+
+
+def _inner_words(word: str) -> Iterator[str]:
+    """Every dictionary word strictly inside a Chinese ``word``, of any length."""
+    if len(word) < 3 or not _HAN.fullmatch(word):
+        return
+    freq = _dictionary()
+    for size in range(len(word) - 1, 1, -1):
+        for start in range(len(word) - size + 1):
+            inner = word[start : start + size]
+            if freq.get(inner):  # the prefix entries jieba keeps have frequency 0
+                yield inner
 
 
 def segment(text: str) -> str:
-    """Words of ``text`` separated by single spaces (Latin words pass through unchanged)."""
-    words = (w.strip() for w in jieba.cut_for_search(text or ""))
-    return _SPACES.sub(" ", " ".join(w for w in words if w)).strip()
+    """Index form of ``text``: its words and every dictionary word inside them, space-separated."""
+    tokens: list[str] = []
+    for word in _words(text):
+        tokens.append(word)
+        tokens.extend(_inner_words(word))
+    return " ".join(tokens)
+
+
+def clean_query(query: str) -> tuple[str, bool]:
+    """The query with whitespace collapsed and cut to MAX_QUERY_LENGTH; and whether it was cut."""
+    query = _SPACES.sub(" ", query or "").strip()
+    return query[:MAX_QUERY_LENGTH].strip(), len(query) > MAX_QUERY_LENGTH
+
+
+def query_words(query: str) -> list[str]:
+    """The words a query is searched for, in order, each once.
+
+    Only word characters survive: FTS5 and tsquery have their own syntax (quotes, ``*``, ``&``),
+    and punctuation is never indexed anyway.
+    """
+    return list(dict.fromkeys(_words(_NOT_WORD.sub(" ", query or ""))))
 
 
 def segment_query(query: str) -> str:
-    """The query as space-separated words, so the backend matches each word."""
-    return segment(query)
+    """The query's words, space-separated (what the backend ANDs together)."""
+    return " ".join(query_words(query))
+
+
+def main_words(query: str) -> list[str]:
+    """The query's words of two or more characters, if leaving out single characters changes it.
+
+    Single characters left by dictionary segmentation are mostly suffixes and particles (罪 in
+    催收非法债务罪, 员 in 催收员, 的): a statute says 催收……非法债务 without naming the crime. When
+    no result has every word, :class:`SiteSearchResults` retries with these, and says so.
+    """
+    words = query_words(query)
+    main = [word for word in words if len(word) > 1]
+    return main if main and len(main) < len(words) else []
+
+
+def build_query(query: str, *, relaxed: bool = False) -> SearchQuery | None:
+    """All of the query's words, or all of its own terms (for unsegmented fields such as titles).
+
+    ``relaxed``: all of its :func:`main_words` instead. None when there is nothing to search for.
+    """
+    if relaxed:
+        words = main_words(query)
+        return PlainText(" ".join(words), operator="and") if words else None
+    words = query_words(query)
+    if not words:
+        return None
+    search: SearchQuery = PlainText(" ".join(words), operator="and")
+    terms = list(dict.fromkeys(_NOT_WORD.sub(" ", query).split()))
+    if set(terms) != set(words):
+        search |= PlainText(" ".join(terms), operator="and")
+    return search
+
+
+def highlight_terms(query: str) -> list[str]:
+    """What to mark in results: the query's words and its own terms, longest first."""
+    terms = set(query_words(query)) | set(_NOT_WORD.sub(" ", query or "").split())
+    return sorted(terms, key=lambda term: (-len(term), term))
+
+
+# Result labels by model; other page types are simply "Page".
+TYPE_LABELS = {
+    "courses.coursepage": _("Course"),
+    "courses.lessonpage": _("Lesson"),
+    "content.eventpage": _("Event"),
+    "content.regulation": _("Regulation"),
+}
+# A page's excerpt comes from these fields, joined, centred on the first match. Lesson bodies
+# are left out on purpose: lessons are for enrolled learners; search must not show them to all.
+EXCERPT_FIELDS = ("search_description", "intro", "summary", "description", "objectives")
+
+
+@dataclass
+class Hit:
+    """One search result, ready for the template."""
+
+    title: str
+    type_label: str
+    url: str
+    text: str
+    meta: str = ""
+    superseded: bool = False
+
+
+def _page_hit(page: Any, request: HttpRequest | None) -> Hit:
+    label = TYPE_LABELS.get(page._meta.label_lower, _("Page"))
+    texts = [strip_tags(str(getattr(page, name, "") or "")) for name in EXCERPT_FIELDS]
+    return Hit(
+        title=page.title,
+        type_label=str(label),
+        url=page.get_url(request) or "",
+        text=" ".join(t for t in texts if t.strip()),
+    )
+
+
+def _regulation_hit(regulation: Any) -> Hit:
+    return Hit(
+        title=f"{regulation.short_name} {regulation.article_label}",
+        type_label=str(TYPE_LABELS["content.regulation"]),
+        url=reverse("regulation_detail", args=[regulation.pk]),
+        text=regulation.text,
+        meta=f"{regulation.statute} · {regulation.edition_label}",
+        superseded=regulation.is_superseded,
+    )
+
+
+class SiteSearchResults:
+    """Live public pages of the site, then regulations, each by relevance, as one sliceable list.
+
+    Pages come first because courses, lessons and events are where a collector learns; the
+    statutes they cite follow. Relevance scores of two separate searches are not comparable
+    (BM25 on SQLite, ts_rank on PostgreSQL), so they are not interleaved. Django's Paginator
+    slices this: only the slice it needs is fetched and turned into :class:`Hit` objects.
+
+    If nothing has every word, the search is repeated with the :func:`main_words` and
+    ``relaxed_words`` says which words were used, so the page can tell the reader.
+    """
+
+    def __init__(self, query: str, site: Site | None, request: HttpRequest | None = None) -> None:
+        self.request = request
+        self.site = site
+        self.relaxed_words: list[str] = []
+        self._parts = self._search(build_query(query))
+        if self._parts and not len(self) and main_words(query):
+            self._parts = self._search(build_query(query, relaxed=True))
+            del self._counts
+            self.relaxed_words = main_words(query)
+
+    def _search(self, search: SearchQuery | None) -> list[tuple[Any, Any]]:
+        # Imported here: content.models imports this module for segment().
+        from wagtail.models import Page
+        from wagtail.search.backends import get_search_backend
+
+        from content.models import Regulation
+
+        if search is None:
+            return []
+        pages = Page.objects.live().public().specific()
+        pages = pages.in_site(self.site) if self.site else pages.filter(depth__gt=1)
+        backend = get_search_backend()
+        return [
+            (backend.search(search, pages), lambda page: _page_hit(page, self.request)),
+            (backend.search(search, Regulation.objects.all()), _regulation_hit),
+        ]
+
+    @cached_property
+    def _counts(self) -> list[int]:
+        return [results.count() for results, _ in self._parts]  # one COUNT query per part
+
+    def __len__(self) -> int:
+        return sum(self._counts)
+
+    def __getitem__(self, index: int | slice) -> Hit | list[Hit]:
+        if isinstance(index, int):
+            hits = self[index : index + 1]
+            if not hits:
+                raise IndexError(index)
+            return hits[0]
+        start, stop, _step = index.indices(len(self))
+        hits: list[Hit] = []
+        offset = 0
+        for (results, to_hit), count in zip(self._parts, self._counts, strict=True):
+            low, high = max(start - offset, 0), min(stop - offset, count)
+            if low < high:
+                hits.extend(to_hit(obj) for obj in results[low:high])
+            offset += count
+        return hits

@@ -7,6 +7,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from content import views as content_views
 from lms.accounts import views as account_views
 from lms.health import healthz
 
@@ -22,6 +23,8 @@ urlpatterns = [
     ),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("search/", content_views.search, name="search"),
+    path("regulations/<int:pk>/", content_views.regulation_detail, name="regulation_detail"),
 ]
 
 if settings.DEBUG:
