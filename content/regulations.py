@@ -13,7 +13,7 @@ from .models import Regulation, RegulationTopic
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "regulations.json"
 REQUIRED = ("statute", "short", "article", "article_no", "topic", "text", "source", "version")
-OPTIONAL = ("statute_en", "effective_date", "superseded_by")
+OPTIONAL = ("statute_en", "crime_name", "effective_date", "superseded_by")
 
 
 class RegulationDataError(ValueError):
@@ -108,6 +108,7 @@ def _values(entry: dict) -> dict:
     return {
         "statute": entry["statute"],
         "statute_en": entry.get("statute_en", ""),
+        "crime_name": entry.get("crime_name", ""),
         "article_label": entry["article"],
         "topic": entry["topic"],
         "text": entry["text"],

@@ -17,7 +17,7 @@ class RegulationViewSet(SnippetViewSet):
     list_filter = ["topic", "short_name"]
     list_per_page = 50
     # Chinese has no spaces between words: a plain substring match serves editors best here.
-    search_fields = ["statute", "short_name", "article_label", "article_no", "text"]
+    search_fields = ["statute", "short_name", "article_label", "article_no", "crime_name", "text"]
     search_backend_name = None
     ordering = ["short_name", "effective_date", "id"]
 

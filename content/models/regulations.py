@@ -35,6 +35,12 @@ class Regulation(index.Indexed, models.Model):
         _("article number"), max_length=20, help_text=_("e.g. 293-1 for 第二百九十三条之一")
     )
     topic = models.CharField(_("topic"), max_length=32, choices=RegulationTopic.choices)
+    crime_name = models.CharField(
+        _("crime name"),
+        max_length=60,
+        blank=True,
+        help_text=_("For criminal-law articles: the crime's name (罪名), e.g. 催收非法债务罪."),
+    )
     text = models.TextField(_("verbatim text"), help_text=_("Paragraphs separated by new lines."))
     version = models.CharField(_("version"), max_length=255)
     effective_date = models.DateField(_("in force from"), null=True, blank=True)
@@ -55,6 +61,7 @@ class Regulation(index.Indexed, models.Model):
                 "statute_en",
                 FieldRowPanel(["short_name", "article_label", "article_no"]),
                 "topic",
+                "crime_name",
             ],
             heading=_("Article"),
         ),
@@ -104,4 +111,5 @@ class Regulation(index.Indexed, models.Model):
         """Statute, label and text, segmented into words for Chinese full-text search."""
         from content.search import segment
 
-        return segment(f"{self.statute} {self.short_name} {self.article_label} {self.text}")
+        parts = (self.statute, self.short_name, self.article_label, self.crime_name, self.text)
+        return segment(" ".join(parts))
