@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("learning/", include("courses.urls")),
     path("search/", content_views.search, name="search"),
     path("regulations/<int:pk>/", content_views.regulation_detail, name="regulation_detail"),
 ]
