@@ -20,6 +20,8 @@ class RegulationViewSet(SnippetViewSet):
     search_fields = ["statute", "short_name", "article_label", "article_no", "crime_name", "text"]
     search_backend_name = None
     ordering = ["short_name", "effective_date", "id"]
+    # Trainers and reviewers may only view: the text is statute, loaded by load_regulations.
+    inspect_view_enabled = True
 
 
 class LibraryViewSetGroup(SnippetViewSetGroup):
