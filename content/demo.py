@@ -1,10 +1,24 @@
-"""The demo site structure, extended by later features (course index, events, library)."""
+"""The demo site structure and demo events, extended as features land.
+
+Idempotent: anything that already exists (matched by slug) is left alone, so trainers' edits
+to demo pages survive another ``seed_demo``.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
+
+from django.core.files.base import ContentFile
+from django.utils.text import slugify
+from wagtail.documents import get_document_model
 from wagtail.models import Page, Site
 
-from .models import HomePage
+from .demo_content import EVENTS
+from .models import EventIndexPage, EventPage, EventSpeaker, HomePage
+from .slides import render_slides
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
 def ensure_site_structure() -> list[str]:
@@ -29,4 +43,71 @@ def ensure_site_structure() -> list[str]:
         site.root_page = home
         site.save(update_fields=["root_page"])
         created.append("default site root")
+    return created
+
+
+def _local(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value).replace(tzinfo=SHANGHAI)
+
+
+def _slides_document(material: dict, event_slug: str):
+    """The material's PDF as a Wagtail document, rendered once and reused on later runs."""
+    Document = get_document_model()
+    title = material["title"]
+    existing = Document.objects.filter(title=title).first()
+    if existing:
+        return existing
+    pdf = render_slides(material["slides_html"], title)
+    name = f"{event_slug}-{slugify(title, allow_unicode=False) or 'slides'}.pdf"
+    document = Document(title=title)
+    document.file.save(name, ContentFile(pdf), save=False)
+    document.save()
+    return document
+
+
+def ensure_demo_events() -> list[str]:
+    """Create the demo salon and summit under the events index, with their slide decks."""
+    created: list[str] = []
+    index = EventIndexPage.objects.first()
+    if index is None:
+        return created
+    for spec in EVENTS:
+        if EventPage.objects.filter(slug=spec["slug"]).exists():
+            continue
+        materials = [
+            {
+                "type": "slides",
+                "value": {
+                    "document": _slides_document(material, spec["slug"]).pk,
+                    "title": material["title"],
+                },
+            }
+            for material in spec["materials"]
+        ]
+        event = EventPage(
+            title=spec["title"],
+            slug=spec["slug"],
+            kind=spec["kind"],
+            start=_local(spec["start"]),
+            end=_local(spec["end"]),
+            city=spec["city"],
+            venue=spec["venue"],
+            online_url=spec["online_url"],
+            intro=spec["intro"],
+            agenda=[{"type": "item", "value": item} for item in spec["agenda"]],
+            materials=materials,
+            recap=spec["recap"],
+        )
+        for position, speaker in enumerate(spec["speakers"]):
+            event.speakers.add(
+                EventSpeaker(
+                    name=speaker["name"],
+                    title=speaker["title"],
+                    bio=speaker["bio"],
+                    sort_order=position,
+                )
+            )
+        index.add_child(instance=event)
+        event.save_revision().publish()
+        created.append(f"event {spec['title']}")
     return created

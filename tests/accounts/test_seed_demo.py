@@ -7,8 +7,11 @@ from io import StringIO
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
+from wagtail.documents.models import Document
 
-from lms.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from content.models import EventPage, Regulation
+from courses.models import CoursePage, LessonPage
+from lms.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_demo_account
 from lms.accounts.models import User
 
 
@@ -25,13 +28,40 @@ def test_it_refuses_to_run_with_debug_off(db, settings):
     assert not User.objects.exists()
 
 
-def test_it_creates_one_account_per_role_and_a_second_run_creates_nothing(db):
+def test_it_creates_the_demo_site_and_a_second_run_creates_nothing(db):
     first = seed("--force")
     assert "admin@demo.test: created user" in first
-    counts = (User.objects.count(), Group.objects.count())
+    assert "regulations: 37 created" in first
+
+    def counts() -> tuple[int, ...]:
+        return (
+            User.objects.count(),
+            Group.objects.count(),
+            Regulation.objects.count(),
+            CoursePage.objects.live().count(),
+            LessonPage.objects.live().count(),
+            EventPage.objects.live().count(),
+            Document.objects.count(),
+        )
+
+    before = counts()
     second = seed("--force")
     assert "seed_demo: nothing to do" in second
-    assert (User.objects.count(), Group.objects.count()) == counts == (6, counts[1])
+    assert counts() == before
+    users, _, regulations, courses, lessons, events, documents = before
+    assert (users, regulations, courses, events) == (6, 37, 5, 2)
+    assert lessons >= 15 and documents >= 2
+    topics = set(CoursePage.objects.values_list("topic", flat=True))
+    assert topics == {
+        "banking-rules",
+        "public-security-law",
+        "criminal-law",
+        "personal-information",
+        "de-escalation",
+    }
+    assert set(EventPage.objects.values_list("kind", flat=True)) == {"salon", "summit"}
+    for course in CoursePage.objects.all():
+        assert LessonPage.objects.child_of(course).live().count() >= 3
     roles = {u.email: list(u.groups.values_list("name", flat=True)) for u in User.objects.all()}
     assert roles["collector@demo.test"] == ["Collectors"]
     assert roles["manager@demo.test"] == ["Firm managers"]
@@ -42,8 +72,8 @@ def test_it_creates_one_account_per_role_and_a_second_run_creates_nothing(db):
 
 
 @pytest.mark.parametrize("account", DEMO_ACCOUNTS, ids=lambda a: a.email)
-def test_every_demo_account_can_log_in(client, db, settings, account):
-    seed("--force")
+def test_every_demo_account_can_log_in(client, db, account):
+    ensure_demo_account(account)
     response = client.post("/accounts/login/", {"login": account.email, "password": DEMO_PASSWORD})
     assert response.status_code == 302
     if account.role in {"Trainers", "Reviewers", "Auditors"} or account.superuser:

@@ -12,7 +12,8 @@ from lms.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_demo_account
 
 class Command(BaseCommand):
     help = (
-        "Create demo data: the site structure and one verified account per role "
+        "Create demo data: the regulation library, the site structure, demo courses and "
+        "events, and one verified account per role "
         f"(password {DEMO_PASSWORD}). Idempotent. Refuses to run with DEBUG off unless --force."
     )
 
@@ -29,10 +30,18 @@ class Command(BaseCommand):
                 "seed_demo creates accounts with a published password; it refuses to run with "
                 "DEBUG off. Use --force if this really is a demo or test database."
             )
-        from content.demo import ensure_site_structure
+        from content.demo import ensure_demo_events, ensure_site_structure
+        from content.regulations import load_file
+        from courses.demo import ensure_demo_courses
 
         total = 0
-        for line in ensure_site_structure():
+        loaded = load_file()
+        total += loaded.created + loaded.updated
+        self.stdout.write(
+            f"regulations: {loaded.created} created, {loaded.updated} updated, "
+            f"{loaded.unchanged} unchanged"
+        )
+        for line in [*ensure_site_structure(), *ensure_demo_courses(), *ensure_demo_events()]:
             self.stdout.write(f"created {line}")
             total += 1
         for spec in DEMO_ACCOUNTS:
