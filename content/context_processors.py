@@ -1,0 +1,30 @@
+"""Template context shared by every page: links to the site's main sections."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+from wagtail.models import Page
+
+
+def _section_urls(request: HttpRequest) -> dict[str, str]:
+    """URLs of the course catalogue and the events listing, keyed "courses" and "events".
+
+    One query, and only when a template uses it; the index pages' slugs are the editors' to
+    change, so they are looked up rather than written into templates.
+    """
+    names = {("courses", "courseindexpage"): "courses", ("content", "eventindexpage"): "events"}
+    sections = Q()
+    for app_label, model in names:
+        sections |= Q(content_type__app_label=app_label, content_type__model=model)
+    urls: dict[str, str] = {}
+    pages = Page.objects.live().filter(sections).select_related("content_type").order_by("path")
+    for page in pages:
+        name = names[(page.content_type.app_label, page.content_type.model)]
+        urls.setdefault(name, page.get_url(request) or "")
+    return urls
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    return {"section_urls": SimpleLazyObject(lambda: _section_urls(request))}
