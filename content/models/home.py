@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db import models
+from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
@@ -32,3 +34,16 @@ class HomePage(Page):
 
     class Meta:
         verbose_name = _("home page")
+
+    def get_context(self, request: HttpRequest, *args: object, **kwargs: object) -> dict:
+        """Adds the live courses and the next upcoming events: three queries in all."""
+        from courses.models import CoursePage
+
+        from .events import EventPage
+
+        context = super().get_context(request, *args, **kwargs)
+        context["courses"] = CoursePage.objects.live().public().order_by("path")[:6]
+        context["upcoming_events"] = (
+            EventPage.objects.live().public().filter(end__gte=timezone.now()).order_by("start")[:3]
+        )
+        return context
