@@ -8,6 +8,8 @@ and documents and choose regulations to cite. Created here, so every environment
 
 from django.db import migrations
 
+from content.migration_utils import index_page, permission
+
 TREES = [
     # (app label, model, title, slug)
     ("courses", "courseindexpage", "课程", "courses"),
@@ -27,52 +29,6 @@ WORKFLOW_NAME = "课程与活动审核"
 TASK_NAME = "审核员审批"
 
 
-def _index_page(apps, home, app_label, model, title, slug):
-    """The tree's index page under the home page, created if missing (treebeard by hand)."""
-    ContentType = apps.get_model("contenttypes.ContentType")
-    Page = apps.get_model("wagtailcore.Page")
-    Model = apps.get_model(app_label, model)
-    existing = Model.objects.first()
-    if existing:
-        return existing
-    content_type, _ = ContentType.objects.get_or_create(app_label=app_label, model=model)
-    last = Page.objects.filter(path__startswith=home.path, depth=home.depth + 1).order_by("-path")
-    last_path = last.values_list("path", flat=True).first()
-    step = int(last_path[-4:], 36) + 1 if last_path else 1
-    suffix = ""
-    while step:
-        step, digit = divmod(step, 36)
-        suffix = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[digit] + suffix
-    page = Model.objects.create(
-        title=title,
-        draft_title=title,
-        slug=slug,
-        content_type=content_type,
-        path=home.path + suffix.rjust(4, "0"),
-        depth=home.depth + 1,
-        numchild=0,
-        url_path=f"{home.url_path}{slug}/",
-        locale_id=home.locale_id,
-        live=True,
-    )
-    Page.objects.filter(pk=home.pk).update(numchild=home.numchild + 1)
-    home.numchild += 1
-    return page
-
-
-def _permission(apps, app_label, model, codename):
-    """A model permission, created if missing: Django only creates them after all migrations."""
-    ContentType = apps.get_model("contenttypes.ContentType")
-    Permission = apps.get_model("auth.Permission")
-    content_type, _ = ContentType.objects.get_or_create(app_label=app_label, model=model)
-    permission, _ = Permission.objects.get_or_create(
-        content_type=content_type,
-        codename=codename,
-        defaults={"name": f"Can {codename.replace('_', ' ')}"},
-    )
-    return permission
-
-
 def set_up_publishing(apps, schema_editor):
     ContentType = apps.get_model("contenttypes.ContentType")
     Group = apps.get_model("auth.Group")
@@ -90,10 +46,10 @@ def set_up_publishing(apps, schema_editor):
     home = HomePage.objects.first()
     if home is None:  # a database without the site structure: nothing to attach to
         return
-    trees = [_index_page(apps, home, *tree) for tree in TREES]
+    trees = [index_page(apps, home, *tree) for tree in TREES]
 
     def page_permission(codename):
-        return _permission(apps, "wagtailcore", "page", codename)
+        return permission(apps, "wagtailcore", "page", codename)
 
     for tree in trees:
         for group, codenames in (
@@ -106,14 +62,14 @@ def set_up_publishing(apps, schema_editor):
                 )
 
     root_collection = Collection.objects.filter(depth=1).first()
-    view_regulation = _permission(apps, "content", "regulation", "view_regulation")
+    view_regulation = permission(apps, "content", "regulation", "view_regulation")
     for group in (trainers, reviewers):
         group.permissions.add(view_regulation)
         for app_label, model, codename in MEDIA_PERMISSIONS:
             GroupCollectionPermission.objects.get_or_create(
                 group=group,
                 collection=root_collection,
-                permission=_permission(apps, app_label, model, codename),
+                permission=permission(apps, app_label, model, codename),
             )
 
     task_type, _ = ContentType.objects.get_or_create(
