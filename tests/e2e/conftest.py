@@ -18,11 +18,16 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+if TYPE_CHECKING:
+    from lms.accounts.models import User
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM would otherwise
 # refuse to be called from it ("You cannot call this from an async context").
@@ -140,3 +145,62 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
         return path
 
     return take
+
+
+LOGIN_FORM = "form[action='/accounts/login/']"
+MFA_FORM = "form[action='/accounts/2fa/authenticate/']"
+LOGOUT_BUTTON = ".site-header form[action='/accounts/logout/'] button[type=submit]"
+
+
+def log_in(page: Page, email: str, password: str, totp_user: User | None = None) -> None:
+    """Sign in through allauth's form on the current page (/accounts/login/).
+
+    For staff, pass ``totp_user``: the second step asks for the code their authenticator app
+    would show, computed here from the stored secret. Each code works once per user.
+    """
+    from tests.conftest import totp_code
+
+    page.fill("#id_login", email)
+    page.fill("#id_password", password)
+    page.click(f"{LOGIN_FORM} button[type=submit]")
+    if totp_user is not None:
+        page.wait_for_url("**/accounts/2fa/authenticate/**")
+        _wait_for_a_fresh_totp_window()
+        page.fill("#id_code", totp_code(totp_user))
+        # The step's "Cancel" button also sits in this form but submits the logout form.
+        page.click(f"{MFA_FORM} button[type=submit]:not([form])")
+    page.wait_for_load_state()
+
+
+def _wait_for_a_fresh_totp_window(margin: float = 3.0) -> None:
+    """Like a person who sees the code about to change: wait for the next one.
+
+    allauth accepts only the current time step (``MFA_TOTP_TOLERANCE`` 0), so a code typed in the
+    last moment of its window would be refused by the time the form reaches the server.
+    """
+    from allauth.mfa import app_settings
+
+    remaining = app_settings.TOTP_PERIOD - time.time() % app_settings.TOTP_PERIOD
+    if remaining < margin:
+        time.sleep(remaining + 0.1)
+
+
+def log_out(page: Page) -> None:
+    """Sign out with the header's logout button, as a user would."""
+    page.click(LOGOUT_BUTTON)
+    expect(page.locator(".site-header a[href='/accounts/login/']")).to_be_visible()
+
+
+def assert_fits_the_viewport(page: Page) -> None:
+    """Nothing sticks out sideways: a phone user should never have to scroll horizontally."""
+    overflow = page.evaluate(
+        """() => {
+            const width = document.documentElement.clientWidth;
+            const wide = [...document.querySelectorAll("body *")]
+                .filter((el) => el.getBoundingClientRect().right > width + 1)
+                .map((el) => el.tagName.toLowerCase() + (el.className ? "." + el.className : ""));
+            const scrollWidth = document.documentElement.scrollWidth;
+            return {width, scrollWidth, wide: wide.slice(0, 5)};
+        }"""
+    )
+    assert overflow["scrollWidth"] <= overflow["width"], overflow
