@@ -197,6 +197,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Wagtail
 WAGTAIL_SITE_NAME = "阳光学堂 Sunshine Academy"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# No avatars from Gravatar: the site must not leak staff emails' hashes to a third party,
+# and it is unreachable from many networks in China anyway.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILDOCS_EXTENSIONS = ["pdf", "pptx", "ppt", "docx", "doc", "xlsx", "xls", "mp4", "mp3"]
 
 # Celery: no broker configured means tasks run in-process (eager), so a newcomer needs no

@@ -27,7 +27,7 @@
         });
         button.classList.add(correct ? "is-correct" : "is-wrong");
         verdict.textContent =
-          (correct ? "✅ " : "❌ ") +
+          (correct ? "✓ " : "✗ ") +
           (correct ? check.getAttribute("data-correct-label") : check.getAttribute("data-wrong-label"));
         var text = button.getAttribute("data-feedback") || "";
         if (choiceFeedback) {

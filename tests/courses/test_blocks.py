@@ -135,7 +135,7 @@ def test_every_block_renders_in_a_lesson(client, collector, course, old_article_
     assert 'class="block-citation is-superseded"' in html
     assert "block-dialogue__turn--wrong" in html and "不还钱就去你单位闹。" in html
     assert "block-dialogue__turn--right" in html and "我们一起看看分期方案。" in html
-    assert "❌" in html and "✅" in html
+    assert "✗" in html and "✓" in html
     assert "第五十条" in html.split("block-dialogue__breaks")[1]
     assert 'class="block-callout block-callout--dont"' in html and "<p>构成骚扰。</p>" in html
     assert 'class="knowledge-check"' in html
