@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
@@ -35,9 +36,16 @@ def snapshot(question: Question) -> dict:
         "explanation": question.explanation,
         "regulation_id": question.regulation_id,
         "difficulty": question.difficulty,
-        "mark": str(question.default_mark),
+        # Fixed decimal places: an in-memory Decimal("2") and the database's 2.00 must snapshot
+        # alike, or an unchanged question would get a spurious new version.
+        "mark": f"{Decimal(question.default_mark):.2f}",
         "choices": [
-            {"id": c.pk, "text": c.text, "fraction": str(c.fraction), "feedback": c.feedback}
+            {
+                "id": c.pk,
+                "text": c.text,
+                "fraction": f"{Decimal(c.fraction):.7f}",
+                "feedback": c.feedback,
+            }
             for c in question.choices.all()
         ],
         "sub_questions": [],
