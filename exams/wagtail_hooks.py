@@ -4,7 +4,26 @@ from __future__ import annotations
 
 from wagtail import hooks
 
+from .models import ExamIndexPage, ExamPage
+from .views import with_exam_context
 from .viewsets import QuestionBankViewSetGroup
+
+
+@hooks.register("on_serve_page")
+def serve_exam_pages_with_attempts(next_serve_page):
+    """Exam pages show the visitor's own attempts and what they may do next (exams.views).
+
+    The wrapper adds context to the response the rest of the chain produced, so Wagtail's view
+    restrictions still apply. Previews do not pass here; the templates say so.
+    """
+
+    def serve(page, request, args, kwargs):
+        response = next_serve_page(page, request, args, kwargs)
+        if isinstance(page, ExamPage | ExamIndexPage):
+            return with_exam_context(page, request, response)
+        return response
+
+    return serve
 
 
 @hooks.register("register_admin_viewset")

@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("learning/", include("courses.urls")),
+    path("exam-attempts/", include("exams.urls")),
     path("search/", content_views.search, name="search"),
     path("regulations/<int:pk>/", content_views.regulation_detail, name="regulation_detail"),
 ]

@@ -1,0 +1,129 @@
+"""Drawing a paper from an exam's blueprint, reproducibly from the attempt's seed.
+
+Each rule draws ``count`` active top-level questions from its bank (a category rule includes its
+sub-categories; a difficulty rule only that difficulty), never the same question twice across
+rules. A case scenario counts as one draw and brings its active sub-questions, in their order,
+right after each other. The draw and the question order (when the exam shuffles questions) come
+from the ``random.Random`` it is given, so replaying an attempt's seed gives the same paper as
+long as the bank has not changed. Each question is frozen with
+:func:`exams.versions.current_version`.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils.translation import gettext as _
+
+from .models import ExamPage, Question, QuestionCategory, QuestionType, QuestionVersion
+from .versions import current_version
+
+
+class BlueprintError(Exception):
+    """The blueprint cannot be filled from the banks; ``str(error)`` tells the user why."""
+
+
+def draw_paper(
+    exam: ExamPage, rng: random.Random
+) -> list[tuple[QuestionVersion, QuestionVersion | None]]:
+    """The paper as (question version, case version or None) pairs, in paper order.
+
+    One query per rule to find candidates, then one per drawn question to freeze it (more for a
+    case: its sub-questions are frozen too).
+    """
+    rules = list(exam.rules.select_related("bank", "category").order_by("sort_order", "pk"))
+    if not rules:
+        raise BlueprintError(_("This exam has no questions yet. Please tell your trainer."))
+    subtrees = _category_subtrees({rule.bank_id for rule in rules})
+    used: set[int] = set()
+    draws: list[int] = []
+    for rule in rules:
+        # The bank's own order, so an unshuffled paper reads as the bank does.
+        candidates = _candidates(rule, subtrees).values_list("pk", flat=True)
+        ids = [pk for pk in candidates if pk not in used]
+        if len(ids) < rule.count:
+            raise BlueprintError(
+                _(
+                    "This exam cannot start: it needs %(count)s questions from “%(source)s” "
+                    "but only %(available)s are available. Please tell your trainer."
+                )
+                % {
+                    "count": rule.count,
+                    "source": rule.category.path if rule.category else rule.bank.name,
+                    "available": len(ids),
+                }
+            )
+        picked = [ids[i] for i in sorted(rng.sample(range(len(ids)), rule.count))]
+        used.update(picked)
+        draws.extend(picked)
+    if exam.shuffle_questions:
+        rng.shuffle(draws)
+
+    questions = Question.objects.prefetch_related("choices").in_bulk(draws)
+    paper: list[tuple[QuestionVersion, QuestionVersion | None]] = []
+    for pk in draws:
+        question = questions[pk]
+        if question.type != QuestionType.CASE:
+            paper.append((current_version(question), None))
+            continue
+        case = current_version(question)
+        subs = question.sub_questions.filter(active=True).prefetch_related("choices")
+        for sub in subs.order_by("sort_order", "pk"):
+            paper.append((current_version(sub), case))
+    return paper
+
+
+def _candidates(rule, subtrees: dict[int, set[int]]):
+    """The questions a rule may draw: active, top-level, matching its category and difficulty;
+    a case only if it has active sub-questions."""
+    has_active_subs = Exists(Question.objects.filter(parent=OuterRef("pk"), active=True))
+    candidates = Question.objects.filter(
+        bank_id=rule.bank_id, active=True, parent__isnull=True
+    ).filter(~Q(type=QuestionType.CASE) | Q(has_active_subs))
+    if rule.category_id:
+        candidates = candidates.filter(category_id__in=subtrees[rule.category_id])
+    if rule.difficulty:
+        candidates = candidates.filter(difficulty=rule.difficulty)
+    return candidates
+
+
+def paper_size(exam: ExamPage) -> tuple[int, int]:
+    """The fewest and most scored items a paper of this exam can have.
+
+    A case scenario is one draw but several scored items (its sub-questions), so the size of
+    a paper is not simply the sum of the rules' counts. One query per rule.
+    """
+    rules = list(exam.rules.all())
+    subtrees = _category_subtrees({rule.bank_id for rule in rules})
+    active_subs = Count("sub_questions", filter=Q(sub_questions__active=True))
+    fewest = most = 0
+    for rule in rules:
+        sizes = sorted(
+            subs if kind == QuestionType.CASE else 1
+            for kind, subs in _candidates(rule, subtrees)
+            .annotate(subs=active_subs)
+            .values_list("type", "subs")
+        )
+        fewest += sum(sizes[: rule.count])
+        most += sum(sizes[-rule.count :]) if rule.count else 0
+    return fewest, most
+
+
+def _category_subtrees(bank_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Each category's id mapped to its own and all its descendants' ids (one query)."""
+    children: dict[int | None, list[int]] = {}
+    rows = QuestionCategory.objects.filter(bank_id__in=bank_ids).values_list("pk", "parent_id")
+    for pk, parent_id in rows:
+        children.setdefault(parent_id, []).append(pk)
+    subtrees: dict[int, set[int]] = {}
+    for pk, _parent in rows:
+        stack, seen = [pk], set()
+        while stack:
+            node = stack.pop()
+            if node not in seen:
+                seen.add(node)
+                stack.extend(children.get(node, []))
+        subtrees[pk] = seen
+    return subtrees

@@ -1,0 +1,16 @@
+"""Taking exams; the exam pages themselves are served by Wagtail (mounted at exam-attempts/)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "exams"
+
+urlpatterns = [
+    path("start/<int:exam_id>/", views.start, name="start"),
+    path("<int:attempt_id>/", views.attempt_page, name="attempt"),
+    path("<int:attempt_id>/save/", views.save, name="save"),
+    path("<int:attempt_id>/submit/", views.submit, name="submit"),
+    path("<int:attempt_id>/review/", views.review, name="review"),
+    path("my/", views.history, name="history"),
+]
