@@ -219,6 +219,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "lms.accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
     },
+    "close-abandoned-exam-attempts": {
+        "task": "exams.tasks.close_abandoned_attempts",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True
