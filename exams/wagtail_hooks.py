@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from wagtail import hooks
 
+from . import report_views
 from .models import ExamIndexPage, ExamPage
 from .views import with_exam_context
 from .viewsets import QuestionBankViewSetGroup
@@ -30,3 +31,13 @@ def serve_exam_pages_with_attempts(next_serve_page):
 def register_question_banks():
     """题库: banks, categories and questions (exams.viewsets)."""
     return QuestionBankViewSetGroup()
+
+
+@hooks.register("register_admin_urls")
+def register_exam_report_urls():
+    return report_views.admin_urls()
+
+
+@hooks.register("register_reports_menu_item")
+def register_exam_reports_menu_item():
+    return report_views.reports_menu_item()
