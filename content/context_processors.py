@@ -9,12 +9,16 @@ from wagtail.models import Page
 
 
 def _section_urls(request: HttpRequest) -> dict[str, str]:
-    """URLs of the course catalogue and the events listing, keyed "courses" and "events".
+    """URLs of the course catalogue, the events listing and the exams, keyed by section.
 
     One query, and only when a template uses it; the index pages' slugs are the editors' to
     change, so they are looked up rather than written into templates.
     """
-    names = {("courses", "courseindexpage"): "courses", ("content", "eventindexpage"): "events"}
+    names = {
+        ("courses", "courseindexpage"): "courses",
+        ("content", "eventindexpage"): "events",
+        ("exams", "examindexpage"): "exams",
+    }
     sections = Q()
     for app_label, model in names:
         sections |= Q(content_type__app_label=app_label, content_type__model=model)

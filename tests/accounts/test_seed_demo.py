@@ -11,6 +11,7 @@ from wagtail.documents.models import Document
 
 from content.models import EventPage, Regulation
 from courses.models import CoursePage, LessonPage
+from exams.models import ExamPage, Question
 from lms.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_demo_account
 from lms.accounts.models import User
 
@@ -42,14 +43,17 @@ def test_it_creates_the_demo_site_and_a_second_run_creates_nothing(db):
             LessonPage.objects.live().count(),
             EventPage.objects.live().count(),
             Document.objects.count(),
+            Question.objects.count(),
+            ExamPage.objects.live().count(),
         )
 
     before = counts()
     second = seed("--force")
     assert "seed_demo: nothing to do" in second
     assert counts() == before
-    users, _, regulations, courses, lessons, events, documents = before
-    assert (users, regulations, courses, events) == (6, 37, 5, 2)
+    users, _, regulations, courses, lessons, events, documents, questions, exams = before
+    assert (users, regulations, courses, events, exams) == (6, 37, 5, 2, 1)
+    assert questions >= 40
     assert lessons >= 15 and documents >= 2
     topics = set(CoursePage.objects.values_list("topic", flat=True))
     assert topics == {

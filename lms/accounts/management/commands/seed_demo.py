@@ -12,8 +12,8 @@ from lms.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_demo_account
 
 class Command(BaseCommand):
     help = (
-        "Create demo data: the regulation library, the site structure, demo courses and "
-        "events, and one verified account per role "
+        "Create demo data: the regulation library, the site structure, demo courses, "
+        "events, a question bank with an exam, and one verified account per role "
         f"(password {DEMO_PASSWORD}). Idempotent. Refuses to run with DEBUG off unless --force."
     )
 
@@ -33,6 +33,7 @@ class Command(BaseCommand):
         from content.demo import ensure_demo_events, ensure_site_structure
         from content.regulations import load_file
         from courses.demo import ensure_demo_courses
+        from exams.demo import ensure_demo_exam
 
         total = 0
         loaded = load_file()
@@ -41,7 +42,13 @@ class Command(BaseCommand):
             f"regulations: {loaded.created} created, {loaded.updated} updated, "
             f"{loaded.unchanged} unchanged"
         )
-        for line in [*ensure_site_structure(), *ensure_demo_courses(), *ensure_demo_events()]:
+        demo = [
+            *ensure_site_structure(),
+            *ensure_demo_courses(),
+            *ensure_demo_events(),
+            *ensure_demo_exam(),
+        ]
+        for line in demo:
             self.stdout.write(f"created {line}")
             total += 1
         for spec in DEMO_ACCOUNTS:
