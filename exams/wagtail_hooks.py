@@ -5,6 +5,7 @@ from __future__ import annotations
 from wagtail import hooks
 
 from . import report_views
+from .import_hooks import import_menu_item, import_urls
 from .models import ExamIndexPage, ExamPage
 from .views import with_exam_context
 from .viewsets import QuestionBankViewSetGroup
@@ -41,3 +42,8 @@ def register_exam_report_urls():
 @hooks.register("register_reports_menu_item")
 def register_exam_reports_menu_item():
     return report_views.reports_menu_item()
+
+
+# 导入题目: the upload screen with a preview (exams.import_views).
+hooks.register("register_admin_urls", import_urls)
+hooks.register("register_admin_menu_item", import_menu_item)
