@@ -329,7 +329,7 @@ def test_answers_count_until_the_grace_after_the_deadline_then_the_attempt_close
 def test_a_submitted_attempt_takes_no_more_answers(attempt):
     attempts.submit_attempt(attempt)
     row = attempt.questions.get(position=1)
-    with pytest.raises(attempts.AttemptClosed, match="submitted"):
+    with pytest.raises(attempts.AttemptClosed, match="已经交卷"):
         attempts.save_answer(attempt, 1, [row.choice_order[0]])
 
 
