@@ -45,11 +45,17 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _own_attempt(request: HttpRequest, attempt_id: int) -> Attempt:
-    """The user's attempt (someone else's is a 404), graded first if its time ran out."""
-    attempt = get_object_or_404(
-        Attempt.objects.select_related("exam"), pk=attempt_id, user=request.user
+def _own_attempt(request: HttpRequest, attempt_id: int, *, lean: bool = False) -> Attempt:
+    """The user's attempt (someone else's is a 404), graded first if its time ran out.
+
+    ``lean`` loads only what an autosave needs, without joining the exam page's tables.
+    """
+    attempts = (
+        Attempt.objects.only("user_id", "exam_id", "status", "deadline")
+        if lean
+        else Attempt.objects.select_related("exam")
     )
+    attempt = get_object_or_404(attempts, pk=attempt_id, user=request.user)
     return service.close_if_expired(attempt)
 
 
@@ -243,9 +249,9 @@ def _posted_answers(request: HttpRequest, attempt: Attempt) -> dict[int, list[in
 @login_required
 def save(request: HttpRequest, attempt_id: int) -> HttpResponse:
     """Autosave (JSON: ``{"position": 3, "choices": [12]}``) or the plain form's "Save"."""
-    attempt = _own_attempt(request, attempt_id)
     if request.content_type == "application/json":
-        return _private(_save_json(request, attempt))
+        return _private(_save_json(request, _own_attempt(request, attempt_id, lean=True)))
+    attempt = _own_attempt(request, attempt_id)
     try:
         service.save_answers(attempt, _posted_answers(request, attempt))
     except service.AttemptClosed as error:
