@@ -226,14 +226,23 @@ def _create_attempt(user: User, exam: ExamPage, attempts: list[Attempt], now: da
 
 
 def save_answer(
-    attempt: Attempt, position: int, choice_ids: list[int], now: datetime | None = None
+    attempt: Attempt,
+    position: int,
+    choice_ids: list[int],
+    now: datetime | None = None,
+    *,
+    user: object | None = None,
 ) -> AttemptQuestion:
     """Autosave one question's answer (an empty list clears it). A constant number of queries."""
-    return save_answers(attempt, {position: choice_ids}, now)[0]
+    return save_answers(attempt, {position: choice_ids}, now, user=user)[0]
 
 
 def save_answers(
-    attempt: Attempt, answers: Mapping[int, list[int]], now: datetime | None = None
+    attempt: Attempt,
+    answers: Mapping[int, list[int]],
+    now: datetime | None = None,
+    *,
+    user: object | None = None,
 ) -> list[AttemptQuestion]:
     """Save answers by position (the page's plain form posts them all at once).
 
@@ -243,47 +252,60 @@ def save_answers(
     the transaction's savepoint where one is open.
     """
     now = now or timezone.now()
-    if is_expired(attempt, now) and attempt.is_open:
-        submit_attempt(attempt, now)
     with transaction.atomic():
         # Locking the attempt orders this save against a concurrent submit: an answer is either
-        # in the graded paper or refused, never saved after grading.
-        locked = Attempt.objects.select_for_update().only("status", "deadline").get(pk=attempt.pk)
+        # in the graded paper or refused, never saved after grading. With ``user`` the same
+        # query checks ownership, so an autosave needs no separate look-up of the attempt.
+        lookup = Attempt.objects.select_for_update().only("status", "deadline")
+        if user is not None:
+            lookup = lookup.filter(user=user)
+        locked = lookup.filter(pk=attempt.pk).first()
+        if locked is None:
+            raise Attempt.DoesNotExist
+        expired = locked.status == AttemptStatus.IN_PROGRESS and is_expired(locked, now)
         if locked.status != AttemptStatus.IN_PROGRESS:
             raise AttemptClosed(_closed_message(locked))
-        if is_expired(locked, now):
-            raise AttemptClosed(_closed_message(locked))
-        # Only the question type is read from the version: decoding the whole snapshot for
-        # every autosave would cost more than the rest of the save.
-        rows = {}
-        for values in AttemptQuestion.objects.filter(
-            attempt_id=attempt.pk, position__in=list(answers)
-        ).values("pk", "position", "choice_order", "version__data__type"):
-            row = AttemptQuestion(
-                pk=values["pk"], position=values["position"], choice_order=values["choice_order"]
+        if not expired:
+            changed = _save_rows(attempt.pk, answers, now)
+    if expired:  # graded outside the lock above: submit_attempt takes its own
+        closed = submit_attempt(Attempt.objects.select_related("exam").get(pk=attempt.pk), now)
+        raise AttemptClosed(_closed_message(closed))
+    return changed
+
+
+def _save_rows(
+    attempt_id: int, answers: Mapping[int, list[int]], now: datetime
+) -> list[AttemptQuestion]:
+    """Validate and write answers by position: one read and one write, whatever the paper."""
+    # Only the question type is read from the version: decoding the whole snapshot for
+    # every autosave would cost more than the rest of the save.
+    rows = {}
+    for values in AttemptQuestion.objects.filter(
+        attempt_id=attempt_id, position__in=list(answers)
+    ).values("pk", "position", "choice_order", "version__data__type"):
+        row = AttemptQuestion(
+            pk=values["pk"], position=values["position"], choice_order=values["choice_order"]
+        )
+        row.question_type = values["version__data__type"]
+        rows[row.position] = row
+    changed = []
+    for position, choice_ids in answers.items():
+        row = rows.get(position)
+        if row is None:
+            raise InvalidAnswer(
+                _("There is no question %(position)s on this paper.") % {"position": position}
             )
-            row.question_type = values["version__data__type"]
-            rows[row.position] = row
-        changed = []
-        for position, choice_ids in answers.items():
-            row = rows.get(position)
-            if row is None:
-                raise InvalidAnswer(
-                    _("There is no question %(position)s on this paper.") % {"position": position}
-                )
-            response = _validated(row, choice_ids)
-            row.response = response
-            row.answered_at = now if response else None
-            changed.append(row)
-        if (
-            len(changed) == 1
-        ):  # the autosave case: a plain UPDATE is cheaper than bulk_update's CASE
-            row = changed[0]
-            AttemptQuestion.objects.filter(pk=row.pk).update(
-                response=row.response, answered_at=row.answered_at
-            )
-        else:
-            AttemptQuestion.objects.bulk_update(changed, ["response", "answered_at"])
+        response = _validated(row, choice_ids)
+        row.response = response
+        row.answered_at = now if response else None
+        changed.append(row)
+    if len(changed) == 1:  # autosave: a plain UPDATE is cheaper than bulk_update's CASE
+        row = changed[0]
+        AttemptQuestion.objects.filter(pk=row.pk).update(
+            response=row.response, answered_at=row.answered_at
+        )
+    else:
+        AttemptQuestion.objects.bulk_update(changed, ["response", "answered_at"])
     return changed
 
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -45,17 +45,11 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _own_attempt(request: HttpRequest, attempt_id: int, *, lean: bool = False) -> Attempt:
-    """The user's attempt (someone else's is a 404), graded first if its time ran out.
-
-    ``lean`` loads only what an autosave needs, without joining the exam page's tables.
-    """
-    attempts = (
-        Attempt.objects.only("user_id", "exam_id", "status", "deadline")
-        if lean
-        else Attempt.objects.select_related("exam")
+def _own_attempt(request: HttpRequest, attempt_id: int) -> Attempt:
+    """The user's attempt (someone else's is a 404), graded first if its time ran out."""
+    attempt = get_object_or_404(
+        Attempt.objects.select_related("exam"), pk=attempt_id, user=request.user
     )
-    attempt = get_object_or_404(attempts, pk=attempt_id, user=request.user)
     return service.close_if_expired(attempt)
 
 
@@ -250,7 +244,8 @@ def _posted_answers(request: HttpRequest, attempt: Attempt) -> dict[int, list[in
 def save(request: HttpRequest, attempt_id: int) -> HttpResponse:
     """Autosave (JSON: ``{"position": 3, "choices": [12]}``) or the plain form's "Save"."""
     if request.content_type == "application/json":
-        return _private(_save_json(request, _own_attempt(request, attempt_id, lean=True)))
+        # The service's locked read checks ownership and the deadline: no look-up here.
+        return _private(_save_json(request, Attempt(pk=attempt_id)))
     attempt = _own_attempt(request, attempt_id)
     try:
         service.save_answers(attempt, _posted_answers(request, attempt))
@@ -272,7 +267,9 @@ def _save_json(request: HttpRequest, attempt: Attempt) -> JsonResponse:
     except (ValueError, KeyError, TypeError):
         return JsonResponse({"error": _("The answer could not be read.")}, status=400)
     try:
-        row = service.save_answer(attempt, position, choices)
+        row = service.save_answer(attempt, position, choices, user=request.user)
+    except Attempt.DoesNotExist:
+        raise Http404 from None
     except service.AttemptClosed as error:
         review = reverse("exams:review", args=[attempt.pk])
         return JsonResponse({"error": str(error), "redirect": review}, status=409)
