@@ -98,3 +98,10 @@ def activate_totp(user: User) -> None:
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
     TOTP.activate(user, generate_totp_secret())
+
+
+def signed_in(client, user: User):
+    """The client logged in as a staff member who has set up TOTP (as the MFA rule requires)."""
+    activate_totp(user)
+    client.force_login(user)
+    return client

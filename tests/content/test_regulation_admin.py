@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from content.models import Regulation
-from tests.conftest import activate_totp
+from tests.conftest import signed_in
 
 
 @pytest.fixture
@@ -24,12 +24,6 @@ def list_url() -> str:
 
 def edit_url(regulation: Regulation) -> str:
     return reverse("wagtailsnippets_content_regulation:edit", args=[regulation.pk])
-
-
-def signed_in(client, user):
-    activate_totp(user)
-    client.force_login(user)
-    return client
 
 
 def test_an_administrator_can_list_the_regulations(client, admin_user, regulations, list_url):

@@ -13,15 +13,9 @@ from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfiel
 
 from content.models import EventIndexPage, HomePage
 from courses.models import CourseIndexPage, LessonPage
-from tests.conftest import activate_totp
+from tests.conftest import signed_in
 
 from .pages import make_course
-
-
-def signed_in(client, user):
-    activate_totp(user)
-    client.force_login(user)
-    return client
 
 
 def lesson_form(action: str, slug: str = "new-lesson") -> dict:
