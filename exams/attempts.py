@@ -214,6 +214,7 @@ def _create_attempt(user: User, exam: ExamPage, attempts: list[Attempt], now: da
                 position=position,
                 version=version,
                 case=case,
+                question_type=version.data["type"],
                 choice_order=choice_ids,
                 max_mark=Decimal(version.data["mark"]),
             )
@@ -247,26 +248,46 @@ def save_answers(
     """Save answers by position (the page's plain form posts them all at once).
 
     Raises :class:`AttemptClosed` once the attempt is submitted or past its deadline and grace
-    (closing it first), :class:`InvalidAnswer` for a position or option not on the paper. Four
-    queries whatever the paper's size: lock the attempt, read the questions, one update, and
-    the transaction's savepoint where one is open.
+    (closing it first), :class:`InvalidAnswer` for a position or option not on the paper. Three
+    queries whatever the paper's size: one locked read of the attempt and its questions, one
+    update, and the transaction's savepoint where one is open.
     """
     now = now or timezone.now()
     with transaction.atomic():
         # Locking the attempt orders this save against a concurrent submit: an answer is either
-        # in the graded paper or refused, never saved after grading. With ``user`` the same
-        # query checks ownership, so an autosave needs no separate look-up of the attempt.
-        lookup = Attempt.objects.select_for_update().only("status", "deadline")
+        # in the graded paper or refused, never saved after grading. The questions are read in
+        # the same locked query, which with ``user`` also checks ownership: an autosave costs
+        # one read and one write.
+        rows = (
+            AttemptQuestion.objects.select_for_update(of=("attempt",))
+            .select_related("attempt")
+            .filter(attempt_id=attempt.pk, position__in=list(answers))
+            .only(
+                "position",
+                "choice_order",
+                "question_type",
+                "attempt__status",
+                "attempt__deadline",
+            )
+        )
         if user is not None:
-            lookup = lookup.filter(user=user)
-        locked = lookup.filter(pk=attempt.pk).first()
-        if locked is None:
-            raise Attempt.DoesNotExist
-        expired = locked.status == AttemptStatus.IN_PROGRESS and is_expired(locked, now)
-        if locked.status != AttemptStatus.IN_PROGRESS:
-            raise AttemptClosed(_closed_message(locked))
+            rows = rows.filter(attempt__user=user)
+        found = list(rows)
+        if found:
+            status, deadline = found[0].attempt.status, found[0].attempt.deadline
+        else:  # no such attempt (or not this user's), or no such position: tell which
+            lookup = Attempt.objects.select_for_update().filter(pk=attempt.pk)
+            if user is not None:
+                lookup = lookup.filter(user=user)
+            locked = lookup.only("status", "deadline").first()
+            if locked is None:
+                raise Attempt.DoesNotExist
+            status, deadline = locked.status, locked.deadline
+        if status != AttemptStatus.IN_PROGRESS:
+            raise AttemptClosed(_closed_message_for(status))
+        expired = now > deadline + GRACE
         if not expired:
-            changed = _save_rows(attempt.pk, answers, now)
+            changed = _save_rows(found, answers, now)
     if expired:  # graded outside the lock above: submit_attempt takes its own
         closed = submit_attempt(Attempt.objects.select_related("exam").get(pk=attempt.pk), now)
         raise AttemptClosed(_closed_message(closed))
@@ -274,20 +295,10 @@ def save_answers(
 
 
 def _save_rows(
-    attempt_id: int, answers: Mapping[int, list[int]], now: datetime
+    found: list[AttemptQuestion], answers: Mapping[int, list[int]], now: datetime
 ) -> list[AttemptQuestion]:
-    """Validate and write answers by position: one read and one write, whatever the paper."""
-    # Only the question type is read from the version: decoding the whole snapshot for
-    # every autosave would cost more than the rest of the save.
-    rows = {}
-    for values in AttemptQuestion.objects.filter(
-        attempt_id=attempt_id, position__in=list(answers)
-    ).values("pk", "position", "choice_order", "version__data__type"):
-        row = AttemptQuestion(
-            pk=values["pk"], position=values["position"], choice_order=values["choice_order"]
-        )
-        row.question_type = values["version__data__type"]
-        rows[row.position] = row
+    """Validate answers against the rows read and write them: one UPDATE for an autosave."""
+    rows = {row.position: row for row in found}
     changed = []
     for position, choice_ids in answers.items():
         row = rows.get(position)
@@ -320,7 +331,11 @@ def _validated(row: AttemptQuestion, choice_ids: list[int]) -> list[int] | None:
 
 
 def _closed_message(attempt: Attempt) -> str:
-    if attempt.status == AttemptStatus.SUBMITTED:
+    return _closed_message_for(attempt.status)
+
+
+def _closed_message_for(status: str) -> str:
+    if status == AttemptStatus.SUBMITTED:
         return _("This attempt has already been submitted.")
     return _("Time is up: this attempt was closed with the answers saved before the deadline.")
 

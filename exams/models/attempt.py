@@ -77,6 +77,9 @@ class AttemptQuestion(models.Model):
         related_name="+",
         help_text=_("For a case sub-question: the case whose text is shown above it."),
     )
+    # Copied from the version when the paper is drawn: autosave validates against it without
+    # reading the version's (large) snapshot.
+    question_type = models.CharField(max_length=20, default="", editable=False)
     choice_order = models.JSONField(default=list)
     response = models.JSONField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)

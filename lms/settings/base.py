@@ -104,6 +104,17 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The embedded default serves several processes (web and worker) from one file: writers queue
+# for the lock instead of failing with "database is locked" (IMMEDIATE), readers do not wait for
+# writers (WAL), and a commit does not wait for the disk (NORMAL is durable against application
+# crashes in WAL mode; only a power cut can lose the last commits).
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Wagtail's search index uses PostgreSQL's full-text search (GIN indexes) there.
     INSTALLED_APPS.append("django.contrib.postgres")
@@ -221,6 +232,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "close-abandoned-exam-attempts": {
         "task": "exams.tasks.close_abandoned_attempts",
+        "schedule": crontab(minute="*/5"),
+    },
+    "dispatch-pending-certificate-issuances": {
+        "task": "exams.tasks.dispatch_pending_issuances",
         "schedule": crontab(minute="*/5"),
     },
 }

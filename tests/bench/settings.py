@@ -11,7 +11,7 @@ from __future__ import annotations
 import dj_database_url
 
 from lms.settings.base import *  # noqa: F403
-from lms.settings.base import INSTALLED_APPS
+from lms.settings.base import INSTALLED_APPS, SQLITE_OPTIONS
 from lms.settings.env import env_int, env_str
 
 DEBUG = False
@@ -28,13 +28,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Two worker processes write to one file: write transactions queue for the lock instead of
-    # failing with "database is locked", and readers do not wait for writers (WAL).
-    DATABASES["default"]["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL",
-    }
+    # The same SQLite tuning as base.py's embedded default (WAL, IMMEDIATE, NORMAL sync).
+    DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
 elif (
     DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     and "django.contrib.postgres" not in INSTALLED_APPS
