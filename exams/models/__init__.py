@@ -1,4 +1,5 @@
-"""Exam models: question banks (bank.py), exam pages (exam.py), attempts (attempt.py)."""
+"""Exam models: question banks (bank.py), exam pages (exam.py), attempts (attempt.py),
+certificates (certificate.py)."""
 
 from .attempt import Attempt, AttemptQuestion, AttemptStatus
 from .bank import (
@@ -10,17 +11,29 @@ from .bank import (
     QuestionType,
     QuestionVersion,
 )
+from .certificate import (
+    Certificate,
+    CertificateReminder,
+    CertificateStatus,
+    IssuanceKind,
+    IssuanceRequest,
+)
 from .exam import ExamIndexPage, ExamPage, ExamRule, ReviewPolicy
 
 __all__ = [
     "Attempt",
     "AttemptQuestion",
     "AttemptStatus",
+    "Certificate",
+    "CertificateReminder",
+    "CertificateStatus",
     "Choice",
     "Difficulty",
     "ExamIndexPage",
     "ExamPage",
     "ExamRule",
+    "IssuanceKind",
+    "IssuanceRequest",
     "Question",
     "QuestionBank",
     "QuestionCategory",

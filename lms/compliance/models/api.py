@@ -1,0 +1,84 @@
+"""API tokens for the collection platform: scoped to one firm, stored hashed, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+TOKEN_PREFIX = "ssa_"
+
+
+class ApiScope(models.TextChoices):
+    COLLECTORS_READ = "collectors:read", _("List collectors and their ratings")
+    RATINGS_READ = "ratings:read", _("Read ratings and their breakdowns")
+    CERTIFICATES_VERIFY = "certificates:verify", _("Verify certificates")
+    PERSONAL_DATA = "personal_data:read", _("See unmasked personal data (phone numbers)")
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token a firm's systems use to call ``/api/v1/``.
+
+    Only the SHA-256 of the key is stored: the key is shown once, when created, and cannot be
+    recovered. ``prefix`` (the key's first characters) identifies a token in lists and logs.
+    A token sees only its own firm's data and only what its scopes allow.
+    """
+
+    firm = models.ForeignKey(
+        "accounts.Firm", verbose_name=_("firm"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, *, firm, name: str, scopes: list[str], created_by=None, expires_at=None):
+        """Create a token; returns ``(token, key)`` — the only time the key is available."""
+        key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            firm=firm,
+            name=name,
+            prefix=key[: len(TOKEN_PREFIX) + 6],
+            key_hash=hash_key(key),
+            scopes=sorted(set(scopes)),
+            created_by=created_by,
+            expires_at=expires_at,
+        )
+        return token, key
+
+    @property
+    def is_usable(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])

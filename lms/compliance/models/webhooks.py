@@ -1,0 +1,87 @@
+"""Webhooks: firms subscribe to events; every delivery and its attempts are logged."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class WebhookEvent(models.TextChoices):
+    RATING_CHANGED = "rating.changed", "rating.changed"
+    CERTIFICATE_ISSUED = "certificate.issued", "certificate.issued"
+    CERTIFICATE_REVOKED = "certificate.revoked", "certificate.revoked"
+    CERTIFICATE_EXPIRED = "certificate.expired", "certificate.expired"
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+class WebhookSubscription(models.Model):
+    """A firm's endpoint for events about its own collectors, with the secret that signs them.
+
+    The secret is kept (not hashed) because the platform must sign with it; it is shown to the
+    firm's staff when the subscription is created and can be rotated.
+    """
+
+    firm = models.ForeignKey(
+        "accounts.Firm",
+        verbose_name=_("firm"),
+        on_delete=models.CASCADE,
+        related_name="webhook_subscriptions",
+    )
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(_("signing secret"), max_length=80, default=new_secret)
+    events = models.JSONField(_("events"), default=list)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+
+    def __str__(self) -> str:
+        return f"{self.firm}: {self.url}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookDelivery(models.Model):
+    """One event sent to one subscription: the exact body signed, and how each try went."""
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(_("webhook event"), max_length=40, choices=WebhookEvent.choices)
+    event_id = models.UUIDField(_("event ID"), default=uuid.uuid4, editable=False)
+    payload = models.JSONField(_("payload"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("delivery attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    response_body = models.TextField(_("response (start)"), blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    redelivery_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="redeliveries"
+    )
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="delivery_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.subscription.url} ({self.status})"
