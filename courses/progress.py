@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 
+from django.db import transaction
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from .models import CoursePage, Enrolment, LessonCompletion, LessonPage
+from .signals import course_completed
 
 
 class NotEnrolled(Exception):
@@ -120,8 +122,12 @@ def mark_complete(user, lesson: LessonPage, course: CoursePage | None = None) ->
     LessonCompletion.objects.get_or_create(user=user, lesson=lesson)
     progress = course_progress(user, course)
     if progress.completed and enrolment.completed_at is None:
-        # The filter makes concurrent requests (two tabs) agree on one timestamp.
-        Enrolment.objects.filter(pk=enrolment.pk, completed_at__isnull=True).update(
-            completed_at=timezone.now()
-        )
+        with transaction.atomic():
+            # The filter makes concurrent requests (two tabs) agree on one timestamp, and only
+            # the request that set it announces the completion.
+            first = Enrolment.objects.filter(pk=enrolment.pk, completed_at__isnull=True).update(
+                completed_at=timezone.now()
+            )
+            if first:
+                course_completed.send(CoursePage, user=user, course=course)
     return progress

@@ -348,7 +348,8 @@ def submit_attempt(attempt: Attempt, now: datetime | None = None) -> Attempt:
 
     Closed after the deadline, the attempt is ``timed_out`` and counts as ending at the deadline
     (for the cooldown); only answers saved in time are on it, since saving stops at the grace.
-    Five queries whatever the paper's size.
+    Five queries whatever the paper's size, and one more for a pass (the certification
+    programmes it may complete).
     """
     return _grade(attempt.pk, now or timezone.now())[0]
 
@@ -390,6 +391,11 @@ def _grade(attempt_id: int, now: datetime) -> tuple[Attempt, bool]:
         attempt.save(
             update_fields=["status", "submitted_at", "score", "max_score", "percent", "passed"]
         )
+        if attempt.passed:
+            # In this transaction: a passing grade and its certificate request exist together.
+            from .certificates.issuance import on_exam_passed
+
+            on_exam_passed(attempt)
         return attempt, True
 
 

@@ -56,7 +56,8 @@ def test_submitting_costs_the_same_for_10_or_100_questions(collector):
     measured = [count(lambda a=a: attempts.submit_attempt(a)) for a in (small, large)]
 
     assert measured[0] == measured[1]
-    assert measured[0] <= 6, measured
+    # Grading, plus one look-up of the certification programmes a passing attempt may complete.
+    assert measured[0] <= 7, measured
 
 
 def test_the_autosave_endpoint_costs_the_same_for_10_or_100_questions(client, collector):

@@ -164,7 +164,7 @@ def test_creating_a_bank_needs_the_add_bank_permission(db, client, url):
     assert response.context["stage"] == "preview"
 
 
-@pytest.mark.parametrize("persona", ["auditor", "collector"])
+@pytest.mark.parametrize("persona", ["manager", "collector"])
 def test_people_without_admin_access_are_sent_to_sign_in(db, client, url, persona, request):
     user = request.getfixturevalue(persona)
     activate_totp(user)

@@ -1,0 +1,1 @@
+"""Certificates: issuance, the PDF, the public verification and the signed credential."""

@@ -1,0 +1,416 @@
+"""Certification in the Wagtail admin, under one 认证 (Certification) menu.
+
+* Programmes: trainers add and change them (Reviewers may look); a ``ModelViewSet`` with the
+  model's own ``panels``.
+* Certificates: read-only — they are issued, never typed in — so the viewset has no add, edit,
+  copy or delete routes at all, only the listing (filters, search), the inspect view, and a
+  "Revoke" form for holders of the custom ``exams.revoke_certificate`` permission (Auditors,
+  from migration 0005; superusers).
+* Issuances: the requests behind certificates, read-only, so an administrator can see one that
+  is stuck or failing (with its last error). Only superusers have the permission.
+
+``ModelViewSet`` rather than snippets for the same reasons as the question banks
+(``exams/viewsets.py``): no revisions or drafts are wanted, and a snippet would turn every
+foreign key to these models into a modal chooser.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.contrib.admin.utils import quote
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from django.views.defaults import permission_denied
+from django.views.generic import FormView
+from wagtail.admin import messages
+from wagtail.admin.admin_url_finder import ModelAdminURLFinder
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn
+from wagtail.admin.views import generic
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.widgets import Button, ListingButton
+from wagtail.permissions import policy_registry
+
+from courses.models import CertificationProgramme
+from exams.models import Certificate, CertificateStatus, IssuanceRequest
+from exams.viewsets import ProtectedDeleteView
+
+from . import lifecycle
+
+CERTIFICATES = "exams_certificates"
+PROGRAMMES = "exams_certification_programmes"
+ISSUANCES = "exams_certificate_issuances"
+REVOKE_PERMISSION = "exams.revoke_certificate"
+
+
+def can_revoke(user, certificate: Certificate) -> bool:
+    return certificate.status in lifecycle.REVOCABLE and user.has_perm(REVOKE_PERMISSION)
+
+
+# --- Read-only viewsets ------------------------------------------------------------------------
+
+
+class InspectURLFinder(ModelAdminURLFinder):
+    """Links from elsewhere in the admin (e.g. the audit log) go to the inspect view."""
+
+    def get_edit_url(self, instance):
+        policy = policy_registry.get(instance)
+        if self.user and policy and not policy.user_has_permission(self.user, "view"):
+            return None
+        return self.construct_edit_url(instance)
+
+
+class ReadOnlyModelViewSet(ModelViewSet):
+    """Listing and inspect only: these rows are written by the system, never in a form.
+
+    The add, edit, copy, delete, history and usage routes are not registered, so no button,
+    menu or URL can lead to them, whatever permissions a user holds.
+    """
+
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    add_to_reference_index = False
+
+    def get_common_view_kwargs(self, **kwargs):
+        view_kwargs = super().get_common_view_kwargs(**kwargs)
+        for name in ("add", "edit", "delete", "history", "usage"):
+            view_kwargs[f"{name}_url_name"] = None
+        return view_kwargs
+
+    def get_urlpatterns(self):
+        conv = self.pk_path_converter
+        return [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+            path(f"inspect/<{conv}:pk>/", self.inspect_view, name="inspect"),
+        ]
+
+    @property
+    def url_finder_class(self):
+        return type(
+            "_InspectURLFinder",
+            (InspectURLFinder,),
+            {"edit_url_name": self.get_url_name("inspect")},
+        )
+
+
+# --- Certificates ------------------------------------------------------------------------------
+
+
+class CertificateFilterSet(WagtailFilterSet):
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=CertificateStatus.choices,
+        widget=forms.RadioSelect,
+        empty_label=_("All"),
+    )
+    programme = django_filters.ModelChoiceFilter(
+        label=_("Programme"),
+        queryset=CertificationProgramme.objects.all(),
+        empty_label=_("All"),
+    )
+
+    class Meta:
+        model = Certificate
+        fields = ["status", "programme"]
+
+
+def revoke_url(certificate: Certificate) -> str:
+    return reverse(f"{CERTIFICATES}:revoke", args=[quote(certificate.pk)])
+
+
+class CertificateIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("programme")
+
+    def get_list_more_buttons(self, instance):
+        buttons = list(super().get_list_more_buttons(instance))
+        if can_revoke(self.request.user, instance):
+            buttons.append(
+                ListingButton(
+                    _("Revoke"), url=revoke_url(instance), icon_name="warning", priority=40
+                )
+            )
+        return buttons
+
+
+class CertificateInspectView(generic.InspectView):
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            Certificate.objects.select_related("programme", "holder", "revoked_by"),
+            pk=self.pk,
+        )
+
+    @cached_property
+    def header_more_buttons(self):
+        certificate = self.object
+        buttons = [
+            Button(
+                _("Download PDF"),
+                url=reverse("certificates:pdf", args=[certificate.pk]),
+                icon_name="download",
+                priority=10,
+            ),
+            Button(
+                _("Verification page"),
+                url=certificate.verification_url,
+                icon_name="link-external",
+                attrs={"target": "_blank", "rel": "noopener"},
+                priority=20,
+            ),
+        ]
+        if can_revoke(self.request.user, certificate):
+            buttons.append(
+                Button(_("Revoke"), url=revoke_url(certificate), icon_name="warning", priority=30)
+            )
+        return buttons
+
+    def get_holder_display_value(self):
+        holder = self.object.holder
+        return f"{holder.legal_name or holder} <{holder.email}>"
+
+    def get_verification_code_display_value(self):
+        return self.object.absolute_verification_url
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Recorded with the certificate and emailed to the holder. The public verification "
+            "page shows only that it was revoked, and when."
+        ),
+    )
+
+
+class CertificateRevokeView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormView):
+    """Revoke a certificate, with a reason (``exams.revoke_certificate``; others get a 403)."""
+
+    permission_required = "revoke"
+    model = Certificate
+    form_class = RevokeForm
+    template_name = "exams/certificates/admin/revoke.html"
+    page_title = _("Revoke certificate")
+    header_icon = "warning"
+    index_url_name = None
+    inspect_url_name = None
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.object = get_object_or_404(
+            Certificate.objects.select_related("programme", "holder"), pk=kwargs["pk"]
+        )
+
+    def dispatch(self, request, *args, **kwargs):
+        # A plain 403 (as the exam reports give), not Wagtail's redirect to the dashboard: a
+        # trainer who follows a revoke link should see that they may not, not be moved away.
+        if not self.user_has_permission(self.permission_required):
+            return permission_denied(request, PermissionDenied())
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_subtitle(self):
+        return str(self.object)
+
+    def get_inspect_url(self) -> str:
+        return reverse(self.inspect_url_name, args=[quote(self.object.pk)])
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse(self.index_url_name), "label": _("Certificates")},
+            {"url": self.get_inspect_url(), "label": str(self.object)},
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            object=self.object,
+            revocable=self.object.status in lifecycle.REVOCABLE,
+            cancel_url=self.get_inspect_url(),
+        )
+        return context
+
+    def form_valid(self, form):
+        try:
+            lifecycle.revoke(self.object, by=self.request.user, reason=form.cleaned_data["reason"])
+        except lifecycle.RevocationError as error:
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("Certificate %(serial)s has been revoked and its holder notified.")
+            % {"serial": self.object.serial},
+        )
+        return redirect(self.get_inspect_url())
+
+
+class CertificateViewSet(ReadOnlyModelViewSet):
+    model = Certificate
+    name = CERTIFICATES
+    url_prefix = "certificates"
+    icon = "success"
+    menu_label = _("Certificates")
+    index_view_class = CertificateIndexView
+    inspect_view_class = CertificateInspectView
+    revoke_view_class = CertificateRevokeView
+    list_per_page = 50
+    list_display = [
+        "serial",
+        "holder_name",
+        "programme_name",
+        "status",
+        DateColumn("issued_at", label=_("Issued"), sort_key="issued_at"),
+        DateColumn("expires_at", label=_("Expires"), sort_key="expires_at"),
+    ]
+    filterset_class = CertificateFilterSet
+    # A substring match: Chinese names have no word boundaries for a search backend to use.
+    search_fields = ["serial", "holder_name"]
+    search_backend_name = None
+    inspect_view_fields = [
+        "serial",
+        "holder_name",
+        "holder",
+        "programme_name",
+        "score",
+        "status",
+        "issued_at",
+        "expires_at",
+        "status_changed_at",
+        "revoked_at",
+        "revoked_by",
+        "revocation_reason",
+        "superseded_by",
+        "verification_code",
+        "notified_at",
+    ]
+
+    @property
+    def revoke_view(self):
+        return self.construct_view(
+            self.revoke_view_class,
+            index_url_name=self.get_url_name("index"),
+            inspect_url_name=self.get_url_name("inspect"),
+        )
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [
+            path("revoke/<int:pk>/", self.revoke_view, name="revoke"),
+        ]
+
+
+# --- Issuance requests -------------------------------------------------------------------------
+
+
+class IssuanceStateFilter(django_filters.ChoiceFilter):
+    OPEN, FAILING, DONE = "open", "failing", "done"
+
+    def __init__(self, **kwargs):
+        choices = [
+            (self.OPEN, _("Being issued")),
+            (self.FAILING, _("Failing (retrying)")),
+            (self.DONE, _("Completed")),
+        ]
+        super().__init__(choices=choices, widget=forms.RadioSelect, empty_label=_("All"), **kwargs)
+
+    def filter(self, queryset, value):
+        if value == self.OPEN:
+            return queryset.filter(completed_at__isnull=True)
+        if value == self.FAILING:
+            return queryset.filter(completed_at__isnull=True, failures__gt=0)
+        if value == self.DONE:
+            return queryset.filter(completed_at__isnull=False)
+        return queryset
+
+
+class IssuanceRequestFilterSet(WagtailFilterSet):
+    state = IssuanceStateFilter(label=_("State"))
+    programme = django_filters.ModelChoiceFilter(
+        label=_("Programme"),
+        queryset=CertificationProgramme.objects.all(),
+        empty_label=_("All"),
+    )
+
+    class Meta:
+        model = IssuanceRequest
+        fields = ["state", "programme"]
+
+
+class IssuanceRequestIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("holder", "programme")
+
+
+def issuance_state(request: IssuanceRequest) -> str:
+    if request.completed_at is not None:
+        return str(_("Completed")) if not request.last_error else str(_("Closed without issuing"))
+    return str(_("Failing (retrying)")) if request.failures else str(_("Being issued"))
+
+
+class IssuanceRequestViewSet(ReadOnlyModelViewSet):
+    model = IssuanceRequest
+    name = ISSUANCES
+    url_prefix = "certificate-issuances"
+    icon = "time"
+    menu_label = _("Issuances")
+    index_view_class = IssuanceRequestIndexView
+    list_per_page = 50
+    list_display = [
+        "holder",  # the title column: it links to the inspect view, where the full error is
+        "programme",
+        "kind",
+        Column("state", label=_("State"), accessor=issuance_state),
+        DateColumn("created_at", label=_("Requested"), sort_key="created_at"),
+        DateColumn("dispatched_at", label=_("Last dispatched"), sort_key="dispatched_at"),
+        Column("failures", label=_("Failed tries"), sort_key="failures"),
+        Column(
+            "last_error",
+            label=_("Last error"),
+            accessor=lambda request: Truncator(request.last_error).chars(80),
+        ),
+    ]
+    filterset_class = IssuanceRequestFilterSet
+    search_fields = ["holder__email", "holder__legal_name"]
+    search_backend_name = None
+
+
+# --- Programmes --------------------------------------------------------------------------------
+
+
+class CertificationProgrammeViewSet(ModelViewSet):
+    model = CertificationProgramme
+    name = PROGRAMMES
+    url_prefix = "certification-programmes"
+    icon = "tasks"
+    menu_label = _("Programmes")
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    delete_view_class = ProtectedDeleteView
+    list_display = [
+        "name",
+        Column("code", label=_("Code")),
+        Column("validity_months", label=_("Validity (months)"), sort_key="validity_months"),
+        Column("renewal_window_days", label=_("Renewal window (days)")),
+        BooleanColumn("is_active", label=_("Active"), sort_key="is_active"),
+    ]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code"]
+    search_backend_name = None
+
+
+class CertificationViewSetGroup(ModelViewSetGroup):
+    """认证: programmes, certificates and issuances, together in the admin menu."""
+
+    menu_icon = "success"
+    menu_label = _("Certification")
+    menu_name = "certification"
+    menu_order = 260
+    items = (CertificationProgrammeViewSet, CertificateViewSet, IssuanceRequestViewSet)

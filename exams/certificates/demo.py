@@ -1,0 +1,115 @@
+"""Demo certification: the programme 合规催收从业资格 and two demo holders.
+
+collector@demo.test earns a valid certificate the way a real collector does — every required
+course completed, the exam sat and passed — and collector2@demo.test holds one an auditor
+revoked, so the verification page can be tried in both states. Idempotent: a programme that
+exists is left alone (a trainer may have edited it) and a holder who has a certificate keeps it.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from courses.models import CertificationProgramme, CoursePage, Enrolment, LessonCompletion
+from courses.progress import course_outline
+from exams import attempts, grading
+from exams.demo_content import EXAM
+from exams.models import Certificate, CertificateStatus, ExamPage
+from lms.accounts.models import User
+
+from . import issuance, lifecycle
+
+PROGRAMME = {
+    "code": "compliant-collection",
+    "name": "合规催收从业资格",
+    "description": (
+        "完成五门必修课程（银行业监管规定、治安管理处罚法、刑法、个人信息保护、沟通降级技巧）"
+        "并通过合规催收上岗考试，即可取得本资格证书，有效期24个月。"
+        "到期前60天内可重新参加考试续期，续期后的有效期从原到期日起算。"
+    ),
+    "validity_months": 24,
+    "renewal_window_days": 60,
+}
+REQUIRED_COURSES = (
+    "banking-rules-collection-conduct",
+    "public-security-law-2025",
+    "criminal-law-red-lines",
+    "personal-information-in-collection",
+    "de-escalation-skills",
+)
+HOLDER = "collector@demo.test"
+REVOKED_HOLDER = "collector2@demo.test"
+REVOCATION_REASON = "演示：稽核发现该催收员冒充律师催收，证书撤销。"
+
+
+def ensure_demo_programme() -> list[str]:
+    """Create the programme if it is missing; returns what was created."""
+    if CertificationProgramme.objects.filter(code=PROGRAMME["code"]).exists():
+        return []
+    with transaction.atomic():
+        programme = CertificationProgramme.objects.create(
+            final_exam=ExamPage.objects.get(slug=EXAM["slug"]), **PROGRAMME
+        )
+        programme.required_courses.set(CoursePage.objects.filter(slug__in=REQUIRED_COURSES))
+        programme.save()  # a ClusterableModel writes its parental many-to-many on save
+    return [f"certification programme {programme.name}"]
+
+
+def ensure_demo_certificates(auditor: User | None = None) -> list[tuple[str, Certificate]]:
+    """Give the two demo holders their certificates; returns (what, certificate) per new one."""
+    programme = CertificationProgramme.objects.get(code=PROGRAMME["code"])
+    made = []
+    holder = User.objects.get(email=HOLDER)
+    if not Certificate.objects.filter(holder=holder, programme=programme).exists():
+        made.append(("valid certificate", earn(holder, programme)))
+    revoked_holder = User.objects.get(email=REVOKED_HOLDER)
+    if not Certificate.objects.filter(holder=revoked_holder, programme=programme).exists():
+        certificate = earn(revoked_holder, programme)
+        lifecycle.revoke(certificate, by=auditor, reason=REVOCATION_REASON)
+        certificate.refresh_from_db()
+        made.append(("revoked certificate", certificate))
+    return made
+
+
+def earn(user: User, programme: CertificationProgramme) -> Certificate:
+    """Complete the programme's courses and pass its exam as ``user``, then issue at once.
+
+    Issued here rather than left to a worker, so the demo has its certificate even when a broker
+    is configured and no worker is running yet.
+    """
+    now = timezone.now()
+    for course in programme.required_courses.all():
+        lessons = course_outline(course).lessons
+        LessonCompletion.objects.bulk_create(
+            [LessonCompletion(user=user, lesson=lesson) for lesson in lessons],
+            ignore_conflicts=True,
+        )
+        Enrolment.objects.update_or_create(user=user, course=course, defaults={"completed_at": now})
+    attempt = attempts.start_attempt(user, programme.final_exam)
+    answers = {
+        row.position: grading.correct_choice_ids(row.version.data)
+        for row in attempt.questions.select_related("version")
+    }
+    attempts.save_answers(attempt, answers)
+    with transaction.atomic():
+        graded = attempts.submit_attempt(attempt)
+    request = graded.issuance_request
+    certificate = issuance.issue(request.pk)
+    assert certificate is not None and certificate.status == CertificateStatus.VALID
+    return certificate
+
+
+def demo_certificates() -> list[Certificate]:
+    """The demo holders' current certificates, for seed_demo to print their verification URLs."""
+    latest = []
+    for email in (HOLDER, REVOKED_HOLDER):
+        certificate = (
+            Certificate.objects.filter(holder__email=email, programme__code=PROGRAMME["code"])
+            .select_related("holder")
+            .order_by("-issued_at")
+            .first()
+        )
+        if certificate is not None:
+            latest.append(certificate)
+    return latest

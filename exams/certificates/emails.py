@@ -1,0 +1,92 @@
+"""The emails certificate holders get: issued (with the PDF), expiring soon, revoked.
+
+Each is rendered in the recipient's preferred language from the templates under
+``exams/certificates/email/``. Reminders and revocation notices are returned as the plain
+keyword arguments ``lms.accounts.tasks.send_email`` takes (they survive the broker's JSON);
+the issuance email carries an attachment, so it is an ``EmailMessage`` sent by its own task.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+
+from exams.models import Certificate
+
+TEMPLATES = "exams/certificates/email"
+
+
+def _absolute(path: str) -> str:
+    return settings.SITE_BASE_URL.rstrip("/") + path
+
+
+def _day(moment: datetime) -> str:
+    """A date as the active language writes it (2026年11月28日 / Nov. 28, 2026)."""
+    return formats.date_format(timezone.localtime(moment).date(), "DATE_FORMAT")
+
+
+def _render(name: str, user, context: dict) -> tuple[str, str]:
+    """(subject, body) of template ``name`` in ``user``'s language."""
+    with translation.override(getattr(user, "preferred_language", None) or settings.LANGUAGE_CODE):
+        context = {
+            **context,
+            "user": user,
+            "my_certificates_url": _absolute(reverse("certificates:mine")),
+        }
+        for key in ("issued_at", "expires_at", "revoked_at"):
+            if isinstance(context.get(key), datetime):
+                context[f"{key}_day"] = _day(context[key])
+        subject = render_to_string(f"{TEMPLATES}/{name}_subject.txt", context)
+        body = render_to_string(f"{TEMPLATES}/{name}_body.txt", context)
+    return " ".join(subject.split()), body
+
+
+def _context(certificate: Certificate) -> dict:
+    return {
+        "certificate": certificate,
+        "issued_at": certificate.issued_at,
+        "expires_at": certificate.expires_at,
+        "verification_url": certificate.absolute_verification_url,
+    }
+
+
+def issued_certificate(certificate: Certificate) -> EmailMessage:
+    """The new certificate, with its PDF attached as ``<serial>.pdf``. Reads the PDF file."""
+    holder = certificate.holder
+    subject, body = _render("issued", holder, _context(certificate))
+    message = EmailMessage(subject=subject, body=body, to=[holder.email])
+    with certificate.pdf.open("rb") as pdf:
+        message.attach(f"{certificate.serial}.pdf", pdf.read(), "application/pdf")
+    return message
+
+
+def expiry_reminder(certificate: Certificate, user, days: int, now: datetime) -> dict:
+    """ "Your certificate expires in N days": what to do to renew, and by when."""
+    programme = certificate.programme
+    renewal_opens = certificate.expires_at - timezone.timedelta(days=programme.renewal_window_days)
+    days_left = (
+        timezone.localtime(certificate.expires_at).date() - timezone.localtime(now).date()
+    ).days
+    context = {
+        **_context(certificate),
+        "days": days,
+        "days_left": max(days_left, 0),
+        "renewal_open": renewal_opens <= now,
+        "refresher_course": programme.refresher_course,
+        "renewal_exam": programme.renewal_exam_or_final,
+    }
+    subject, body = _render("reminder", user, context)
+    return {"subject": subject, "body": body, "to": [user.email]}
+
+
+def revocation_notice(certificate: Certificate) -> dict:
+    """The holder learns their certificate was revoked, when and why."""
+    holder = certificate.holder
+    context = {**_context(certificate), "revoked_at": certificate.revoked_at}
+    subject, body = _render("revoked", holder, context)
+    return {"subject": subject, "body": body, "to": [holder.email]}

@@ -1,0 +1,311 @@
+"""Deciding who has earned a certificate, and issuing it exactly once.
+
+Eligibility is checked when a collector passes an exam and when they finish a course, inside the
+transaction that records that fact, and the outcome is an :class:`IssuanceRequest` row. The
+certificate itself is made by :func:`issue` (run by the ``issue_certificate`` Celery task): under
+the request's row lock, so duplicate deliveries and retries find the work done.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+from stdnum.iso7064 import mod_37_36
+
+from courses.models import CertificationProgramme, CoursePage, Enrolment
+from exams.models import (
+    Attempt,
+    Certificate,
+    CertificateStatus,
+    ExamPage,
+    IssuanceKind,
+    IssuanceRequest,
+)
+
+from . import openbadges, signals
+
+logger = logging.getLogger(__name__)
+
+SERIAL_PREFIX = "SSA"
+# A request not finished this long after it was last dispatched is dispatched again by the sweep
+# (the broker lost it, or the worker died and the message was not redelivered).
+REDISPATCH_AFTER = timezone.timedelta(minutes=10)
+
+
+def make_serial(number: int, year: int) -> str:
+    """``SSA-2026-000123-K``: readable, with an ISO 7064 MOD 37,36 check character so a
+    mistyped serial is caught before anyone looks it up."""
+    body = f"{year}{number:06d}"
+    return f"{SERIAL_PREFIX}-{year}-{number:06d}-{mod_37_36.calc_check_digit(body)}"
+
+
+def is_valid_serial(serial: str) -> bool:
+    parts = serial.strip().upper().split("-")
+    if len(parts) != 4 or parts[0] != SERIAL_PREFIX:
+        return False
+    return mod_37_36.is_valid(parts[1] + parts[2] + parts[3])
+
+
+# --- Eligibility --------------------------------------------------------------------------------
+
+
+def courses_completed(user, courses: QuerySet[CoursePage] | list[CoursePage]) -> bool:
+    """Whether ``user`` has completed every course given (an empty list counts as done)."""
+    wanted = {course.pk for course in courses}
+    if not wanted:
+        return True
+    done = set(
+        Enrolment.objects.filter(
+            user=user, course_id__in=wanted, completed_at__isnull=False
+        ).values_list("course_id", flat=True)
+    )
+    return wanted <= done
+
+
+def current_certificate(user, programme: CertificationProgramme, now: datetime):
+    """The holder's valid, unexpired certificate for the programme, if any."""
+    return (
+        Certificate.objects.filter(
+            holder=user, programme=programme, status=CertificateStatus.VALID, expires_at__gt=now
+        )
+        .select_related("programme")
+        .first()
+    )
+
+
+def request_if_eligible(
+    user, programme: CertificationProgramme, now: datetime | None = None
+) -> IssuanceRequest | None:
+    """Record an issuance request if ``user`` has just become eligible; otherwise None.
+
+    First certification: every required course completed and the final exam passed. Renewal:
+    a valid certificate inside its renewal window, the refresher course completed and the
+    renewal exam passed inside the window. Call it inside the transaction that recorded the
+    pass or the completion; the dispatch to Celery happens after that commits.
+    """
+    now = now or timezone.now()
+    if not programme.is_active:
+        return None
+    if IssuanceRequest.objects.filter(
+        holder=user, programme=programme, completed_at__isnull=True
+    ).exists():
+        return None
+    current = current_certificate(user, programme, now)
+    if current is None:
+        if not courses_completed(user, programme.required_courses.all()):
+            return None
+        kind, exam, since = IssuanceKind.INITIAL, programme.final_exam, None
+    else:
+        if not current.in_renewal_window(now):
+            return None
+        if programme.refresher_course_id and not courses_completed(
+            user, [programme.refresher_course]
+        ):
+            return None
+        window = timezone.timedelta(days=programme.renewal_window_days)
+        kind, exam = IssuanceKind.RENEWAL, programme.renewal_exam_or_final
+        since = current.expires_at - window
+    attempt = _unused_pass(user, exam, since)
+    if attempt is None:
+        return None
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent request loses the race cleanly
+            request = IssuanceRequest.objects.create(
+                holder=user,
+                programme=programme,
+                attempt=attempt,
+                kind=kind,
+                renews=current if kind == IssuanceKind.RENEWAL else None,
+                created_at=now,
+            )
+    except IntegrityError:
+        return None
+    transaction.on_commit(lambda: dispatch(request.pk))
+    return request
+
+
+def _unused_pass(user, exam: ExamPage, since: datetime | None) -> Attempt | None:
+    """The user's latest passing attempt at ``exam`` that has not earned a certificate yet."""
+    attempts = Attempt.objects.filter(
+        user=user, exam=exam, passed=True, issuance_request__isnull=True
+    )
+    if since is not None:
+        attempts = attempts.filter(submitted_at__gte=since)
+    return attempts.order_by("-submitted_at").first()
+
+
+def on_exam_passed(attempt: Attempt) -> list[IssuanceRequest]:
+    """Called in the grading transaction of a passing attempt."""
+    programmes = CertificationProgramme.objects.filter(is_active=True).filter(
+        _exam_filter(attempt.exam_id)
+    )
+    return [
+        request
+        for programme in programmes
+        if (request := request_if_eligible(attempt.user, programme)) is not None
+    ]
+
+
+def on_course_completed(user, course: CoursePage) -> list[IssuanceRequest]:
+    """Called when a user first completes every lesson of a course."""
+    programmes = CertificationProgramme.objects.filter(is_active=True).filter(
+        Q(required_courses=course) | Q(refresher_course=course)
+    )
+    return [
+        request
+        for programme in programmes.distinct()
+        if (request := request_if_eligible(user, programme)) is not None
+    ]
+
+
+def _exam_filter(exam_id: int):
+    return Q(final_exam_id=exam_id) | Q(renewal_exam_id=exam_id)
+
+
+# --- Dispatch and issuance ------------------------------------------------------------------------
+
+
+def dispatch(request_id: int) -> bool:
+    """Queue the issuance task; if the broker is unreachable, leave it to the sweep.
+
+    Returns whether the task was queued. Never raises: the passing grade is already committed,
+    and the collector must not see an error because the broker is down.
+    """
+    from exams.tasks import issue_certificate
+
+    try:
+        issue_certificate.delay(request_id)
+    except Exception:  # noqa: BLE001 — any broker failure; the sweep retries
+        logger.warning("Could not queue issuance %s; the sweep will retry", request_id)
+        return False
+    IssuanceRequest.objects.filter(pk=request_id).update(dispatched_at=timezone.now())
+    return True
+
+
+def pending_requests(now: datetime | None = None) -> QuerySet[IssuanceRequest]:
+    """Open requests never dispatched, or dispatched long enough ago to count as lost."""
+    now = now or timezone.now()
+    return IssuanceRequest.objects.filter(completed_at__isnull=True).filter(
+        Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - REDISPATCH_AFTER)
+    )
+
+
+def dispatch_pending(now: datetime | None = None) -> int:
+    """The sweep: queue every pending request again; returns how many were queued."""
+    return sum(dispatch(pk) for pk in pending_requests(now).values_list("pk", flat=True))
+
+
+def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
+    """Turn a request into its certificate, with the PDF, in one transaction.
+
+    Idempotent: a request already completed returns its certificate. A renewal supersedes the
+    certificate it renews; one that was revoked meanwhile is not renewed (the request is
+    closed without a certificate and the reason recorded).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = (
+            IssuanceRequest.objects.select_for_update()
+            .select_related("programme", "holder", "attempt")
+            .get(pk=request_id)
+        )
+        if request.completed_at is not None:
+            return Certificate.objects.filter(request=request).first()
+        programme, holder = request.programme, request.holder
+        # A certificate past its expiry that the daily job has not marked yet would block the
+        # one-valid-certificate constraint. (Read first: the common case writes nothing here,
+        # and the certificate's row is then the transaction's first write to the table.)
+        stale = list(
+            Certificate.objects.filter(
+                holder=holder,
+                programme=programme,
+                status=CertificateStatus.VALID,
+                expires_at__lte=now,
+            ).values_list("pk", flat=True)
+        )
+        if stale:
+            Certificate.objects.filter(pk__in=stale).update(
+                status=CertificateStatus.EXPIRED, status_changed_at=now
+            )
+            for expired in Certificate.objects.filter(pk__in=stale):
+                transaction.on_commit(
+                    lambda expired=expired: signals.certificate_status_changed.send(
+                        Certificate, certificate=expired, status=CertificateStatus.EXPIRED
+                    )
+                )
+        start = now
+        renewed = None
+        if request.kind == IssuanceKind.RENEWAL and request.renews_id:
+            renewed = Certificate.objects.select_for_update().get(pk=request.renews_id)
+            if renewed.status == CertificateStatus.REVOKED:
+                request.completed_at = now
+                request.last_error = "The certificate to renew was revoked."
+                request.save(update_fields=["completed_at", "last_error"])
+                return None
+            start = max(now, renewed.expires_at)  # renewing early loses no days
+            Certificate.objects.filter(pk=renewed.pk).update(
+                status=CertificateStatus.SUPERSEDED, status_changed_at=now
+            )
+        certificate = Certificate(
+            request=request,
+            holder=holder,
+            programme=programme,
+            serial=make_serial(request.pk, now.year),
+            holder_name=holder.legal_name or holder.email,
+            programme_name=programme.name,
+            score=request.attempt.percent,
+            issued_at=now,
+            expires_at=programme.expiry_after(start),
+            status=CertificateStatus.VALID,
+            status_changed_at=now,
+            status_index=request.pk,
+        )
+        certificate.identity_hash = openbadges.identity_hash(holder.email, certificate.subject_salt)
+        pdf = ContentFile(render(certificate))
+        certificate.pdf.save(f"{certificate.serial}.pdf", pdf, save=False)
+        certificate.save()
+        if renewed is not None:
+            Certificate.objects.filter(pk=renewed.pk).update(superseded_by=certificate)
+        request.completed_at = now
+        request.save(update_fields=["completed_at"])
+        transaction.on_commit(
+            lambda: signals.certificate_issued.send(Certificate, certificate=certificate)
+        )
+        if renewed is not None:
+            transaction.on_commit(
+                lambda: signals.certificate_status_changed.send(
+                    Certificate, certificate=renewed, status=CertificateStatus.SUPERSEDED
+                )
+            )
+    return certificate
+
+
+def render(certificate: Certificate) -> bytes:
+    """The certificate's PDF, in Chinese."""
+    from .pdf import CertificateDocument, render_certificate_pdf
+
+    local_issued = timezone.localtime(certificate.issued_at).date()
+    local_expiry = timezone.localtime(certificate.expires_at).date()
+    return render_certificate_pdf(
+        CertificateDocument(
+            holder_name=certificate.holder_name,
+            programme_name=certificate.programme_name,
+            score_percent=certificate.score,
+            issued_on=local_issued,
+            expires_on=local_expiry,
+            serial=certificate.serial,
+            verification_url=certificate.absolute_verification_url,
+        )
+    )
+
+
+def record_failure(request_id: int, error: BaseException) -> None:
+    """Note a failed try on the request (shown in the admin), outside the failed transaction."""
+    IssuanceRequest.objects.filter(pk=request_id).update(
+        last_error=repr(error)[:2000], failures=F("failures") + 1
+    )

@@ -1,0 +1,305 @@
+"""Certificates as Open Badges 3.0 credentials, and the documents they point to.
+
+A certificate is published as a signed ``OpenBadgeCredential`` (W3C Verifiable Credentials 2.0)
+so that any Open Badges wallet or verifier can check it without us: it names the issuer profile,
+the achievement (the certification programme), the exam result, the validity period and the
+revocation status list entry, all at stable URLs under ``SITE_BASE_URL``.
+
+The holder is identified only by a salted SHA-256 hash of their email address (an OB 3.0
+``IdentityObject``): a verifier who is told the email can confirm it, but the credential itself
+carries no name and no email. Documents are built in the site's default language, so the signed
+text does not depend on who asked for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from courses.models import CertificationProgramme
+from exams.models import Certificate
+
+from . import signing, status_list
+
+VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
+CREDENTIAL_CONTEXT = [VC_CONTEXT, OB_CONTEXT]
+ISSUER_NAME = "阳光学堂 Sunshine Academy"
+# OB 3.0 AchievementType for a time-limited professional qualification that must be renewed.
+ACHIEVEMENT_TYPE = "Certification"
+
+
+# --- URLs ---------------------------------------------------------------------------------------
+
+
+def absolute_url(path: str) -> str:
+    return settings.SITE_BASE_URL.rstrip("/") + path
+
+
+def issuer_id() -> str:
+    return absolute_url(reverse("certificates:issuer"))
+
+
+def achievement_id(code: str) -> str:
+    return absolute_url(reverse("certificates:achievement", args=[code]))
+
+
+def credential_id(certificate: Certificate) -> str:
+    return absolute_url(certificate.credential_url)
+
+
+def status_list_url(number: int) -> str:
+    return absolute_url(reverse("certificates:status_list", args=[number]))
+
+
+def verification_method(public_key_multibase: str) -> str:
+    """The key document's URL with the public key as fragment (``…/keys/<id>.json#z6Mk…``)."""
+    key_id = signing.key_id_for(public_key_multibase)
+    return absolute_url(reverse("certificates:key", args=[key_id])) + "#" + public_key_multibase
+
+
+# --- Issuer and key documents -------------------------------------------------------------------
+
+
+def issuer_profile() -> dict:
+    """The issuer as embedded in credentials (OB 3.0 ``Profile``)."""
+    return {
+        "id": issuer_id(),
+        "type": ["Profile"],
+        "name": ISSUER_NAME,
+        "url": settings.SITE_BASE_URL,
+    }
+
+
+def issuer_document() -> dict:
+    with translation.override(settings.LANGUAGE_CODE):
+        description = _(
+            "Training and certification for lawful, transparent debt collection (阳光催收)."
+        )
+    return {"@context": CREDENTIAL_CONTEXT, **issuer_profile(), "description": description}
+
+
+def key_document(public_key_multibase: str) -> dict:
+    """A Multikey verification method controlled by the issuer."""
+    return {
+        "@context": MULTIKEY_CONTEXT,
+        "id": verification_method(public_key_multibase),
+        "type": "Multikey",
+        "controller": issuer_id(),
+        "publicKeyMultibase": public_key_multibase,
+    }
+
+
+# --- Achievement ----------------------------------------------------------------------------------
+
+
+def achievement(programme: CertificationProgramme, name: str | None = None) -> dict:
+    """The programme as an OB 3.0 ``Achievement``; ``name`` overrides it with a certificate's
+    snapshot of the programme name."""
+    achievement_url = achievement_id(programme.code)
+    exam = programme.final_exam
+    with translation.override(settings.LANGUAGE_CODE):
+        description = programme.description.strip() or _(
+            "Certification by %(issuer)s: %(programme)s."
+        ) % {"issuer": ISSUER_NAME, "programme": programme.name}
+        score = _("Exam score")
+        result = _("Exam result")
+        narrative = criteria_narrative(programme)
+    return {
+        "id": achievement_url,
+        "type": ["Achievement"],
+        "achievementType": ACHIEVEMENT_TYPE,
+        "name": name or programme.name,
+        "description": description,
+        "criteria": {"narrative": narrative},
+        "humanCode": programme.code,
+        "creator": issuer_profile(),
+        "resultDescription": [
+            {
+                "id": f"{achievement_url}#score",
+                "type": ["ResultDescription"],
+                "name": score,
+                "resultType": "Percent",
+                "valueMin": "0",
+                "valueMax": "100",
+                "requiredValue": str(exam.pass_mark_percent),
+            },
+            {
+                "id": f"{achievement_url}#status",
+                "type": ["ResultDescription"],
+                "name": result,
+                "resultType": "Status",
+                "requiredValue": "Completed",
+            },
+        ],
+    }
+
+
+def criteria_narrative(programme: CertificationProgramme) -> str:
+    """What earns the certificate, as a Markdown list (OB 3.0 ``Criteria.narrative``)."""
+    courses = [course.title for course in programme.required_courses.order_by("path")]
+    exam = programme.final_exam
+    lines = []
+    if courses:
+        lines.append(
+            _("Complete the required courses: %(courses)s.")
+            % {"courses": "; ".join(f"“{title}”" for title in courses)}
+        )
+    lines.append(
+        _("Pass the final exam “%(exam)s” with a score of at least %(mark)s%%.")
+        % {"exam": exam.title, "mark": exam.pass_mark_percent}
+    )
+    renewal = {
+        "months": programme.validity_months,
+        "days": programme.renewal_window_days,
+        "exam": programme.renewal_exam_or_final.title,
+    }
+    if programme.refresher_course_id:
+        renewal["course"] = programme.refresher_course.title
+        lines.append(
+            _(
+                "The certificate is valid for %(months)s months. In the last %(days)s days "
+                "before it expires it is renewed by completing the refresher course "
+                "“%(course)s” and passing the exam “%(exam)s”."
+            )
+            % renewal
+        )
+    else:
+        lines.append(
+            _(
+                "The certificate is valid for %(months)s months. In the last %(days)s days "
+                "before it expires it is renewed by passing the exam “%(exam)s”."
+            )
+            % renewal
+        )
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def achievement_document(programme: CertificationProgramme) -> dict:
+    return {"@context": CREDENTIAL_CONTEXT, **achievement(programme)}
+
+
+# --- The credential -------------------------------------------------------------------------------
+
+
+def identity_hash(email: str, salt: str) -> str:
+    """OB 3.0 ``IdentityHash``: ``sha256$`` + hex SHA-256 of the (lower-case) email + salt."""
+    digest = hashlib.sha256((email.strip().lower() + salt).encode("utf-8")).hexdigest()
+    return f"sha256${digest}"
+
+
+def subject_identifier(certificate) -> dict:
+    """The holder's salted email hash, as taken when the certificate was issued (so a later change
+    of email does not change the credential; older rows without a snapshot use the current one)."""
+    salt = certificate.subject_salt
+    return {
+        "type": "IdentityObject",
+        "identityHash": certificate.identity_hash or identity_hash(certificate.holder.email, salt),
+        "identityType": "emailAddress",
+        "hashed": True,
+        "salt": salt,
+    }
+
+
+def percent_value(score: Decimal) -> str:
+    """``87.50`` → ``"87.5"``, ``100.00`` → ``"100"``."""
+    return f"{score.normalize():f}"
+
+
+def credential_status(certificate: Certificate) -> dict:
+    """The certificate's ``BitstringStatusListEntry`` in the revocation list."""
+    url = status_list_url(status_list.list_number(certificate.status_index))
+    position = status_list.list_position(certificate.status_index)
+    return {
+        "id": f"{url}#{position}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": status_list.STATUS_PURPOSE,
+        "statusListIndex": str(position),
+        "statusListCredential": url,
+    }
+
+
+def credential(certificate: Certificate) -> dict:
+    """The unsigned ``OpenBadgeCredential`` for a certificate (any status: verifiers read the
+    status list and ``validUntil``)."""
+    programme = certificate.programme
+    achievement_url = achievement_id(programme.code)
+    issued = signing.xml_datetime(certificate.issued_at)
+    return {
+        "@context": CREDENTIAL_CONTEXT,
+        "id": credential_id(certificate),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": certificate.programme_name,
+        "issuer": issuer_profile(),
+        "validFrom": issued,
+        "validUntil": signing.xml_datetime(certificate.expires_at),
+        "awardedDate": issued,
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "identifier": [subject_identifier(certificate)],
+            "licenseNumber": certificate.serial,
+            "achievement": achievement(programme, name=certificate.programme_name),
+            "result": [
+                {
+                    "type": ["Result"],
+                    "resultDescription": f"{achievement_url}#score",
+                    "value": percent_value(certificate.score),
+                },
+                {
+                    "type": ["Result"],
+                    "resultDescription": f"{achievement_url}#status",
+                    "status": "Completed",
+                },
+            ],
+        },
+        "credentialStatus": credential_status(certificate),
+    }
+
+
+def _sign(document: dict, now: datetime | None) -> dict:
+    key = signing.current_signing_key()
+    return signing.sign(
+        document,
+        key,
+        verification_method=verification_method(key.public_multikey),
+        created=now or timezone.now(),
+    )
+
+
+def signed_credential(certificate: Certificate, now: datetime | None = None) -> dict:
+    return _sign(credential(certificate), now)
+
+
+# --- The revocation list --------------------------------------------------------------------------
+
+
+def status_list_credential(number: int, now: datetime | None = None) -> dict:
+    """The unsigned ``BitstringStatusListCredential`` for list ``number``."""
+    now = now or timezone.now()
+    url = status_list_url(number)
+    return {
+        "@context": [VC_CONTEXT],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": issuer_id(),
+        "validFrom": signing.xml_datetime(now),
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": status_list.STATUS_PURPOSE,
+            "encodedList": status_list.encoded_list(number),
+            "ttl": status_list.TTL_SECONDS * 1000,
+        },
+    }
+
+
+def signed_status_list_credential(number: int, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    return _sign(status_list_credential(number, now), now)

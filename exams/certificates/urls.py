@@ -1,0 +1,33 @@
+"""Certificate URLs: the holder's pages, public verification and the credential documents.
+
+Verification and credential URLs are public (no login) and stable: they are printed in QR
+codes and embedded in signed credentials, so they must never change.
+"""
+
+from django.urls import path
+
+from . import credential_views, views
+
+app_name = "certificates"
+
+urlpatterns = [
+    # The holder's own certificates (login required).
+    path("certificates/", views.my_certificates, name="mine"),
+    path("certificates/<int:pk>/pdf/", views.download_pdf, name="pdf"),
+    # Public verification: the page and the signed Open Badges 3.0 credential.
+    path("verify/<str:code>.json", credential_views.credential, name="verify_json"),
+    path("verify/<str:code>/", views.verify, name="verify"),
+    # Issuer documents the credentials refer to.
+    path("credentials/issuer.json", credential_views.issuer, name="issuer"),
+    path("credentials/keys/<str:key_id>.json", credential_views.key, name="key"),
+    path(
+        "credentials/achievements/<slug:code>.json",
+        credential_views.achievement,
+        name="achievement",
+    ),
+    path(
+        "credentials/status/<int:list_number>.json",
+        credential_views.status_list,
+        name="status_list",
+    ),
+]

@@ -1,0 +1,242 @@
+"""The certificate pages: public verification, the holder's "My certificates", the PDF.
+
+Verification needs no login and shows only what a firm, a debtor or a regulator needs to trust
+a certificate: the masked name, the programme, the status and the dates; it is rate-limited so
+codes cannot be enumerated. Everything else acts on the signed-in user's own certificates; a
+certificate that is not theirs is a 404 (not a 403), so its existence does not leak.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
+from django.views.decorators.http import require_safe
+
+from courses.models import CertificationProgramme, CoursePage, Enrolment
+from exams.models import Attempt, Certificate, CertificateStatus, IssuanceRequest
+
+from .ratelimit import verification_rate_limit
+
+# How long a browser may reuse a verification page: short, so a revocation shows within a minute.
+VERIFY_MAX_AGE = 60
+
+
+# --- Masking the holder's name -----------------------------------------------------------------
+
+
+def _is_cjk(char: str) -> bool:
+    return unicodedata.name(char, "").startswith(("CJK ", "HANGUL", "HIRAGANA", "KATAKANA"))
+
+
+def mask_name(name: str) -> str:
+    """The holder's name as the public page shows it: enough to match an ID card, not to dox.
+
+    Chinese names keep their first and last characters (张三 → 张*, 张小三 → 张*三,
+    欧阳小明 → 欧**明). Names in Latin script keep each word's initial (John Smith →
+    J*** S***), with a fixed number of stars so the length does not show.
+    """
+    name = " ".join(name.split())
+    if not name:
+        return ""
+    if any(_is_cjk(char) for char in name):
+        chars = name.replace(" ", "")
+        if len(chars) == 1:
+            return "*"
+        if len(chars) == 2:
+            return chars[0] + "*"
+        return chars[0] + "*" * (len(chars) - 2) + chars[-1]
+    return " ".join(word[0] + ("***" if len(word) > 1 else "") for word in name.split(" "))
+
+
+# --- Public verification -----------------------------------------------------------------------
+
+
+def public_status(certificate: Certificate, now=None) -> str:
+    """The status a verifier must see: a valid certificate past its expiry is expired even
+    before the nightly job has marked it."""
+    now = now or timezone.now()
+    if certificate.status == CertificateStatus.VALID and certificate.expires_at <= now:
+        return CertificateStatus.EXPIRED
+    return certificate.status
+
+
+@require_safe
+@verification_rate_limit
+def verify(request: HttpRequest, code: str) -> HttpResponse:
+    """The page the QR code opens: is this certificate genuine, and is it still valid?"""
+    certificate = (
+        Certificate.objects.select_related("superseded_by").filter(verification_code=code).first()
+    )
+    if certificate is None:
+        raise Http404("No certificate has this verification code.")
+    status = public_status(certificate)
+    context = {
+        "certificate": certificate,
+        "status": status,
+        "status_label": CertificateStatus(status).label,
+        "masked_name": mask_name(certificate.holder_name),
+        "successor": certificate.superseded_by if status == CertificateStatus.SUPERSEDED else None,
+    }
+    response = render(request, "exams/certificates/verify.html", context)
+    # Shared caches must not keep it (it changes on revocation, and with the language cookie).
+    patch_cache_control(response, private=True, max_age=VERIFY_MAX_AGE)
+    patch_vary_headers(response, ["Cookie"])
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"  # the code is in the URL: keep it off other sites
+    return response
+
+
+# --- The holder's certificates -----------------------------------------------------------------
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    add_never_cache_headers(response)
+    patch_cache_control(response, private=True)
+    return response
+
+
+@dataclass
+class Renewal:
+    """What a holder must do to renew a certificate, and whether they may start now."""
+
+    opens_at: object
+    is_open: bool
+    refresher_course: CoursePage | None
+    refresher_done: bool
+    exam: object
+
+
+@dataclass
+class ProgrammeProgress:
+    """How far the holder is with a programme they are not (or no longer) certified in."""
+
+    programme: CertificationProgramme
+    courses: list[tuple[CoursePage, bool]] = field(default_factory=list)
+    exam_passed: bool = False
+
+    @property
+    def courses_done(self) -> int:
+        return sum(done for _, done in self.courses)
+
+
+def _renewal(certificate: Certificate, completed: set[int], now) -> Renewal:
+    programme = certificate.programme
+    window = timezone.timedelta(days=programme.renewal_window_days)
+    refresher = programme.refresher_course
+    return Renewal(
+        opens_at=certificate.expires_at - window,
+        is_open=certificate.in_renewal_window(now),
+        refresher_course=refresher,
+        refresher_done=refresher is not None and refresher.pk in completed,
+        exam=programme.renewal_exam_or_final,
+    )
+
+
+@require_safe
+@login_required
+def my_certificates(request: HttpRequest) -> HttpResponse:
+    """The user's certificates (current first), those being issued, and programmes in progress.
+
+    A constant number of queries however many certificates and programmes there are.
+    """
+    user, now = request.user, timezone.now()
+    certificates = list(
+        Certificate.objects.filter(holder=user)
+        .select_related(
+            "programme__refresher_course",
+            "programme__renewal_exam",
+            "programme__final_exam",
+            "superseded_by",
+        )
+        .order_by("-issued_at")
+    )
+    completed = set(
+        Enrolment.objects.filter(user=user, completed_at__isnull=False).values_list(
+            "course_id", flat=True
+        )
+    )
+    current, history = [], []
+    for certificate in certificates:
+        certificate.public_status = public_status(certificate, now)
+        if certificate.public_status == CertificateStatus.VALID:
+            certificate.renewal = _renewal(certificate, completed, now)
+            current.append(certificate)
+        else:
+            history.append(certificate)
+    pending = list(
+        IssuanceRequest.objects.filter(holder=user, completed_at__isnull=True).select_related(
+            "programme"
+        )
+    )
+    certified = {c.programme_id for c in current} | {r.programme_id for r in pending}
+    context = {
+        "current": current,
+        "history": history,
+        "pending": pending,
+        "in_progress": _programme_progress(user, certified, completed),
+        "valid": CertificateStatus.VALID,
+        "revoked": CertificateStatus.REVOKED,
+    }
+    return _private(render(request, "exams/certificates/mine.html", context))
+
+
+def _programme_progress(user, certified: set[int], completed: set[int]) -> list[ProgrammeProgress]:
+    """Active programmes the user is not certified in: required courses done, exam passed."""
+    programmes = list(
+        CertificationProgramme.objects.filter(is_active=True)
+        .exclude(pk__in=certified)
+        .select_related("final_exam")
+        .prefetch_related("required_courses")
+    )
+    if not programmes:
+        return []
+    passed = set(
+        # Only passes no certificate was issued for: an old certificate's pass does not count.
+        Attempt.objects.filter(
+            user=user,
+            passed=True,
+            issuance_request__isnull=True,
+            exam_id__in=[p.final_exam_id for p in programmes],
+        ).values_list("exam_id", flat=True)
+    )
+    progress = []
+    for programme in programmes:
+        courses = sorted(programme.required_courses.all(), key=lambda course: course.path)
+        progress.append(
+            ProgrammeProgress(
+                programme=programme,
+                courses=[(course, course.pk in completed) for course in courses],
+                exam_passed=programme.final_exam_id in passed,
+            )
+        )
+    return progress
+
+
+@require_safe
+@login_required
+def download_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    """The certificate's PDF, as ``<serial>.pdf``: for its holder, or staff who may view
+    certificates. Anyone else gets the same 404 as for a certificate that does not exist."""
+    certificate = get_object_or_404(Certificate, pk=pk)
+    user = request.user
+    if certificate.holder_id != user.pk and not user.has_perm("exams.view_certificate"):
+        raise Http404("No such certificate.")
+    if not certificate.pdf:
+        raise Http404("This certificate has no PDF yet.")
+    try:
+        pdf = certificate.pdf.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("The PDF file is missing.") from error
+    response = FileResponse(
+        pdf,
+        as_attachment=True,
+        filename=f"{certificate.serial}.pdf",
+        content_type="application/pdf",
+    )
+    return _private(response)
