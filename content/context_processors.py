@@ -30,5 +30,17 @@ def _section_urls(request: HttpRequest) -> dict[str, str]:
     return urls
 
 
+def _manages_a_firm(request: HttpRequest) -> bool:
+    """Whether to link the firm dashboard: users with the firm-manager role. No query of its
+    own on most pages: the MFA middleware has read the user's roles already. The dashboard
+    itself also requires a current manager membership."""
+    from lms.accounts.roles import Role, role_names
+
+    return Role.FIRM_MANAGER in role_names(getattr(request, "user", None))
+
+
 def navigation(request: HttpRequest) -> dict[str, object]:
-    return {"section_urls": SimpleLazyObject(lambda: _section_urls(request))}
+    return {
+        "section_urls": SimpleLazyObject(lambda: _section_urls(request)),
+        "manages_firm": SimpleLazyObject(lambda: _manages_a_firm(request)),
+    }

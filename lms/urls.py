@@ -9,6 +9,8 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from content import views as content_views
 from lms.accounts import views as account_views
+from lms.compliance import my_data
+from lms.compliance.formula_views import rating_formula
 from lms.health import healthz
 
 urlpatterns = [
@@ -25,8 +27,15 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("learning/", include("courses.urls")),
     path("exam-attempts/", include("exams.urls")),
+    path("api/v1/", include("lms.compliance.api.urls")),
+    path("", include("exams.certificates.urls")),
     path("search/", content_views.search, name="search"),
     path("regulations/<int:pk>/", content_views.regulation_detail, name="regulation_detail"),
+    path("firm/staff/", include("lms.accounts.onboarding.urls")),
+    path("", include("lms.compliance.appeal_urls")),  # my-findings/, firm/findings/
+    path("firm/", include("lms.compliance.dashboard.urls")),
+    path("my-data/", my_data.download, name="my_data"),
+    path("ratings/formula/", rating_formula, name="rating_formula"),
 ]
 
 if settings.DEBUG:

@@ -30,7 +30,9 @@ class DemoAccount:
 
 DEMO_ACCOUNTS = (
     DemoAccount("collector@demo.test", "张三", Role.COLLECTOR),
+    DemoAccount("collector2@demo.test", "王五", Role.COLLECTOR),
     DemoAccount("manager@demo.test", "李四", Role.FIRM_MANAGER),
+    DemoAccount("lender@demo.test", "钱八", Role.FIRM_MANAGER),
     DemoAccount("trainer@demo.test", "王芳", Role.TRAINER),
     DemoAccount("reviewer@demo.test", "赵敏", Role.REVIEWER),
     DemoAccount("auditor@demo.test", "孙立", Role.AUDITOR),

@@ -21,10 +21,22 @@ class Role(models.TextChoices):
 STAFF_ROLES = frozenset({Role.TRAINER, Role.REVIEWER, Role.AUDITOR})
 
 
+def role_names(user: object) -> frozenset[str]:
+    """The names of the user's groups, read once per user object (one query), so the MFA check
+    and the navigation's role links share it."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    names = getattr(user, "_role_names", None)
+    if names is None:
+        names = frozenset(user.groups.values_list("name", flat=True))
+        user._role_names = names
+    return names
+
+
 def requires_mfa(user: object) -> bool:
     """Staff roles and superusers must have a second factor. Reads the user's groups: one query."""
     if not getattr(user, "is_authenticated", False):
         return False
     if user.is_superuser:
         return True
-    return user.groups.filter(name__in=STAFF_ROLES).exists()
+    return bool(role_names(user) & STAFF_ROLES)

@@ -9,3 +9,7 @@ class ComplianceConfig(AppConfig):
     name = "lms.compliance"
     label = "compliance"
     verbose_name = _("Compliance")
+
+    def ready(self) -> None:
+        # Connect the signal receivers (ratings follow events; webhooks announce them).
+        from . import rating_receivers, webhook_receivers  # noqa: F401

@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # For its static files only: the API docs (/api/v1/docs) serve Swagger UI from here,
+    # never from a CDN.
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -177,8 +180,15 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private-media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Certificate PDFs and audit evidence: never served by the web server, only through views
+    # that check who is asking (see lms/storage.py).
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": "/private-media-is-not-served/"},
+    },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
@@ -238,7 +248,52 @@ CELERY_BEAT_SCHEDULE = {
         "task": "exams.tasks.dispatch_pending_issuances",
         "schedule": crontab(minute="*/5"),
     },
+    # Certificate lifecycle: expire first, then remind (Asia/Shanghai time).
+    "expire-certificates": {
+        "task": "exams.tasks.expire_certificates",
+        "schedule": crontab(hour=0, minute=5),
+    },
+    "send-certificate-expiry-reminders": {
+        "task": "exams.tasks.send_expiry_reminders",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    "email-unsent-certificates": {
+        "task": "exams.tasks.email_unsent_certificates",
+        "schedule": crontab(minute=23),
+    },
+    # Webhook deliveries whose task was lost (broker outage, worker killed) are queued again.
+    "retry-pending-webhooks": {
+        "task": "lms.compliance.tasks.webhooks.retry_pending_webhooks",
+        "schedule": crontab(minute="*/5"),
+    },
+    # Compliance ratings: the nightly full recompute, after certificates expire (00:05).
+    "recompute-all-ratings": {
+        "task": "lms.compliance.tasks.ratings.recompute_all_ratings",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # The previous month's compliance report, emailed to each firm's managers.
+    "send-monthly-compliance-reports": {
+        "task": "lms.compliance.tasks.reports.send_monthly_reports",
+        "schedule": crontab(day_of_month=1, hour=6, minute=0),
+    },
 }
+
+# Signed Open Badges 3.0 credentials (exams/certificates/signing.py). The Ed25519 secret key as a
+# multibase Multikey ("z3u2..."), printed by `manage.py generate_signing_key`. Without one, a key
+# derived from SECRET_KEY is used where DEBUG (or CERTIFICATE_ALLOW_DEV_SIGNING_KEY, for tests) is
+# on; anywhere else a system check error stops start-up. Retired keys' public Multikeys
+# ("z6Mk...", comma-separated) stay published so credentials signed with them still verify.
+CERTIFICATE_SIGNING_KEY = env_str("CERTIFICATE_SIGNING_KEY")
+CERTIFICATE_RETIRED_PUBLIC_KEYS = env_list("CERTIFICATE_RETIRED_PUBLIC_KEYS")
+CERTIFICATE_ALLOW_DEV_SIGNING_KEY = False
+# Public verification lookups per client IP (django-ratelimit syntax), so codes cannot be guessed.
+CERTIFICATE_VERIFY_RATE = env_str("CERTIFICATE_VERIFY_RATE", "30/m")
+
+# Platform API (/api/v1/): calls per token (count/period, period s, m, h or d); over it, a 429.
+API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600/m")
+# Webhooks are refused for private, loopback and link-local addresses (SSRF) unless DEBUG is on
+# or this is set (for a receiver inside the same private network).
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -11,9 +11,12 @@ from wagtail.documents.models import Document
 
 from content.models import EventPage, Regulation
 from courses.models import CoursePage, LessonPage
-from exams.models import ExamPage, Question
+from exams.models import Certificate, CertificateStatus, ExamPage, Question
 from lms.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_demo_account
-from lms.accounts.models import User
+from lms.accounts.models import Firm, FirmKind, User
+from lms.compliance.demo import FLAGGED_AGENCY, FLAGGED_STAFF, GOOD_AGENCY, GOOD_STAFF
+from lms.compliance.models import ApiToken, CollectorRating, Finding, FindingStatus, FirmRating
+from lms.compliance.models.api import hash_key
 
 
 def seed(*args: str) -> str:
@@ -52,7 +55,14 @@ def test_it_creates_the_demo_site_and_a_second_run_creates_nothing(db):
     assert "seed_demo: nothing to do" in second
     assert counts() == before
     users, _, regulations, courses, lessons, events, documents, questions, exams = before
-    assert (users, regulations, courses, events, exams) == (6, 37, 5, 2, 1)
+    demo_collectors = len(GOOD_STAFF) + len(FLAGGED_STAFF) - 2  # two are demo accounts
+    assert (users, regulations, courses, events, exams) == (
+        len(DEMO_ACCOUNTS) + demo_collectors,
+        37,
+        5,
+        2,
+        1,
+    )
     assert questions >= 40
     assert lessons >= 15 and documents >= 2
     topics = set(CoursePage.objects.values_list("topic", flat=True))
@@ -73,6 +83,26 @@ def test_it_creates_the_demo_site_and_a_second_run_creates_nothing(db):
     assert roles["reviewer@demo.test"] == ["Reviewers"]
     assert roles["auditor@demo.test"] == ["Auditors"]
     assert User.objects.get(email="admin@demo.test").is_superuser
+
+    # Certification (issue 5): one valid certificate, one revoked, both URLs printed.
+    valid = Certificate.objects.get(holder__email="collector@demo.test")
+    revoked = Certificate.objects.get(holder__email="collector2@demo.test")
+    assert (valid.status, revoked.status) == (CertificateStatus.VALID, CertificateStatus.REVOKED)
+    assert valid.absolute_verification_url in first
+    assert revoked.absolute_verification_url in first
+    assert valid.pdf.name and revoked.revocation_reason
+
+    # Firms and ratings (issue 6): a lender, an admitted agency and a flagged one; grades A-D;
+    # findings in every status; an API token printed once.
+    assert Firm.objects.filter(kind=FirmKind.LENDER).count() == 1
+    ratings = {r.firm.name: r for r in FirmRating.objects.select_related("firm")}
+    assert ratings[GOOD_AGENCY[0]].flagged is False
+    assert ratings[FLAGGED_AGENCY[0]].flagged is True
+    assert set(CollectorRating.objects.values_list("grade", flat=True)) == {"A", "B", "C", "D"}
+    assert set(Finding.objects.values_list("status", flat=True)) == set(FindingStatus.values)
+    key = first.split("API token for the demo agency (shown once, store it now): ")[1].split()[0]
+    assert ApiToken.objects.get(key_hash=hash_key(key)).firm.name == GOOD_AGENCY[0]
+    assert "API token" not in second
 
 
 @pytest.mark.parametrize("account", DEMO_ACCOUNTS, ids=lambda a: a.email)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_KEY = "kP3v9s-Qm1zX7wL0rT5yB8nC2dF6gH4jK9mN1pR3sU5vW7xY0zA2bC4dE6fG8hJ0"
+# A test-only Ed25519 key (manage.py generate_signing_key): production refuses to run without one.
+SIGNING_KEY = "z3u2Xcn5UvBPvGk7TX37YYR22VBbco7axCHn8R9DX1umj1s6"
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -50,6 +52,7 @@ def test_production_settings_pass_the_deployment_checklist():
         ALLOWED_HOSTS="academy.example.cn",
         SITE_BASE_URL="https://academy.example.cn",
         EMAIL_HOST="smtp.example.cn",
+        CERTIFICATE_SIGNING_KEY=SIGNING_KEY,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout

@@ -33,7 +33,14 @@ class Command(BaseCommand):
         from content.demo import ensure_demo_events, ensure_site_structure
         from content.regulations import load_file
         from courses.demo import ensure_demo_courses
+        from exams.certificates.demo import (
+            demo_certificates,
+            ensure_demo_certificates,
+            ensure_demo_programme,
+        )
         from exams.demo import ensure_demo_exam
+        from lms.accounts.models import User
+        from lms.compliance.demo import ensure_demo_firms, ensure_demo_token
 
         total = 0
         loaded = load_file()
@@ -58,5 +65,24 @@ class Command(BaseCommand):
                 self.stdout.write(f"{spec.email}: created {', '.join(created)}")
             else:
                 self.stdout.write(f"{spec.email}: already present")
+        for line in ensure_demo_programme():
+            self.stdout.write(f"created {line}")
+            total += 1
+        auditor = User.objects.filter(email="auditor@demo.test").first()
+        for what, certificate in ensure_demo_certificates(auditor):
+            self.stdout.write(f"{certificate.holder.email}: {what} {certificate.serial}")
+            total += 1
+        for line in ensure_demo_firms():
+            self.stdout.write(f"created {line}")
+            total += 1
+        key = ensure_demo_token()
+        if key:
+            total += 1
+            self.stdout.write("API token for the demo agency (shown once, store it now): " + key)
+        for certificate in demo_certificates():
+            self.stdout.write(
+                f"{certificate.holder.email} certificate ({certificate.get_status_display()}): "
+                f"{certificate.absolute_verification_url}"
+            )
         summary = f"seed_demo: {total} object(s) created" if total else "seed_demo: nothing to do"
         self.stdout.write(self.style.SUCCESS(summary))

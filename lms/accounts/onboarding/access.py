@@ -1,0 +1,33 @@
+"""Who may use the staff pages: a firm manager, for their own firm only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
+
+from lms.accounts.scoping import managed_firm
+
+
+def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Sign-in first; then anyone who does not manage a firm today gets a 403. The view gets
+    the manager's firm as ``request.firm`` and never takes a firm from the URL or the form, so
+    no other firm can be reached. Responses are not cached (they carry personal data)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        firm = managed_firm(request.user)
+        if firm is None:
+            raise PermissionDenied
+        request.firm = firm
+        response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)  # staff pages carry personal data
+        return response
+
+    return wrapper

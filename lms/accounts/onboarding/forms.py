@@ -1,0 +1,105 @@
+"""Forms for the manager's staff pages."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from courses.models import CertificationProgramme
+from lms.accounts.forms import TelInput
+from lms.accounts.models import Firm, phone_validator
+
+from .assignments import firm_collectors
+from .importing import MAX_BYTES, MAX_EMPLOYEE_NUMBER, MAX_NAME, normalise_phone
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class InviteForm(forms.Form):
+    legal_name = forms.CharField(
+        label=_("Name"),
+        max_length=MAX_NAME,
+        help_text=_("As on their ID card: it is printed on their certificates."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    email = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "off"})
+    )
+    phone = forms.CharField(
+        label=_("Mobile phone"), max_length=20, required=False, widget=TelInput()
+    )
+    employee_number = forms.CharField(
+        label=_("Employee number"), max_length=MAX_EMPLOYEE_NUMBER, required=False
+    )
+
+    def clean_legal_name(self) -> str:
+        return " ".join(self.cleaned_data["legal_name"].split())
+
+    def clean_phone(self) -> str:
+        phone = normalise_phone(self.cleaned_data["phone"])
+        if phone:
+            phone_validator(phone)
+        return phone
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Staff list"),
+        help_text=_(
+            "CSV or Excel (.xlsx), up to 1 MB and 2,000 rows. Columns: name, email, phone, "
+            "employee number (姓名, 邮箱, 手机号, 工号)."
+        ),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".csv,.xlsx,text/csv,"
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise ValidationError(
+                _("The file is %(size)s; the limit is 1 MB. Split the list into several files.")
+                % {"size": filesizeformat(upload.size)}
+            )
+        return upload
+
+
+class AssignForm(forms.Form):
+    programme = forms.ModelChoiceField(
+        CertificationProgramme.objects.filter(is_active=True), label=_("Programme")
+    )
+    collectors = forms.ModelMultipleChoiceField(
+        queryset=None, label=_("Collectors"), widget=forms.CheckboxSelectMultiple
+    )
+    due_on = forms.DateField(label=_("Due date"), widget=DateInput())
+
+    def __init__(self, *args: object, firm: Firm, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["collectors"].queryset = firm_collectors(firm)
+        self.fields["collectors"].label_from_instance = lambda user: (
+            f"{user.legal_name or user.email} · {user.email}"
+        )
+
+    def clean_due_on(self):
+        due_on = self.cleaned_data["due_on"]
+        if due_on < timezone.localdate():
+            raise ValidationError(_("The due date cannot be in the past."))
+        return due_on
+
+
+class ConfirmImportForm(forms.Form):
+    digest = forms.CharField(widget=forms.HiddenInput)
+    only_valid = forms.BooleanField(
+        required=False, label=_("Import only the valid rows and leave the rows with errors out")
+    )

@@ -1,0 +1,202 @@
+"""The manager's staff pages (``/firm/staff/``) and the invitee's invitation page.
+
+Manager pages go through :func:`access.manager_required`: the firm is always the one the
+manager manages, never one named in the request, and anything of another firm is a 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from lms.accounts.models import Invitation, Membership, MembershipRole
+from lms.compliance.privacy import mask_email
+
+from . import invitations, memberships
+from .access import manager_required
+from .forms import InviteForm
+
+MEMBERS_PER_PAGE = 50
+
+
+def _errors(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+@manager_required
+def staff(request: HttpRequest) -> HttpResponse:
+    """The firm's current staff and open invitations, with the onboarding actions."""
+    firm = request.firm
+    members = (
+        Membership.objects.active()
+        .filter(firm=firm)
+        .select_related("user")
+        .order_by("role", "user__legal_name", "user__email")
+    )
+    query = request.GET.get("q", "").strip()
+    if query:
+        members = members.filter(
+            Q(user__legal_name__icontains=query)
+            | Q(user__email__icontains=query)
+            | Q(employee_number__icontains=query)
+        )
+    page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    for membership in page.object_list:
+        # Lists mask personal data (the dashboard masks phones the same way).
+        membership.masked_email = mask_email(membership.user.email)
+    pending = invitations.open_invitations(firm).select_related("invited_by")
+    return render(
+        request,
+        "accounts/onboarding/staff.html",
+        {"firm": firm, "page": page, "query": query, "pending": pending, "section": "staff"},
+    )
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def invite(request: HttpRequest) -> HttpResponse:
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = invitations.invite(
+                request.firm,
+                email=form.cleaned_data["email"],
+                legal_name=form.cleaned_data["legal_name"],
+                phone=form.cleaned_data["phone"],
+                employee_number=form.cleaned_data["employee_number"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            field = "employee_number" if error.code == "employee_number_taken" else "email"
+            form.add_error(field, _errors(error))
+        else:
+            messages.success(
+                request,
+                _("An invitation has been sent to %(email)s.") % {"email": invitation.email},
+            )
+            return redirect("staff:home")
+    return render(
+        request,
+        "accounts/onboarding/invite.html",
+        {"firm": request.firm, "form": form, "section": "invite"},
+    )
+
+
+def _firm_invitation(request: HttpRequest, pk: int) -> Invitation:
+    return get_object_or_404(Invitation, pk=pk, firm=request.firm)
+
+
+@manager_required
+@require_POST
+def resend_invitation(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = _firm_invitation(request, pk)
+    try:
+        invitations.resend(invitation)
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    else:
+        messages.success(
+            request, _("The invitation to %(email)s was sent again.") % {"email": invitation.email}
+        )
+    return redirect("staff:home")
+
+
+@manager_required
+@require_POST
+def cancel_invitation(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = _firm_invitation(request, pk)
+    try:
+        invitations.cancel(invitation)
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    else:
+        messages.success(
+            request,
+            _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email},
+        )
+    return redirect("staff:home")
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def end_membership(request: HttpRequest, pk: int) -> HttpResponse:
+    """A collector left the firm: after a confirmation page, their membership ends today (the
+    row stays as history)."""
+    membership = get_object_or_404(
+        Membership.objects.active().select_related("user"),
+        pk=pk,
+        firm=request.firm,
+        role=MembershipRole.COLLECTOR,
+    )
+    if request.method == "GET":
+        return render(
+            request,
+            "accounts/onboarding/end_membership.html",
+            {"firm": request.firm, "membership": membership, "section": "staff"},
+        )
+    try:
+        memberships.end(membership)
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    else:
+        messages.success(
+            request,
+            _("%(name)s no longer works for %(firm)s.")
+            % {"name": membership.user, "firm": request.firm},
+        )
+    return redirect("staff:home")
+
+
+# --- The invitee's page ------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """Where the invitation email leads.
+
+    The token proves the visitor reads that mailbox, so the address is marked verified (allauth
+    then lets them sign in). Without a password yet, they set one through allauth's reset form,
+    which brings them back here; otherwise they sign in. Signed in as the invitee, they see the
+    firm and accept.
+    """
+    invitation = Invitation.objects.select_related("firm").filter(token=token).first()
+    if invitation is None:
+        raise Http404("No such invitation.")
+    context = {"invitation": invitation, "firm": invitation.firm}
+    if not invitation.is_open:
+        return render(request, "accounts/onboarding/invitation_closed.html", context, status=410)
+    person = invitations.invitee(invitation)
+    if person is None:
+        raise Http404("The invited account no longer exists.")
+    invitations.verify_email(person, invitation.email)
+    here = request.path
+    if not person.has_usable_password():
+        return redirect(invitations.password_setup_url(person, here))
+    if not request.user.is_authenticated:
+        return redirect_to_login(here)
+    if request.user.pk != person.pk:
+        return render(
+            request, "accounts/onboarding/invitation_wrong_user.html", context, status=403
+        )
+    if request.method == "POST":
+        try:
+            invitations.accept(invitation, request.user)
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+        else:
+            messages.success(
+                request,
+                _("Welcome to %(firm)s. Your training starts under “My learning”.")
+                % {"firm": invitation.firm},
+            )
+            return redirect("courses:my_learning")
+    context["expires_on"] = timezone.localtime(invitation.expires_at)
+    return render(request, "accounts/onboarding/invitation.html", context)

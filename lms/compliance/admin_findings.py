@@ -1,0 +1,530 @@
+"""Audit findings (稽核) in the Wagtail admin, for auditors.
+
+* Record: date, source, category, severity, description, the regulation article breached (the
+  regulation snippet chooser), the collector (a chooser that lists collectors only) and the
+  firm — left empty, it is filled in from the collector's membership on that date. Evidence
+  files are attached inline. A finding can be edited while it is open; after a decision it is
+  locked, so the decision always refers to what was decided on.
+* Decide: Confirm or Dismiss an open finding with a note; decide a pending appeal (upheld →
+  dismissed, rejected → confirmed). These need the custom ``compliance.decide_finding``
+  permission (Auditors, migration 0003; superusers), checked on every request.
+* Evidence is downloaded through :func:`download_evidence`, which checks
+  ``compliance.view_findingevidence`` (Auditors, superusers). Collectors and managers never get
+  the files (they may hold debtors' personal data); the front end only says how many there are.
+
+The rules themselves are in ``lms.compliance.findings``.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import PurePosixPath
+
+import django_filters
+from django import forms
+from django.contrib.admin.utils import quote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse, Http404, HttpRequest
+from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import filesizeformat
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import FormView
+from wagtail.admin import messages
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    ObjectList,
+)
+from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.views import generic
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets import Button, ListingButton
+from wagtail.log_actions import log
+
+from lms.accounts.firm_admin import PersonChooserViewSet
+from lms.accounts.models import Firm, User
+from lms.accounts.roles import Role
+
+from . import findings
+from .models import (
+    Appeal,
+    AppealOutcome,
+    Finding,
+    FindingCategory,
+    FindingEvidence,
+    FindingSource,
+    FindingStatus,
+    Severity,
+)
+from .privacy import log_access
+
+FINDINGS = "compliance_findings"
+COLLECTOR_CHOOSER = "compliance_collector_chooser"
+EVIDENCE_URL = "compliance_evidence"
+DECIDE = "decide"
+MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
+
+
+def collectors():
+    return User.objects.filter(groups__name=Role.COLLECTOR, is_active=True)
+
+
+class CollectorChooserViewSet(PersonChooserViewSet):
+    choose_one_text = _("Choose a collector")
+    choose_another_text = _("Choose another collector")
+    chooser_permissions = ("compliance.add_finding", "compliance.change_finding")
+
+    def get_object_list(self):
+        return collectors()
+
+
+collector_chooser_viewset = CollectorChooserViewSet(
+    COLLECTOR_CHOOSER, url_prefix="collector-chooser"
+)
+
+
+# --- Evidence ----------------------------------------------------------------------------------
+
+
+def evidence_url(evidence: FindingEvidence) -> str:
+    return reverse(EVIDENCE_URL, args=[evidence.pk])
+
+
+class EvidenceFileInput(forms.ClearableFileInput):
+    """Links an existing file to the permission-checked download, never to its storage URL."""
+
+    class _Link:
+        def __init__(self, name: str, url: str):
+            self.name, self.url = name, url
+
+        def __str__(self) -> str:
+            return PurePosixPath(self.name).name
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        instance = getattr(value, "instance", None)
+        if context["widget"]["is_initial"] and instance is not None and instance.pk:
+            context["widget"]["value"] = self._Link(value.name, evidence_url(instance))
+        return context
+
+
+def download_evidence(request: HttpRequest, pk: int) -> FileResponse:
+    """An evidence file, as an attachment, to auditors and superusers only; each download is
+    written to the personal-data access log."""
+    if not request.user.has_perm("compliance.view_findingevidence"):
+        raise PermissionDenied
+    evidence = get_object_or_404(
+        FindingEvidence.objects.select_related("finding__collector"), pk=pk
+    )
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("The evidence file is missing from storage.") from error
+    log_access(
+        [evidence.finding.collector],
+        fields=["finding_evidence"],
+        context=f"evidence {evidence.pk} of finding {evidence.finding_id}",
+        viewer=request.user,
+    )
+    filename = PurePosixPath(evidence.file.name).name
+    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    response = FileResponse(
+        handle, as_attachment=True, filename=filename, content_type=content_type
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- The form ----------------------------------------------------------------------------------
+
+
+class FindingForm(WagtailAdminModelForm):
+    """Collectors only; a date not in the future; evidence files of a sensible size."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "collector" in self.fields:
+            self.fields["collector"].queryset = collectors()
+        if "firm" in self.fields:
+            self.fields["firm"].help_text = _(
+                "Leave empty to use the collector's firm on the date of the finding."
+            )
+
+    def clean_occurred_on(self):
+        occurred_on = self.cleaned_data["occurred_on"]
+        if occurred_on > timezone.localdate():
+            raise ValidationError(_("The date cannot be in the future."))
+        return occurred_on
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        formset = self.formsets.get("evidence")
+        for form in formset.forms if formset is not None else []:
+            upload = getattr(form, "cleaned_data", {}).get("file")
+            if isinstance(upload, UploadedFile) and upload.size > MAX_EVIDENCE_BYTES:
+                form.add_error(
+                    "file",
+                    _("The file is %(size)s; the limit is 20 MB.")
+                    % {"size": filesizeformat(upload.size)},
+                )
+                valid = False
+        return valid
+
+
+panels = [
+    FieldPanel("collector", widget=collector_chooser_viewset.widget_class),
+    FieldRowPanel([FieldPanel("occurred_on"), FieldPanel("firm")]),
+    FieldRowPanel([FieldPanel("source"), FieldPanel("category"), FieldPanel("severity")]),
+    FieldPanel("description"),
+    FieldPanel("regulation"),
+    MultiFieldPanel(
+        [
+            InlinePanel(
+                "evidence",
+                panels=[
+                    FieldPanel("file", widget=EvidenceFileInput),
+                    FieldPanel("description"),
+                ],
+                label=_("Evidence file"),
+            )
+        ],
+        heading=_("Evidence"),
+    ),
+]
+
+
+# --- Listing -----------------------------------------------------------------------------------
+
+
+def _choice_filter(label, choices):
+    return django_filters.ChoiceFilter(
+        label=label, choices=choices, widget=forms.RadioSelect, empty_label=_("All")
+    )
+
+
+class FindingFilterSet(WagtailFilterSet):
+    status = _choice_filter(_("Status"), FindingStatus.choices)
+    severity = _choice_filter(_("Severity"), Severity.choices)
+    category = django_filters.ChoiceFilter(
+        label=_("Category"), choices=FindingCategory.choices, empty_label=_("All")
+    )
+    source = django_filters.ChoiceFilter(
+        label=_("Source"), choices=FindingSource.choices, empty_label=_("All")
+    )
+    firm = django_filters.ModelChoiceFilter(
+        label=_("Firm"), queryset=Firm.objects.all(), empty_label=_("All")
+    )
+
+    class Meta:
+        model = Finding
+        fields = ["status", "severity", "category", "source", "firm"]
+
+
+def action_url(name: str, finding: Finding) -> str:
+    return reverse(f"{FINDINGS}:{name}", args=[quote(finding.pk)])
+
+
+def decision_buttons(user, finding: Finding, button_class=Button) -> list:
+    if not user.has_perm("compliance.decide_finding"):
+        return []
+    if finding.status == FindingStatus.OPEN:
+        return [
+            button_class(
+                _("Confirm"), url=action_url("confirm", finding), icon_name="check", priority=5
+            ),
+            button_class(
+                _("Dismiss"), url=action_url("dismiss", finding), icon_name="cross", priority=6
+            ),
+        ]
+    if finding.status == FindingStatus.APPEALED:
+        return [
+            button_class(
+                _("Decide the appeal"),
+                url=action_url("decide_appeal", finding),
+                icon_name="warning",
+                priority=5,
+            )
+        ]
+    return []
+
+
+class FindingIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("collector", "firm")
+
+    def get_list_more_buttons(self, instance):
+        return list(super().get_list_more_buttons(instance)) + decision_buttons(
+            self.request.user, instance, ListingButton
+        )
+
+
+# --- Create, edit, inspect ---------------------------------------------------------------------
+
+
+class FindingCreateView(generic.CreateView):
+    def save_instance(self):
+        # save(commit=False) puts the evidence rows on the instance; record() saves them all.
+        finding = findings.record(self.form.save(commit=False), by=self.request.user)
+        log(instance=finding, action="wagtail.create", user=self.request.user)
+        return finding
+
+
+class FindingEditView(generic.EditView):
+    """Open findings only: a decided finding is locked (see module docstring)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        finding = get_object_or_404(Finding, pk=kwargs["pk"])
+        if finding.status != FindingStatus.OPEN:
+            messages.warning(
+                request,
+                _("This finding is %(status)s and can no longer be edited.")
+                % {"status": finding.get_status_display()},
+            )
+            return redirect(action_url("inspect", finding))
+        return super().dispatch(request, *args, **kwargs)
+
+    def save_instance(self):
+        finding = self.form.save(commit=False)
+        if finding.firm_id is None:
+            finding.firm = findings.firm_on(finding.collector, finding.occurred_on)
+        findings.stamp_evidence(finding, by=self.request.user)
+        finding.save()
+        log(instance=finding, action="wagtail.edit", user=self.request.user)
+        return finding
+
+
+class FindingInspectView(generic.InspectView):
+    template_name = "compliance/admin/findings/inspect.html"
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            Finding.objects.select_related(
+                "collector", "firm", "regulation", "recorded_by", "decided_by"
+            ),
+            pk=self.pk,
+        )
+
+    @cached_property
+    def header_more_buttons(self):
+        buttons = list(super().header_more_buttons)
+        if self.object.status != FindingStatus.OPEN:
+            edit_url = action_url("edit", self.object)
+            buttons = [button for button in buttons if button.url != edit_url]
+        return buttons + decision_buttons(self.request.user, self.object)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["evidence"] = [
+            (item, evidence_url(item))
+            for item in self.object.evidence.select_related("uploaded_by")
+        ]
+        context["appeal"] = (
+            Appeal.objects.filter(finding=self.object)
+            .select_related("appellant", "decided_by")
+            .first()
+        )
+        context["can_download"] = self.request.user.has_perm("compliance.view_findingevidence")
+        return context
+
+    def get_collector_display_value(self):
+        collector = self.object.collector
+        return f"{collector.legal_name or '—'} <{collector.email}>"
+
+
+# --- Decisions ---------------------------------------------------------------------------------
+
+
+class DecisionNoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Kept with the finding and shown to the collector and their manager."),
+    )
+
+
+class AppealDecisionForm(DecisionNoteForm):
+    outcome = forms.ChoiceField(
+        label=_("Decision"), choices=AppealOutcome.choices, widget=forms.RadioSelect
+    )
+    field_order = ["outcome", "note"]
+
+
+class FindingActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormView):
+    """Base for the decision forms: the ``decide_finding`` permission, or a 403."""
+
+    permission_required = DECIDE
+    model = Finding
+    template_name = "compliance/admin/findings/decide.html"
+    header_icon = "warning"
+    index_url_name = None
+    inspect_url_name = None
+    allowed_status = FindingStatus.OPEN
+    submit_label = ""
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.object = get_object_or_404(
+            Finding.objects.select_related("collector", "firm"), pk=kwargs["pk"]
+        )
+
+    def get_page_subtitle(self):
+        return str(self.object)
+
+    def get_inspect_url(self) -> str:
+        return reverse(self.inspect_url_name, args=[quote(self.object.pk)])
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse(self.index_url_name), "label": _("Audit findings")},
+            {"url": self.get_inspect_url(), "label": str(self.object)},
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            object=self.object,
+            actionable=self.object.status == self.allowed_status,
+            cancel_url=self.get_inspect_url(),
+            submit_label=self.submit_label,
+            appeal=Appeal.objects.filter(finding=self.object).select_related("appellant").first(),
+        )
+        return context
+
+    def act(self, form):
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            message = self.act(form)
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        messages.success(self.request, message)
+        return redirect(self.get_inspect_url())
+
+
+class ConfirmView(FindingActionView):
+    form_class = DecisionNoteForm
+    page_title = _("Confirm finding")
+    submit_label = _("Confirm the finding")
+
+    def act(self, form):
+        findings.confirm(self.object, by=self.request.user, note=form.cleaned_data["note"])
+        return _("The finding is confirmed and the collector has been told.")
+
+
+class DismissView(FindingActionView):
+    form_class = DecisionNoteForm
+    page_title = _("Dismiss finding")
+    submit_label = _("Dismiss the finding")
+
+    def act(self, form):
+        findings.dismiss(self.object, by=self.request.user, note=form.cleaned_data["note"])
+        return _("The finding is dismissed.")
+
+
+class DecideAppealView(FindingActionView):
+    form_class = AppealDecisionForm
+    page_title = _("Decide the appeal")
+    submit_label = _("Record the decision")
+    allowed_status = FindingStatus.APPEALED
+
+    def act(self, form):
+        filed = findings.decide_appeal(
+            self.object,
+            by=self.request.user,
+            outcome=form.cleaned_data["outcome"],
+            note=form.cleaned_data["note"],
+        )
+        if filed.outcome == AppealOutcome.UPHELD:
+            return _("The appeal is upheld: the finding is dismissed.")
+        return _("The appeal is rejected: the finding is confirmed.")
+
+
+# --- The viewset -------------------------------------------------------------------------------
+
+
+class FindingViewSet(ModelViewSet):
+    model = Finding
+    name = FINDINGS
+    url_prefix = "findings"
+    icon = "warning"
+    menu_label = _("Audit findings")
+    menu_order = 270
+    add_to_admin_menu = True
+    panels = panels
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    index_view_class = FindingIndexView
+    add_view_class = FindingCreateView
+    edit_view_class = FindingEditView
+    inspect_view_class = FindingInspectView
+    list_per_page = 50
+    list_display = [
+        "__str__",
+        Column("firm", label=_("Firm")),
+        DateColumn("occurred_on", label=_("Date"), sort_key="occurred_on"),
+        Column(
+            "severity", label=_("Severity"), accessor="get_severity_display", sort_key="severity"
+        ),
+        Column("status", label=_("Status"), accessor="get_status_display", sort_key="status"),
+    ]
+    filterset_class = FindingFilterSet
+    # Substring search: Chinese names and descriptions have no word boundaries to index.
+    search_fields = ["collector__legal_name", "collector__email", "description"]
+    search_backend_name = None
+    inspect_view_fields = [
+        "collector",
+        "firm",
+        "occurred_on",
+        "source",
+        "category",
+        "severity",
+        "description",
+        "regulation",
+        "status",
+        "recorded_by",
+        "recorded_at",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    ]
+
+    def get_edit_handler(self):
+        return ObjectList(self.panels, base_form_class=FindingForm).bind_to_model(self.model)
+
+    def _action_view(self, view_class):
+        return self.construct_view(
+            view_class,
+            index_url_name=self.get_url_name("index"),
+            inspect_url_name=self.get_url_name("inspect"),
+        )
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [
+            path("confirm/<int:pk>/", self._action_view(ConfirmView), name="confirm"),
+            path("dismiss/<int:pk>/", self._action_view(DismissView), name="dismiss"),
+            path(
+                "decide-appeal/<int:pk>/",
+                self._action_view(DecideAppealView),
+                name="decide_appeal",
+            ),
+        ]
+
+
+def admin_urls() -> list:
+    """Registered with ``register_admin_urls``: under /admin/, so admin access is checked too."""
+    return [path("evidence/<int:pk>/", download_evidence, name=EVIDENCE_URL)]

@@ -1,0 +1,291 @@
+"""The platform API's operations. Each is scoped to the token's own firm: a collector or a
+certificate holder who is not (today) an active member of that firm is a 404, exactly like an id
+that does not exist, so a token cannot learn anything about other firms' staff.
+
+Collector ids are the users' primary keys (simple, stable, and the same in webhooks); outside
+the token's firm they lead nowhere. Names and phones are masked unless the token has
+``personal_data:read``; each unmasked row is written to the personal-data access log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import Http404, HttpRequest
+from django.utils import timezone, translation
+from ninja import Query, Router
+
+from exams.models import Certificate, CertificateStatus
+from lms.accounts.models import Membership, MembershipRole
+from lms.compliance import formula, privacy
+from lms.compliance.models import (
+    ApiScope,
+    ApiToken,
+    CollectorRating,
+    FirmRating,
+    RatingSnapshot,
+)
+
+from .auth import TokenAuth
+from .schemas import (
+    CertificateOut,
+    CollectorDetail,
+    CollectorPage,
+    CollectorQuery,
+    Error,
+    FirmOut,
+    ScopeError,
+)
+
+router = Router()
+
+HISTORY_LENGTH = 10
+PERSONAL_FIELDS = ["legal_name", "phone"]
+ERRORS = {401: Error, 403: ScopeError, 404: Error, 429: Error}
+
+
+# operationId → the scope it requires (published in the OpenAPI schema by urls.PlatformAPI).
+REQUIRED_SCOPES: dict[str, str] = {}
+
+
+def get(path: str, *, scope: str, response, description: str, **kwargs):
+    """``router.get`` for an operation that needs ``scope``: its auth checks the scope, its
+    description and OpenAPI security requirement name it, and its errors are documented."""
+
+    def decorator(func):
+        REQUIRED_SCOPES[func.__name__] = scope
+        return router.get(
+            path,
+            auth=TokenAuth(scope),
+            operation_id=func.__name__,
+            response={200: response, **ERRORS},
+            description=f"{description}\n\nRequires the scope `{scope}`.",
+            **kwargs,
+        )(func)
+
+    return decorator
+
+
+# --- Helpers -----------------------------------------------------------------------------------
+
+
+def active_collectors(firm) -> QuerySet[Membership]:
+    """The firm's collectors today, each with their user and current rating (one JOIN)."""
+    return (
+        Membership.objects.active()
+        .filter(firm=firm, role=MembershipRole.COLLECTOR)
+        .select_related("user", "user__rating")
+    )
+
+
+def shows_personal_data(token: ApiToken) -> bool:
+    return token.has_scope(ApiScope.PERSONAL_DATA)
+
+
+def rating_of(user) -> CollectorRating | None:
+    try:
+        return user.rating  # loaded by select_related: no query
+    except CollectorRating.DoesNotExist:
+        return None
+
+
+def collector_fields(membership: Membership, *, unmasked: bool) -> dict:
+    user = membership.user
+    rating = rating_of(user)
+    return {
+        "id": user.pk,
+        "name": user.legal_name if unmasked else privacy.mask_name(user.legal_name),
+        "phone": user.phone if unmasked else privacy.mask_phone(user.phone),
+        "masked": not unmasked,
+        "employee_number": membership.employee_number,
+        "grade": rating.grade if rating else None,
+        "score": rating.score if rating else None,
+        "certificate_status": (rating.certificate_status or None) if rating else None,
+        "certificate_expires_at": rating.certificate_expires_at if rating else None,
+        "updated_at": rating.changed_at if rating else None,
+    }
+
+
+def log_personal_data(request: HttpRequest, subjects: list, fields: list[str]) -> None:
+    if subjects:
+        privacy.log_access(
+            subjects,
+            fields=fields,
+            context=f"API {request.method} {request.path}",
+            token=request.auth,
+        )
+
+
+def page_url(request: HttpRequest, page: int) -> str:
+    query = request.GET.copy()
+    query["page"] = str(page)
+    return request.build_absolute_uri(f"{request.path}?{urlencode(query, doseq=True)}")
+
+
+def aware(moment: datetime) -> datetime:
+    """An offset-less time is read in the site's time zone (Asia/Shanghai)."""
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def explanation_for(request: HttpRequest, rating: CollectorRating) -> list[str]:
+    """The formula's plain-language reading of the stored breakdown, in the language the client
+    asks for (``Accept-Language``: zh-hans by default, or en). Empty when the stored components
+    are not in a shape this formula version can read."""
+    language = translation.get_language_from_request(request)
+    try:
+        with translation.override(language):
+            return [str(line) for line in formula.explain(rating.components)]
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return []
+
+
+# --- Collectors --------------------------------------------------------------------------------
+
+
+@get(
+    "/collectors",
+    scope=ApiScope.COLLECTORS_READ,
+    response=CollectorPage,
+    tags=["collectors"],
+    summary="List the firm's active collectors with their ratings",
+    description=(
+        "The token's firm's active collectors, ordered by id, with grade, score and "
+        "certificate status. Page-number pagination: follow `next` until it is null."
+    ),
+)
+def list_collectors(request: HttpRequest, query: Query[CollectorQuery]):
+    token: ApiToken = request.auth
+    rows = active_collectors(token.firm).order_by("user_id")
+    if query.grade:
+        rows = rows.filter(user__rating__grade__in=query.grade)
+    if query.updated_since is not None:
+        rows = rows.filter(user__rating__changed_at__gte=aware(query.updated_since))
+    page, page_size = query.page, query.page_size
+    count = rows.count()
+    start = (page - 1) * page_size
+    memberships = list(rows[start : start + page_size])
+    unmasked = shows_personal_data(token)
+    if unmasked:
+        log_personal_data(request, [m.user for m in memberships], PERSONAL_FIELDS)
+    return {
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+        "next": page_url(request, page + 1) if start + page_size < count else None,
+        "previous": page_url(request, page - 1) if page > 1 and count else None,
+        "results": [collector_fields(m, unmasked=unmasked) for m in memberships],
+    }
+
+
+@get(
+    "/collectors/{collector_id}",
+    scope=ApiScope.RATINGS_READ,
+    response=CollectorDetail,
+    tags=["collectors"],
+    summary="One collector's rating with its breakdown and recent history",
+    description=("404 unless the collector is an active collector of the token's firm."),
+)
+def get_collector(request: HttpRequest, collector_id: int):
+    token: ApiToken = request.auth
+    membership = active_collectors(token.firm).filter(user_id=collector_id).first()
+    if membership is None:
+        raise Http404
+    unmasked = shows_personal_data(token)
+    if unmasked:
+        log_personal_data(request, [membership.user], PERSONAL_FIELDS)
+    rating = rating_of(membership.user)
+    history = RatingSnapshot.objects.filter(user_id=collector_id).order_by("-created_at", "-pk")
+    return {
+        **collector_fields(membership, unmasked=unmasked),
+        "formula_version": rating.formula_version if rating else None,
+        "components": rating.components if rating else {},
+        "inputs": rating.inputs if rating else {},
+        "explanation": explanation_for(request, rating) if rating else [],
+        "computed_at": rating.computed_at if rating else None,
+        "history": list(history[:HISTORY_LENGTH]),
+    }
+
+
+# --- Firm --------------------------------------------------------------------------------------
+
+
+@get(
+    "/firm",
+    scope=ApiScope.RATINGS_READ,
+    response=FirmOut,
+    tags=["firm"],
+    summary="The token's firm: admission status and aggregate rating",
+    description=(
+        "`rating.flagged` means the firm is below an admission threshold and a person will "
+        "review it; the status itself only changes by that person's decision."
+    ),
+)
+def get_firm(request: HttpRequest):
+    firm = request.auth.firm
+    rating = FirmRating.objects.filter(firm=firm).first()
+    return {
+        "name": firm.name,
+        "credit_code": firm.credit_code,
+        "kind": firm.kind,
+        "status": firm.status,
+        "rating": rating,
+    }
+
+
+# --- Certificates ------------------------------------------------------------------------------
+
+
+@get(
+    "/certificates/{verification_code}",
+    scope=ApiScope.CERTIFICATES_VERIFY,
+    response=CertificateOut,
+    tags=["certificates"],
+    summary="Verify a certificate held by one of the firm's staff",
+    description=(
+        "Look a certificate up by the verification code printed on it (and in its QR code). "
+        "404 if the code is unknown or its holder is not today a member of the token's firm."
+    ),
+)
+def verify_certificate(request: HttpRequest, verification_code: str):
+    token: ApiToken = request.auth
+    members = Membership.objects.active().filter(firm=token.firm)
+    certificate = (
+        Certificate.objects.filter(
+            verification_code=verification_code, holder__in=members.values("user_id")
+        )
+        .select_related("programme", "holder")
+        .annotate(
+            employee_number=Subquery(
+                members.filter(user_id=OuterRef("holder_id")).values("employee_number")[:1]
+            )
+        )
+        .first()
+    )
+    if certificate is None:
+        raise Http404
+    unmasked = shows_personal_data(token)
+    if unmasked:
+        log_personal_data(request, [certificate.holder], ["legal_name"])
+    status = certificate.status
+    if status == CertificateStatus.VALID and certificate.expires_at <= timezone.now():
+        status = CertificateStatus.EXPIRED  # the nightly job has not marked it yet
+    name = certificate.holder_name
+    return {
+        "verification_code": certificate.verification_code,
+        "serial": certificate.serial,
+        "status": status,
+        "is_valid": status == CertificateStatus.VALID,
+        "programme": {"code": certificate.programme.code, "name": certificate.programme_name},
+        "score": certificate.score,
+        "issued_at": certificate.issued_at,
+        "expires_at": certificate.expires_at,
+        "revoked_at": certificate.revoked_at,
+        "holder": {
+            "id": certificate.holder_id,
+            "name": name if unmasked else privacy.mask_name(name),
+            "masked": not unmasked,
+            "employee_number": certificate.employee_number or "",
+        },
+    }

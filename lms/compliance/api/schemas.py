@@ -1,0 +1,141 @@
+"""The platform API's JSON shapes (pydantic models through django-ninja; they make the OpenAPI
+schema). Personal data (names, phones) arrives here already masked or not: the endpoints decide,
+from the token's scopes, and log every unmasked row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import Field
+
+GradeLetter = Literal["A", "B", "C", "D"]
+
+
+class Error(Schema):
+    detail: str = Field(description="What went wrong, in English.")
+
+
+class ScopeError(Error):
+    missing_scope: str = Field(description="The scope the token would need.")
+
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+class CollectorQuery(Schema):
+    """Filters and paging for the collector list (query parameters)."""
+
+    grade: list[GradeLetter] | None = Field(
+        None, description="Only these grades; repeat for several (grade=C&grade=D)."
+    )
+    updated_since: datetime | None = Field(
+        None,
+        description="Only ratings changed at or after this ISO 8601 time; without an offset "
+        "it is read as Asia/Shanghai time. URL-encode a + in the offset as %2B.",
+    )
+    page: int = Field(1, ge=1, description="Page number, from 1.")
+    page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+class CollectorOut(Schema):
+    id: int = Field(
+        description="The collector's id (stable; the same id in webhooks). Use it with "
+        "/collectors/{id}."
+    )
+    name: str = Field(
+        description="Legal name, masked (张*三) unless the token has personal_data:read."
+    )
+    phone: str = Field(
+        description="Mobile number, masked (138****5678) unless the token has personal_data:read."
+    )
+    masked: bool = Field(description="Whether name and phone are masked.")
+    employee_number: str
+    grade: GradeLetter | None = Field(description="A (best) to D; null if not rated yet.")
+    score: float | None = Field(description="0–100; null if not rated yet.")
+    certificate_status: str | None = Field(
+        description="The required certificate's status: valid, expired, revoked or null (none)."
+    )
+    certificate_expires_at: datetime | None
+    updated_at: datetime | None = Field(
+        description="When the rating last changed (what updated_since filters on)."
+    )
+
+
+class CollectorPage(Schema):
+    count: int = Field(description="Collectors matching the filters, on all pages.")
+    page: int
+    page_size: int
+    next: str | None = Field(description="URL of the next page; null on the last page.")
+    previous: str | None
+    results: list[CollectorOut]
+
+
+class SnapshotOut(Schema):
+    grade: GradeLetter
+    score: float
+    formula_version: str
+    reason: str = Field(description="What caused the change.")
+    created_at: datetime
+
+
+class CollectorDetail(CollectorOut):
+    formula_version: str | None = Field(description="The rating formula's version.")
+    components: dict[str, Any] = Field(
+        description="The score's breakdown by component, as the formula recorded it."
+    )
+    inputs: dict[str, Any] = Field(description="The facts the score was computed from.")
+    explanation: list[str] = Field(
+        description="Plain-language reasons for the grade (empty if the formula gives none)."
+    )
+    computed_at: datetime | None
+    history: list[SnapshotOut] = Field(description="The most recent rating changes, newest first.")
+
+
+class FirmRatingOut(Schema):
+    active_collectors: int
+    certified_share: float = Field(description="Share of active collectors certified, 0–1.")
+    mean_score: float
+    findings_per_100: float = Field(description="Confirmed findings per 100 active collectors.")
+    grade_counts: dict[str, int] = Field(description="Active collectors by grade.")
+    flagged: bool = Field(description="Below an admission threshold: a person will review it.")
+    flag_reasons: list[Any]
+    formula_version: str
+    computed_at: datetime
+
+
+class FirmOut(Schema):
+    name: str
+    credit_code: str = Field(description="Unified social credit code (统一社会信用代码).")
+    kind: Literal["lender", "agency"]
+    status: Literal["pending", "admitted", "suspended", "banned"]
+    rating: FirmRatingOut | None = Field(description="Null until the firm is first rated.")
+
+
+class ProgrammeOut(Schema):
+    code: str
+    name: str
+
+
+class HolderOut(Schema):
+    id: int = Field(description="The holder's collector id.")
+    name: str = Field(description="Name on the certificate, masked unless personal_data:read.")
+    masked: bool
+    employee_number: str
+
+
+class CertificateOut(Schema):
+    verification_code: str
+    serial: str
+    status: Literal["valid", "expired", "revoked", "superseded"] = Field(
+        description="valid is reported only while the certificate has not passed its expiry."
+    )
+    is_valid: bool
+    programme: ProgrammeOut
+    score: float = Field(description="Exam score (%).")
+    issued_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    holder: HolderOut

@@ -1,0 +1,1 @@
+"""The firm managers' dashboard (/firm/): roster, charts, exports and collector pages."""

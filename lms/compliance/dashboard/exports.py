@@ -1,0 +1,142 @@
+"""Roster exports: CSV (UTF-8 with a byte-order mark, so Excel reads Chinese) and XLSX.
+
+Exports carry the same rows and the same masking as the page: phone numbers are always
+masked, names outside the viewer's own firm too. Each export records, in the personal-data
+access log, the rows whose full name it contained.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+
+from lms.compliance.privacy import log_access
+
+from .roster import RosterRow, Scope
+
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Spreadsheet programs run a cell starting with one of these as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def header() -> list[str]:
+    return [
+        _("Name"),
+        _("Employee number"),
+        _("Firm"),
+        _("Phone (masked)"),
+        _("Certificate"),
+        _("Certificate expires"),
+        _("Score"),
+        _("Grade"),
+        _("Required courses completed"),
+        _("Required courses"),
+        _("Final exams passed"),
+        _("Final exams"),
+        _("Overdue assignments"),
+    ]
+
+
+def values(row: RosterRow) -> list:
+    expires = row.certificate_expires_at
+    return [
+        row.name,
+        row.employee_number,
+        row.firm.name,
+        row.phone,
+        row.certificate_label,
+        timezone.localtime(expires).date() if expires else None,
+        row.score,
+        row.grade or "",
+        row.courses_done,
+        row.courses_required,
+        row.exams_passed,
+        row.exams_required,
+        row.overdue_assignments,
+    ]
+
+
+def _safe_text(value: object) -> object:
+    """Neutralise a text cell a spreadsheet would evaluate (OWASP's advice: prefix a quote)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_bytes(rows: Iterable[RosterRow]) -> bytes:
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(header())
+    for row in rows:
+        writer.writerow(["" if value is None else _safe_text(value) for value in values(row)])
+    return buffer.getvalue().encode("utf-8")
+
+
+def xlsx_bytes(rows: Iterable[RosterRow], title: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31] or "Roster")
+    for column, width in enumerate((14, 14, 24, 16, 12, 14, 8, 8, 12, 10, 12, 10, 12)):
+        sheet.column_dimensions[chr(ord("A") + column)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    heading = []
+    for text in header():
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = bold
+        heading.append(cell)
+    sheet.append(heading)
+    for row in rows:
+        cells = []
+        for value in values(row):
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+            elif isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+            cells.append(cell)
+        sheet.append(cells)
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def filename(scope: Scope, firm_id: int | None, extension: str) -> str:
+    """e.g. ``阳光资产管理有限公司-roster-2026-11-28.csv``."""
+    firm = scope.firm(firm_id) if firm_id else scope.own_firm
+    stem = f"{firm.name}-roster-{timezone.localdate():%Y-%m-%d}"
+    if firm_id is None and len(scope.firms) > 1:
+        stem = f"{firm.name}-all-firms-roster-{timezone.localdate():%Y-%m-%d}"
+    return get_valid_filename(stem) + "." + extension
+
+
+def attachment(content: bytes, content_type: str, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+def log_export(rows: Sequence[RosterRow], *, viewer, kind: str) -> int:
+    """Log the rows whose full legal name the export contained (one INSERT)."""
+    unmasked = [row.user for row in rows if not row.name_is_masked]
+    if not unmasked:
+        return 0
+    return log_access(
+        unmasked,
+        fields=["legal_name", "employee_number"],
+        context=f"firm dashboard: roster export ({kind})",
+        viewer=viewer,
+    )

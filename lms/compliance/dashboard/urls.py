@@ -1,0 +1,14 @@
+"""The firm managers' dashboard, mounted at /firm/."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.roster, name="roster"),
+    path("roster.csv", views.export_csv, name="export_csv"),
+    path("roster.xlsx", views.export_xlsx, name="export_xlsx"),
+    path("collectors/<int:user_id>/", views.collector, name="collector"),
+]

@@ -1,0 +1,230 @@
+"""The firm managers' dashboard: the roster, its charts and exports, and a page per collector.
+
+Who sees what (least privilege, 个人信息保护法):
+
+* Only firm managers (the "Firm managers" role with an active manager membership) get in;
+  anyone else signed in gets a 403. Scope comes from :mod:`lms.accounts.scoping`: a manager
+  sees their own firm's active collectors, and a lender's manager also the staff of the
+  agencies the lender *currently* contracts with. A collector or firm outside that scope is a
+  404, so its existence does not leak.
+* Staff of the manager's own firm appear with their full legal name; staff of a contracted
+  agency with a masked name (张*三), because the lender needs their certification and rating,
+  not who they are. Names are searchable only where they are shown.
+* Phone numbers are masked everywhere. A manager of the collector's own firm may reveal one
+  collector's phone on that collector's page with an explicit "Show" action (a POST); a lender's
+  manager cannot.
+* Every collector page view, every revealed phone and every export row with a full name is
+  written to the personal-data access log (who, when, which fields). Roster pages are not
+  logged row by row: they show only what a manager needs to work with the list.
+
+Every response is ``Cache-Control: no-store``: these pages carry personal data.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
+
+from courses.models import ProgrammeAssignment
+from exams.certificates.views import public_status
+from exams.models import Certificate
+from lms.accounts.models import Membership
+from lms.compliance.models import CollectorRating, Finding, FindingStatus, Grade
+from lms.compliance.privacy import log_access
+
+from . import exports
+from .breakdown import breakdown
+from .charts import bar_chart, coverage, rating_history
+from .forms import RosterFilterForm
+from .roster import (
+    NOT_RATED,
+    Requirements,
+    RosterFilters,
+    RosterRow,
+    Scope,
+    apply_filters,
+    base_roster,
+    manager_scope,
+    requirements,
+    summarise,
+    to_row,
+)
+
+PAGE_SIZE = 50
+
+
+def _scope(request: HttpRequest) -> Scope:
+    scope = manager_scope(request.user)
+    if scope is None:
+        raise PermissionDenied(_("The firm dashboard is for firm managers."))
+    return scope
+
+
+def _filters(request: HttpRequest, scope: Scope) -> tuple[RosterFilterForm, RosterFilters]:
+    """The filters in the query string; a firm outside the viewer's scope is a 404."""
+    raw_firm = request.GET.get("firm", "")
+    if raw_firm:
+        if not raw_firm.isdigit() or scope.firm(int(raw_firm)) is None:
+            raise Http404("No such firm in your scope.")
+    form = RosterFilterForm(request.GET, scope=scope)
+    return form, form.filters()
+
+
+def _roster(
+    scope: Scope, filters: RosterFilters, needs: Requirements
+) -> tuple[QuerySet[Membership], QuerySet[Membership]]:
+    """The scope's whole roster (for the summary) and the filtered, ordered one."""
+    base = base_roster(scope, needs=needs, firm_ids=[filters.firm_id] if filters.firm_id else None)
+    return base, apply_filters(base, filters, scope)
+
+
+@never_cache
+@login_required
+@require_safe
+def roster(request: HttpRequest) -> HttpResponse:
+    """The roster with its summary figures and charts."""
+    scope = _scope(request)
+    form, filters = _filters(request, scope)
+    needs = requirements()
+    base, filtered = _roster(scope, filters, needs)
+    summary = summarise(base)
+    page = Paginator(filtered, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [to_row(membership, scope, needs) for membership in page.object_list]
+    chart_firms = [scope.firm(filters.firm_id)] if filters.firm_id else list(scope.firms)
+    grade_items = [
+        (grade, summary.grade_counts[grade], f"grade-{grade.lower()}") for grade in Grade.values
+    ]
+    grade_items.append((_("Not rated"), summary.grade_counts[NOT_RATED], "grade-none"))
+    history = coverage(chart_firms)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "compliance/dashboard/roster.html",
+        {
+            "scope": scope,
+            "form": form,
+            "filters": filters,
+            "summary": summary,
+            "page": page,
+            "rows": rows,
+            "coverage": history,
+            "coverage_chart": None if history.is_empty else history.chart(),
+            "grade_chart": bar_chart(grade_items),
+            "export_query": query.urlencode(),
+            "multi_firm": len(scope.firms) > 1,
+        },
+    )
+
+
+def _export_rows(request: HttpRequest) -> tuple[Scope, RosterFilters, list[RosterRow]]:
+    scope = _scope(request)
+    _form, filters = _filters(request, scope)
+    needs = requirements()
+    _base, filtered = _roster(scope, filters, needs)
+    # Every matching row, however many: an export that silently stopped would mislead.
+    rows = [to_row(membership, scope, needs) for membership in filtered.iterator(chunk_size=2000)]
+    return scope, filters, rows
+
+
+@never_cache
+@login_required
+@require_safe
+def export_csv(request: HttpRequest) -> HttpResponse:
+    scope, filters, rows = _export_rows(request)
+    content = exports.csv_bytes(rows)
+    exports.log_export(rows, viewer=request.user, kind="CSV")
+    return exports.attachment(
+        content, exports.CSV_TYPE, exports.filename(scope, filters.firm_id, "csv")
+    )
+
+
+@never_cache
+@login_required
+@require_safe
+def export_xlsx(request: HttpRequest) -> HttpResponse:
+    scope, filters, rows = _export_rows(request)
+    content = exports.xlsx_bytes(rows, title=_("Roster"))
+    exports.log_export(rows, viewer=request.user, kind="XLSX")
+    return exports.attachment(
+        content, exports.XLSX_TYPE, exports.filename(scope, filters.firm_id, "xlsx")
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def collector(request: HttpRequest, user_id: int) -> HttpResponse:
+    """One collector: rating breakdown and history, certificates, assignments, findings.
+
+    A POST with ``action=show_phone`` shows the full phone number (own firm's managers only).
+    """
+    scope = _scope(request)
+    needs = requirements()
+    membership = base_roster(scope, needs=needs).filter(user_id=user_id).first()
+    if membership is None:
+        raise Http404("No such collector in your scope.")
+    row = to_row(membership, scope, needs)
+    user = row.user
+    phone_shown = False
+    if request.method == "POST":
+        if request.POST.get("action") != "show_phone":
+            raise PermissionDenied(_("Unknown action."))
+        if row.name_is_masked:
+            raise PermissionDenied(_("Only the collector's own firm may see their phone number."))
+        phone_shown = True
+
+    fields = ["employee_number", "rating", "certificates", "assignments", "findings"]
+    if not row.name_is_masked:
+        fields.insert(0, "legal_name")
+    if phone_shown:
+        fields.append("phone")
+    log_access(
+        [user],
+        fields=fields,
+        context="firm dashboard: phone shown" if phone_shown else "firm dashboard: collector page",
+        viewer=request.user,
+    )
+
+    rating = CollectorRating.objects.filter(user=user).first()
+    history = rating_history(user)
+    certificates = list(
+        Certificate.objects.filter(holder=user).select_related("programme").order_by("-issued_at")
+    )
+    for certificate in certificates:
+        certificate.public_status = public_status(certificate)
+    assignments = (
+        ProgrammeAssignment.objects.filter(user=user, cancelled_at__isnull=True)
+        .select_related("programme", "firm")
+        .order_by("completed_at", "due_on")
+    )
+    findings = (
+        Finding.objects.filter(collector=user, status=FindingStatus.CONFIRMED)
+        .select_related("regulation")
+        .order_by("-occurred_on")
+    )
+    return render(
+        request,
+        "compliance/dashboard/collector.html",
+        {
+            "scope": scope,
+            "row": row,
+            "phone": user.phone if phone_shown else row.phone,
+            "phone_shown": phone_shown,
+            "can_show_phone": not row.name_is_masked and bool(user.phone) and not phone_shown,
+            "rating": rating,
+            "components": breakdown(rating.components if rating else None),
+            "history": history,
+            "history_chart": None if history.is_empty else history.chart(label=_("Score")),
+            "certificates": certificates,
+            "assignments": assignments,
+            "findings": findings,
+        },
+    )

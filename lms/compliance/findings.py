@@ -1,0 +1,236 @@
+"""Audit findings: recording, deciding, appealing (the rules; the screens call these).
+
+* An auditor records a finding (open). Its firm is the collector's firm on the day it happened,
+  filled in from their membership when the auditor leaves it empty.
+* An auditor confirms or dismisses an open finding, with a note. Only confirmed findings count
+  in ratings.
+* The collector, or a manager of their firm, may appeal once, while the finding is open or
+  confirmed; it becomes "appealed". An auditor decides: upheld → dismissed, rejected → confirmed.
+
+Each change locks the finding's row first, so two auditors (or an auditor and an appeal) cannot
+both act on the same state. After the transaction commits, ``finding_status_changed`` is sent
+(ratings recompute, webhooks) and the collector is emailed when a finding is confirmed or an
+appeal decided.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from lms.accounts.models import Firm, Membership, User
+from lms.accounts.tasks import send_email
+
+from .models import Appeal, AppealOutcome, Finding, FindingStatus
+from .signals import finding_status_changed
+
+APPEALABLE = frozenset({FindingStatus.OPEN, FindingStatus.CONFIRMED})
+EMAIL_TEMPLATES = "compliance/email"
+
+
+class FindingError(ValidationError):
+    """The action does not fit the finding's state (already decided, appealed before, ...)."""
+
+
+def firm_on(collector: User, on: date) -> Firm | None:
+    """The firm ``collector`` worked for on ``on`` (their membership that day), if any."""
+    membership = Membership.objects.active(on).filter(user=collector).select_related("firm").first()
+    return membership.firm if membership else None
+
+
+def can_appeal(finding: Finding) -> bool:
+    """Open or confirmed, and never appealed before. Reads ``finding.appeal``: one query unless
+    it was selected with the finding."""
+    if finding.status not in APPEALABLE:
+        return False
+    try:
+        finding.appeal  # noqa: B018 — the reverse one-to-one raises when there is none
+    except Appeal.DoesNotExist:
+        return True
+    return False
+
+
+# --- Notifications ------------------------------------------------------------------------------
+
+
+def _announce(finding: Finding, status: str) -> None:
+    transaction.on_commit(
+        lambda: finding_status_changed.send(sender=Finding, finding=finding, status=status)
+    )
+
+
+def _email(template: str, finding: Finding, recipients: list[User], **context: object) -> None:
+    """Email each recipient in their own language, after the transaction commits."""
+    for person in {user.pk: user for user in recipients}.values():
+        with translation.override(person.preferred_language or settings.LANGUAGE_CODE):
+            values = {
+                "finding": finding,
+                "person": person,
+                "occurred_on": formats.date_format(finding.occurred_on, "DATE_FORMAT"),
+                "my_findings_url": settings.SITE_BASE_URL.rstrip("/")
+                + reverse(
+                    "findings:mine" if person.pk == finding.collector_id else "findings:firm"
+                ),
+                **context,
+            }
+            subject = render_to_string(f"{EMAIL_TEMPLATES}/{template}_subject.txt", values)
+            body = render_to_string(f"{EMAIL_TEMPLATES}/{template}_body.txt", values)
+        send_email.delay_on_commit(subject=" ".join(subject.split()), body=body, to=[person.email])
+
+
+# --- Recording ----------------------------------------------------------------------------------
+
+
+def record(finding: Finding, *, by: User | None) -> Finding:
+    """Save a new finding (and its evidence, if attached in a form): open, recorded by ``by``,
+    with the collector's firm on that day when none was given."""
+    if finding.pk is not None:
+        raise ValueError("record() is for new findings; edit an existing one in its form.")
+    finding.status = FindingStatus.OPEN
+    finding.recorded_by = by
+    finding.recorded_at = timezone.now()
+    if finding.firm_id is None:
+        finding.firm = firm_on(finding.collector, finding.occurred_on)
+    stamp_evidence(finding, by=by)
+    finding.save()
+    return finding
+
+
+def stamp_evidence(finding: Finding, *, by: User | None) -> None:
+    """Evidence added in a form records who uploaded it (the form does not ask)."""
+    for evidence in finding.evidence.all():
+        if evidence.pk is None and evidence.uploaded_by_id is None:
+            evidence.uploaded_by = by
+
+
+# --- Deciding -----------------------------------------------------------------------------------
+
+
+def _locked(finding: Finding) -> Finding:
+    return Finding.objects.select_for_update().select_related("collector").get(pk=finding.pk)
+
+
+def _require_note(note: str) -> str:
+    note = note.strip()
+    if not note:
+        raise FindingError(_("Write a note explaining the decision."), code="note_required")
+    return note
+
+
+def _decide(finding: Finding, status: str, *, by: User, note: str) -> Finding:
+    note = _require_note(note)
+    with transaction.atomic():
+        locked = _locked(finding)
+        if locked.status != FindingStatus.OPEN:
+            raise FindingError(
+                _("Only an open finding can be confirmed or dismissed; this one is %(status)s.")
+                % {"status": locked.get_status_display()},
+                code="not_open",
+            )
+        locked.status = status
+        locked.decided_by = by
+        locked.decided_at = timezone.now()
+        locked.decision_note = note
+        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        _announce(locked, status)
+        if status == FindingStatus.CONFIRMED:
+            _email("finding_confirmed", locked, [locked.collector], note=note)
+    return locked
+
+
+def confirm(finding: Finding, *, by: User, note: str) -> Finding:
+    """The finding stands: it counts in the collector's rating from now on."""
+    return _decide(finding, FindingStatus.CONFIRMED, by=by, note=note)
+
+
+def dismiss(finding: Finding, *, by: User, note: str) -> Finding:
+    """The finding does not stand (no breach, or not this collector)."""
+    return _decide(finding, FindingStatus.DISMISSED, by=by, note=note)
+
+
+# --- Appeals ------------------------------------------------------------------------------------
+
+
+def appeal(finding: Finding, *, by: User, grounds: str) -> Appeal:
+    """File the finding's one appeal. Who may (the collector, their manager) is the caller's
+    check; this enforces the state: open or confirmed, and no appeal before."""
+    grounds = grounds.strip()
+    if not grounds:
+        raise FindingError(_("Explain why you appeal."), code="grounds_required")
+    with transaction.atomic():
+        locked = _locked(finding)
+        if Appeal.objects.filter(finding=locked).exists():
+            raise FindingError(
+                _("This finding has already been appealed; it can be appealed only once."),
+                code="already_appealed",
+            )
+        if locked.status not in APPEALABLE:
+            raise FindingError(
+                _("A %(status)s finding cannot be appealed.")
+                % {"status": locked.get_status_display()},
+                code="not_appealable",
+            )
+        try:
+            with transaction.atomic():
+                filed = Appeal.objects.create(
+                    finding=locked, appellant=by, grounds=grounds, status_before=locked.status
+                )
+        except IntegrityError as error:  # the one-to-one column: appealed a moment ago
+            raise FindingError(
+                _("This finding has already been appealed; it can be appealed only once."),
+                code="already_appealed",
+            ) from error
+        locked.status = FindingStatus.APPEALED
+        locked.save(update_fields=["status"])
+        _announce(locked, FindingStatus.APPEALED)
+    return filed
+
+
+def decide_appeal(finding: Finding, *, by: User, outcome: str, note: str) -> Appeal:
+    """An auditor decides: upheld → the finding is dismissed; rejected → it is confirmed."""
+    if outcome not in AppealOutcome.values:
+        raise FindingError(_("Choose whether the appeal is upheld or rejected."), code="outcome")
+    note = _require_note(note)
+    with transaction.atomic():
+        locked = _locked(finding)
+        filed = (
+            Appeal.objects.select_for_update()
+            .select_related("appellant")
+            .filter(finding=locked)
+            .first()
+        )
+        if locked.status != FindingStatus.APPEALED or filed is None or filed.outcome:
+            raise FindingError(
+                _("This finding has no appeal waiting for a decision."), code="no_pending_appeal"
+            )
+        now = timezone.now()
+        filed.outcome = outcome
+        filed.decided_by = by
+        filed.decided_at = now
+        filed.decision_note = note
+        filed.save(update_fields=["outcome", "decided_by", "decided_at", "decision_note"])
+        status = (
+            FindingStatus.DISMISSED if outcome == AppealOutcome.UPHELD else FindingStatus.CONFIRMED
+        )
+        locked.status = status
+        locked.decided_by = by
+        locked.decided_at = now
+        locked.decision_note = note
+        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        _announce(locked, status)
+        _email(
+            "appeal_decided",
+            locked,
+            [locked.collector, filed.appellant],
+            appeal=filed,
+            upheld=outcome == AppealOutcome.UPHELD,
+            note=note,
+        )
+    return filed

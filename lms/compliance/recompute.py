@@ -1,0 +1,619 @@
+"""Recomputing compliance ratings, set-based: a fixed number of queries per chunk of collectors.
+
+For each chunk of (at most :data:`CHUNK_SIZE`) collectors, six aggregate queries gather every
+input the formula needs — current memberships, certificates per collector × programme,
+overdue assignments, recent course completions, confirmed findings, current ratings — then the
+formula (:mod:`lms.compliance.formula`) runs in Python and only what changed is written:
+
+* a rating *changes* when its score, grade or formula version differs from the current one (or
+  there is none yet): the current row is upserted and a :class:`RatingSnapshot` appended, with
+  the reason, the inputs and the breakdown;
+* when only what surrounds the score moved (the collector changed firm, a certificate was
+  renewed at the same score, the inputs differ without changing the result), the current row is
+  refreshed but no snapshot is written: history records changes of rating.
+
+Firm ratings follow from the collectors' current ratings in one aggregate query (plus one for
+findings), with a :class:`FirmRatingSnapshot` whenever a firm's figures change. A firm may be
+flagged for review; its status is never touched.
+
+Each chunk is one transaction holding an advisory lock (on PostgreSQL), so an event-driven
+recompute and the nightly one never interleave: whichever comes second reads what the first
+wrote and writes nothing twice. After each chunk commits, ``signals.ratings_changed`` is sent
+once with the chunk's changes (see ``lms/compliance/signals.py``).
+
+Who is rated: every user with an active collector membership, every user in the Collectors group
+with a certificate or a finding, and everyone already rated (so a collector who leaves their firm
+is re-rated with no firm rather than left on the old firm's roster).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import partial
+
+from django.db import connection, transaction
+from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, Sum
+from django.db.models.fields.json import KT
+from django.utils import timezone
+
+from courses.models import CertificationProgramme, Enrolment, ProgrammeAssignment
+from exams.models import Certificate, CertificateStatus
+from lms.accounts.models import Membership, MembershipRole, User
+from lms.accounts.roles import Role
+
+from . import bulk, formula, signals
+from .models import (
+    CollectorRating,
+    Finding,
+    FindingStatus,
+    FirmRating,
+    FirmRatingSnapshot,
+    RatingSnapshot,
+)
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 5000  # collectors per transaction: bounds memory; queries grow with chunks only
+LOCK_KEY = 0x5241_5445  # pg_advisory_xact_lock key ("RATE"): one recompute writes at a time
+
+FIRM_FIELDS = (
+    "active_collectors",
+    "certified_share",
+    "mean_score",
+    "findings_per_100",
+    "grade_counts",
+    "flagged",
+    "flag_reasons",
+    "formula_version",
+)
+
+# Column order of the current ratings written (see bulk.py); JSON columns go as text.
+RATING_FIELDS = (
+    "user",
+    "firm",
+    "score",
+    "grade",
+    "formula_version",
+    "components",
+    "inputs",
+    "certificate_status",
+    "certificate_expires_at",
+    "computed_at",
+    "changed_at",
+)
+
+# Compact JSON, one encoder reused (json.dumps with options builds a new one per call).
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+# Snapshot reasons written by the engine (free text is allowed too, e.g. from the command).
+NIGHTLY = "nightly"
+MANUAL = "manual"
+
+
+@dataclass(frozen=True)
+class RatingChange:
+    """One collector's rating changed (sent in ``signals.ratings_changed``); plain values only,
+    so receivers can fan out without loading a model per collector."""
+
+    user_id: int
+    firm_id: int | None
+    snapshot_id: int
+    score: Decimal
+    grade: str
+    previous_score: Decimal | None
+    previous_grade: str | None
+    formula_version: str
+    reason: str
+    changed_at: datetime
+
+
+@dataclass
+class Outcome:
+    """What a recompute did (the command prints it)."""
+
+    collectors: int = 0
+    changed: int = 0
+    refreshed: int = 0
+    firms: int = 0
+    firms_changed: int = 0
+    firms_flagged: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Programme:
+    pk: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class _Current:
+    score: Decimal
+    grade: str
+    formula_version: str
+    firm_id: int | None
+    certificate_status: str
+    certificate_expires_at: datetime | None
+    digest: str | None
+    changed_at: datetime
+
+
+# --- Entry points -------------------------------------------------------------------------------
+
+
+def full(
+    now: datetime | None = None, reason: str = NIGHTLY, chunk_size: int = CHUNK_SIZE
+) -> Outcome:
+    """Recompute every collector's rating and every firm's; returns what changed."""
+    started = time.perf_counter()
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    programmes = _required_programmes()
+    ids = _population(today)
+    outcome = Outcome(collectors=len(ids))
+    for chunk in _chunks(ids, chunk_size):
+        # Contiguous id ranges: index range scans, no parameter lists of thousands of ids.
+        lo, hi = chunk[0], chunk[-1]
+        _rate_chunk(
+            chunk,
+            lambda column, lo=lo, hi=hi: Q(**{f"{column}__gte": lo, f"{column}__lte": hi}),
+            programmes,
+            now,
+            today,
+            reason,
+            outcome,
+            relaxed=True,
+        )
+    _rate_firms(None, today, now, outcome)
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def for_users(
+    user_ids: Iterable[int],
+    reason: str,
+    now: datetime | None = None,
+    firm_ids: Iterable[int] = (),
+) -> Outcome:
+    """Recompute the given collectors (others are ignored) and the firms they touch: their
+    current and previous firm, plus ``firm_ids`` (e.g. the firm a dismissed finding counted
+    against)."""
+    started = time.perf_counter()
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    wanted = sorted({int(pk) for pk in user_ids})
+    outcome = Outcome()
+    firms = {int(pk) for pk in firm_ids if pk is not None}
+    if wanted:
+        programmes = _required_programmes()
+        ids = _population(today, wanted)
+        outcome.collectors = len(ids)
+        for chunk in _chunks(ids, CHUNK_SIZE):
+            firms |= _rate_chunk(
+                chunk,
+                lambda column, chunk=chunk: Q(**{f"{column}__in": chunk}),
+                programmes,
+                now,
+                today,
+                reason,
+                outcome,
+            )
+    if firms:
+        _rate_firms(firms, today, now, outcome)
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+# --- Collectors ---------------------------------------------------------------------------------
+
+
+def _required_programmes() -> list[_Programme]:
+    """Every active programme: the collection platform requires each of every collector."""
+    return [
+        _Programme(*row)
+        for row in CertificationProgramme.objects.filter(is_active=True)
+        .order_by("pk")
+        .values_list("pk", "code", "name")
+    ]
+
+
+def _population(today: date, restrict: list[int] | None = None) -> list[int]:
+    """Ids of everyone to rate (see the module docstring), sorted. One query."""
+    collectors = Membership.objects.active(today).filter(role=MembershipRole.COLLECTOR)
+    grouped = User.objects.filter(groups__name=Role.COLLECTOR).filter(
+        Exists(Certificate.objects.filter(holder=OuterRef("pk")))
+        | Exists(Finding.objects.filter(collector=OuterRef("pk")))
+    )
+    rated = CollectorRating.objects.all()
+    if restrict is not None:
+        collectors = collectors.filter(user_id__in=restrict)
+        grouped = grouped.filter(pk__in=restrict)
+        rated = rated.filter(user_id__in=restrict)
+    union = (
+        collectors.order_by()
+        .values_list("user_id")
+        .union(grouped.order_by().values_list("pk"), rated.order_by().values_list("user_id"))
+        .order_by()  # the union would inherit Membership's default ordering otherwise
+    )
+    return sorted({row[0] for row in union})
+
+
+def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _lock(relaxed: bool = False) -> None:
+    """Serialise recomputes (PostgreSQL); released when the transaction ends.
+
+    ``relaxed`` (the full recompute) also lets the transaction commit without waiting for its
+    WAL to reach disk: ratings are derived data, so a server crash can lose at most the last
+    moments of a full recompute, which the next run redoes; it never corrupts anything, and it
+    saves a disk flush per chunk. Event-driven recomputes commit durably.
+    """
+    if connection.vendor == "postgresql":
+        relax = ", set_config('synchronous_commit', 'off', true)" if relaxed else ""
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT pg_advisory_xact_lock(%s){relax}", [LOCK_KEY])
+
+
+def _rate_chunk(
+    ids: list[int],
+    where: Callable[[str], Q],
+    programmes: list[_Programme],
+    now: datetime,
+    today: date,
+    reason: str,
+    outcome: Outcome,
+    relaxed: bool = False,
+) -> set[int]:
+    """Rate one chunk of collectors in one transaction; returns the firms whose collectors'
+    ratings were written (before and after)."""
+    touched: set[int] = set()
+    with transaction.atomic():
+        _lock(relaxed)
+        firms = _memberships(where("user_id"), today)
+        standings = _standings(where("holder_id"), programmes, now)
+        overdue = _overdue(where("user_id"), today)
+        completions = _completions(where("user_id"), now)
+        findings = _findings(where("collector_id"), today)
+        current = _current(where("user_id"))
+
+        never = tuple(formula.ProgrammeStanding(p.code, p.name, None) for p in programmes)
+        version = formula.FORMULA_VERSION
+        reason = reason[:200]
+        ratings: list[tuple] = []  # rows for rating_store, in its field order
+        changed_rows: list[tuple] = []  # what the signal reports, once snapshot ids are known
+        for user_id in ids:
+            inputs = formula.CollectorInputs(
+                today=today,
+                programmes=standings.get(user_id, never),
+                overdue_assignments=overdue.get(user_id, 0),
+                last_completion_on=completions.get(user_id),
+                findings=findings.get(user_id, ()),
+            )
+            result = formula.rate_collector(inputs)
+            inputs_text, digest = inputs.as_json_text()
+            firm_id = firms.get(user_id)
+            before = current.get(user_id)
+            changed = (
+                before is None
+                or before.score != result.score
+                or before.grade != result.grade
+                or before.formula_version != version
+            )
+            if not changed and (
+                before.firm_id,
+                before.certificate_status,
+                before.certificate_expires_at,
+                before.digest,
+            ) == (firm_id, result.certificate_status, result.certificate_expires_at, digest):
+                continue
+            components = _encode(result.components)
+            ratings.append(
+                (
+                    user_id,
+                    firm_id,
+                    result.score,
+                    result.grade,
+                    version,
+                    components,
+                    inputs_text,
+                    result.certificate_status,
+                    result.certificate_expires_at,
+                    now,
+                    now if changed else before.changed_at,
+                )
+            )
+            touched.update(pk for pk in (firm_id, before.firm_id if before else None) if pk)
+            if changed:
+                changed_rows.append((user_id, firm_id, result.score, result.grade, before))
+        # First ratings go straight in; existing ones are replaced (the lock keeps both true).
+        bulk.insert(
+            CollectorRating, RATING_FIELDS, [row for row in ratings if row[0] not in current]
+        )
+        bulk.upsert(
+            CollectorRating,
+            RATING_FIELDS,
+            [row for row in ratings if row[0] in current],
+            conflict="user",
+        )
+        snapshot_ids = _snapshot([row[0] for row in changed_rows], reason, now)
+        if changed_rows:
+            changes = [
+                RatingChange(
+                    user_id=user_id,
+                    firm_id=firm_id,
+                    snapshot_id=snapshot_ids[user_id],
+                    score=score,
+                    grade=grade,
+                    previous_score=before.score if before else None,
+                    previous_grade=before.grade if before else None,
+                    formula_version=version,
+                    reason=reason,
+                    changed_at=now,
+                )
+                for user_id, firm_id, score, grade, before in changed_rows
+            ]
+            transaction.on_commit(partial(_announce, changes))
+        outcome.changed += len(changed_rows)
+        outcome.refreshed += len(ratings) - len(changed_rows)
+    return touched
+
+
+def _snapshot(user_ids: list[int], reason: str, now: datetime) -> dict[int, int]:
+    """Append a snapshot of each of these collectors' current ratings (just written); returns
+    user id → snapshot id. A snapshot is a copy of the current row, so on PostgreSQL the database
+    copies it (the JSON is neither sent nor parsed twice)."""
+    if not user_ids:
+        return {}
+    fields = ("score", "grade", "formula_version", "components", "inputs")
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        listed = ", ".join(quote(RatingSnapshot._meta.get_field(f).column) for f in fields)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(RatingSnapshot._meta.db_table)} "
+                f"(user_id, {listed}, reason, created_at) "
+                f"SELECT user_id, {listed}, %s, %s FROM {quote(CollectorRating._meta.db_table)} "
+                "WHERE user_id = ANY(%s) RETURNING user_id, id",
+                [reason, now, user_ids],
+            )
+            return dict(cursor.fetchall())
+    created = RatingSnapshot.objects.bulk_create(
+        RatingSnapshot(reason=reason, created_at=now, **row)
+        for row in CollectorRating.objects.filter(user_id__in=user_ids).values("user_id", *fields)
+    )
+    return {snapshot.user_id: snapshot.pk for snapshot in created}
+
+
+def _memberships(where: Q, today: date) -> dict[int, int]:
+    """user id → firm id of their active collector membership (the latest-started wins, for
+    the day one ends and the next begins)."""
+    return dict(
+        Membership.objects.active(today)
+        .filter(where, role=MembershipRole.COLLECTOR)
+        .order_by("user_id", "active_from", "pk")
+        .values_list("user_id", "firm_id")
+    )
+
+
+def _standings(
+    where: Q, programmes: list[_Programme], now: datetime
+) -> dict[int, tuple[formula.ProgrammeStanding, ...]]:
+    """user id → their standing on each required programme. One GROUP BY query: for each
+    holder × programme, the valid certificate (at most one, by constraint) and which status the
+    latest certificate has, from the latest issue time per status."""
+    if not programmes:
+        return {}
+    valid = Q(status=CertificateStatus.VALID, expires_at__gt=now)
+    expired = Q(status=CertificateStatus.EXPIRED) | Q(
+        status=CertificateStatus.VALID, expires_at__lte=now
+    )
+    rows = (
+        Certificate.objects.filter(where, programme_id__in=[p.pk for p in programmes])
+        .values("holder_id", "programme_id")
+        .annotate(
+            valid_expires=Max("expires_at", filter=valid),
+            valid_score=Max("score", filter=valid),
+            latest=Max("issued_at"),
+            latest_revoked=Max("issued_at", filter=Q(status=CertificateStatus.REVOKED)),
+            latest_expired=Max("issued_at", filter=expired),
+            last_expires=Max("expires_at"),
+        )
+        .order_by()
+        .values_list(
+            "holder_id",
+            "programme_id",
+            "valid_expires",
+            "valid_score",
+            "latest",
+            "latest_revoked",
+            "latest_expired",
+            "last_expires",
+        )
+    )
+    found: dict[int, dict[int, formula.ProgrammeStanding]] = {}
+    names = {p.pk: p for p in programmes}
+    zone = timezone.get_current_timezone()
+    for holder, programme_id, valid_expires, score, latest, revoked, expired, last in rows:
+        programme = names[programme_id]
+        if valid_expires is not None:
+            status, expires = "valid", valid_expires
+        elif latest == revoked:
+            status, expires = "revoked", last
+        elif latest == expired:
+            status, expires = "expired", last
+        else:
+            status, expires = "superseded", last
+        found.setdefault(holder, {})[programme_id] = formula.ProgrammeStanding(
+            code=programme.code,
+            name=programme.name,
+            status=status,
+            score=score if valid_expires is not None else None,
+            expires_on=expires.astimezone(zone).date() if expires else None,
+            expires_at=expires,
+        )
+    return {
+        holder: tuple(
+            by_programme.get(p.pk) or formula.ProgrammeStanding(p.code, p.name, None)
+            for p in programmes
+        )
+        for holder, by_programme in found.items()
+    }
+
+
+def _overdue(where: Q, today: date) -> dict[int, int]:
+    return dict(
+        ProgrammeAssignment.objects.overdue(today)
+        .filter(where)
+        .values("user_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("user_id", "n")
+    )
+
+
+def _completions(where: Q, now: datetime) -> dict[int, date]:
+    """user id → local date of their latest course completion within the refresher window."""
+    since = now - timedelta(days=formula.REFRESHER_WINDOW_DAYS + 1)
+    zone = timezone.get_current_timezone()
+    return {
+        user_id: last.astimezone(zone).date()
+        for user_id, last in Enrolment.objects.filter(where, completed_at__gte=since)
+        .values("user_id")
+        .annotate(last=Max("completed_at"))
+        .order_by()
+        .values_list("user_id", "last")
+    }
+
+
+def _findings(where: Q, today: date) -> dict[int, tuple[formula.FindingFact, ...]]:
+    """user id → their confirmed findings that have not faded out yet."""
+    found: dict[int, list[formula.FindingFact]] = {}
+    rows = (
+        Finding.objects.filter(
+            where,
+            status=FindingStatus.CONFIRMED,
+            occurred_on__gt=today - timedelta(days=formula.FADE_DAYS),
+        )
+        .order_by()
+        .values_list("collector_id", "pk", "severity", "occurred_on")
+    )
+    for user_id, pk, severity, occurred_on in rows:
+        found.setdefault(user_id, []).append(formula.FindingFact(pk, severity, occurred_on))
+    return {user_id: tuple(facts) for user_id, facts in found.items()}
+
+
+def _current(where: Q) -> dict[int, _Current]:
+    rows = (
+        CollectorRating.objects.filter(where)
+        .annotate(digest=KT("inputs__digest"))
+        .order_by()
+        .values_list(
+            "user_id",
+            "score",
+            "grade",
+            "formula_version",
+            "firm_id",
+            "certificate_status",
+            "certificate_expires_at",
+            "digest",
+            "changed_at",
+        )
+    )
+    return {row[0]: _Current(*row[1:]) for row in rows}
+
+
+def _announce(changes: list[RatingChange]) -> None:
+    """Tell listeners (webhooks) after commit; a failing listener never undoes a recompute."""
+    for receiver, error in signals.ratings_changed.send_robust(
+        sender=CollectorRating, changes=changes
+    ):
+        if isinstance(error, Exception):
+            logger.error("ratings_changed receiver %r failed: %r", receiver, error)
+
+
+# --- Firms --------------------------------------------------------------------------------------
+
+
+def _rate_firms(firm_ids: set[int] | None, today: date, now: datetime, outcome: Outcome) -> None:
+    """Aggregate firms' current collector ratings (all firms, or ``firm_ids``); write the
+    changed ones. Three reads, two writes."""
+    scope = Q() if firm_ids is None else Q(firm_id__in=sorted(firm_ids))
+    with transaction.atomic():
+        _lock()
+        certified = Q(certificate_status__in=formula.CERTIFIED_STATUSES)
+        aggregates = {
+            row["firm_id"]: row
+            for row in CollectorRating.objects.filter(scope, firm__isnull=False)
+            .values("firm_id")
+            .annotate(
+                n=Count("pk"),
+                certified=Count("pk", filter=certified),
+                # Wider than the column: a sum of many scores needs more digits.
+                score_sum=Sum("score", output_field=DecimalField(max_digits=14, decimal_places=2)),
+                **{grade: Count("pk", filter=Q(grade=grade)) for grade in formula.GRADES},
+            )
+            .order_by()
+        }
+        since = today - timedelta(days=formula.FIRM_FINDINGS_WINDOW_DAYS)
+        findings = dict(
+            Finding.objects.filter(
+                scope,
+                firm__isnull=False,
+                status=FindingStatus.CONFIRMED,
+                occurred_on__gt=since,
+                occurred_on__lte=today,
+            )
+            .values("firm_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+            .values_list("firm_id", "n")
+        )
+        current = {rating.firm_id: rating for rating in FirmRating.objects.filter(scope).order_by()}
+        rows, snapshots = [], []
+        for firm_id in sorted(set(aggregates) | set(current)):
+            row = aggregates.get(firm_id, {})
+            result = formula.rate_firm(
+                active_collectors=row.get("n", 0),
+                certified=row.get("certified", 0),
+                score_sum=row.get("score_sum") or Decimal(0),
+                findings=findings.get(firm_id, 0),
+                grade_counts={grade: row.get(grade, 0) for grade in formula.GRADES},
+            )
+            outcome.firms += 1
+            outcome.firms_flagged += result.flagged
+            values = {
+                "active_collectors": result.active_collectors,
+                "certified_share": result.certified_share,
+                "mean_score": result.mean_score,
+                "findings_per_100": result.findings_per_100,
+                "grade_counts": result.grade_counts,
+                "flagged": result.flagged,
+                "flag_reasons": result.flag_reasons,
+                "formula_version": formula.FORMULA_VERSION,
+            }
+            before = current.get(firm_id)
+            if before is not None and all(
+                getattr(before, name) == values[name] for name in FIRM_FIELDS
+            ):
+                continue
+            rows.append(FirmRating(firm_id=firm_id, computed_at=now, **values))
+            snapshots.append(FirmRatingSnapshot(firm_id=firm_id, created_at=now, **values))
+        if rows:
+            FirmRating.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["firm"],
+                update_fields=[*FIRM_FIELDS, "computed_at"],
+            )
+            FirmRatingSnapshot.objects.bulk_create(snapshots)
+        outcome.firms_changed += len(rows)

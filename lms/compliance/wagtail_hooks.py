@@ -1,0 +1,30 @@
+"""Wagtail hooks for compliance (each screen's module holds its views; this only registers)."""
+
+from __future__ import annotations
+
+from wagtail import hooks
+
+from . import admin_api, admin_findings
+
+
+@hooks.register("register_admin_viewset")
+def register_platform_api():
+    """平台接口: API tokens, webhook subscriptions and deliveries (lms.compliance.admin_api)."""
+    return admin_api.PlatformApiViewSetGroup()
+
+
+hooks.register("register_log_actions", admin_api.register_log_actions)
+
+
+@hooks.register("register_admin_viewset")
+def register_audit_findings():
+    """稽核: findings with Confirm/Dismiss and appeal decisions (lms.compliance.admin_findings)."""
+    return admin_findings.FindingViewSet()
+
+
+@hooks.register("register_admin_viewset")
+def register_collector_chooser():
+    return admin_findings.collector_chooser_viewset
+
+
+hooks.register("register_admin_urls", admin_findings.admin_urls)  # evidence downloads

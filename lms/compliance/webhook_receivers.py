@@ -1,0 +1,87 @@
+"""Webhooks announce certificate and rating events to the collector's current firm.
+
+The senders fire after their transaction commits; the receivers write the deliveries (and the
+tasks are queued after that write commits). A failure here is logged and never reaches the
+action that caused the event: a certificate is still issued if a webhook row cannot be written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from exams.certificates import signals as certificate_signals
+from exams.models import CertificateStatus
+
+from . import signals as compliance_signals
+from . import webhooks
+from .models import WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+STATUS_EVENTS = {
+    CertificateStatus.REVOKED: WebhookEvent.CERTIFICATE_REVOKED,
+    CertificateStatus.EXPIRED: WebhookEvent.CERTIFICATE_EXPIRED,
+}
+
+
+def safely(announce: Callable[..., int], *args) -> None:
+    """Run ``announce`` in a savepoint, logging instead of raising."""
+    try:
+        with transaction.atomic():
+            announce(*args)
+    except Exception:
+        logger.exception("Could not record webhook deliveries (%s)", announce.__name__)
+
+
+@receiver(certificate_signals.certificate_issued, dispatch_uid="compliance.webhooks.issued")
+def certificate_issued(sender, certificate, **kwargs) -> None:
+    safely(webhooks.announce_certificate, certificate, WebhookEvent.CERTIFICATE_ISSUED)
+
+
+@receiver(certificate_signals.certificate_status_changed, dispatch_uid="compliance.webhooks.status")
+def certificate_status_changed(sender, certificate, status, **kwargs) -> None:
+    event = STATUS_EVENTS.get(status)  # superseded is not announced: a renewal is "issued"
+    if event is not None:
+        safely(webhooks.announce_certificate, certificate, event)
+
+
+@receiver(compliance_signals.rating_changed, dispatch_uid="compliance.webhooks.rating")
+def rating_changed(
+    sender, user, snapshot, previous_grade=None, previous_score=None, **kwargs
+) -> None:
+    change = webhooks.RatingChange(
+        user_id=user.pk,
+        grade=snapshot.grade,
+        score=snapshot.score,
+        formula_version=snapshot.formula_version,
+        changed_at=snapshot.created_at,
+        reason=snapshot.reason,
+        previous_grade=previous_grade,
+        previous_score=previous_score,
+    )
+    safely(webhooks.announce_ratings, [change])
+
+
+@receiver(compliance_signals.ratings_changed, dispatch_uid="compliance.webhooks.ratings")
+def ratings_changed(sender, changes, **kwargs) -> None:
+    """The rating engine's per-chunk signal: one fan-out for the whole chunk."""
+    safely(
+        webhooks.announce_ratings,
+        [
+            webhooks.RatingChange(
+                user_id=change.user_id,
+                grade=change.grade,
+                score=change.score,
+                formula_version=change.formula_version,
+                changed_at=change.changed_at,
+                reason=change.reason,
+                previous_grade=change.previous_grade,
+                previous_score=change.previous_score,
+            )
+            for change in changes
+        ],
+    )

@@ -1,0 +1,344 @@
+"""Staff onboarding for firm managers: inviting by email, accepting, who may do what, and
+programme assignments."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.models import ProgrammeAssignment
+from lms.accounts.models import Invitation, Membership, MembershipRole, User
+from lms.accounts.onboarding import assignments, invitations
+from lms.accounts.roles import Role
+from tests.compliance.factories import make_firm, make_member
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "Sunny-Collector-2026"
+LINK = re.compile(r"https?://[^\s]+/firm/staff/invitations/[\w-]+/")
+
+
+@pytest.fixture
+def firm():
+    return make_firm("阳光催收有限公司")
+
+
+@pytest.fixture
+def manager_client(client, manager, firm):
+    make_member(firm, MembershipRole.MANAGER, manager)
+    manager.preferred_language = "en"  # messages are asserted in English
+    manager.save(update_fields=["preferred_language"])
+    client.force_login(manager)
+    return client
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+# --- The whole invitation, over HTTP -------------------------------------------------------------
+
+
+def test_invite_email_password_accept_end_to_end(
+    manager_client, firm, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(
+            reverse("staff:invite"),
+            {
+                "legal_name": "赵六",
+                "email": "Zhao.Liu@Example.com",
+                "phone": "138 0013 8000",
+                "employee_number": "E-100",
+            },
+        )
+    assert response.status_code == 302
+    invitee = User.objects.get(email="zhao.liu@example.com")
+    assert not invitee.has_usable_password()
+    assert invitee.phone == "13800138000"
+    assert not EmailAddress.objects.get(user=invitee).verified
+    assert not Membership.objects.filter(user=invitee).exists()  # not until they accept
+
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["zhao.liu@example.com"]
+    assert firm.name in message.subject
+    link = LINK.search(message.body).group(0)
+
+    browser = Client()
+    response = browser.get(path_of(link))  # no password yet: allauth's "set password"
+    assert response.status_code == 302
+    assert "/accounts/password/reset/key/" in response["Location"]
+    response = browser.get(response["Location"])
+    assert response.status_code == 302  # allauth moves the key into the session
+    set_password_url = response["Location"]
+    assert "set-password" in set_password_url
+    page = browser.get(set_password_url)
+    assert page.status_code == 200
+    response = browser.post(
+        set_password_url,
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "next": path_of(link)},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == path_of(link)
+    invitee.refresh_from_db()
+    assert invitee.check_password(NEW_PASSWORD)
+
+    response = browser.get(path_of(link))  # not signed in yet
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+    response = browser.post(
+        response["Location"], {"login": "zhao.liu@example.com", "password": NEW_PASSWORD}
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert response["Location"] == path_of(link)
+
+    page = browser.get(path_of(link))
+    assert page.status_code == 200
+    assert firm.name in page.content.decode()
+    response = browser.post(path_of(link))
+    assert response.status_code == 302
+
+    membership = Membership.objects.get(user=invitee)
+    assert (membership.firm, membership.role, membership.employee_number) == (
+        firm,
+        MembershipRole.COLLECTOR,
+        "E-100",
+    )
+    assert membership.active_to is None
+    assert invitee.groups.filter(name=Role.COLLECTOR).exists()
+    assert EmailAddress.objects.get(user=invitee).verified
+    invitation = Invitation.objects.get(email="zhao.liu@example.com")
+    assert invitation.accepted_at is not None
+    assert browser.get(path_of(link)).status_code == 410  # used up
+
+
+def test_an_existing_user_signs_in_and_accepts(manager_client, firm, other_collector, client):
+    invitation = invitations.invite(firm, email=other_collector.email, by=None, legal_name="李四")
+    client.logout()
+    page_path = reverse("staff:invitation", args=[invitation.token])
+    response = client.get(page_path)
+    assert response["Location"].startswith(reverse("account_login"))
+    client.post(response["Location"], {"login": other_collector.email, "password": PASSWORD})
+    assert client.post(page_path).status_code == 302
+    assert Membership.objects.get(user=other_collector).firm == firm
+
+
+def test_an_invitation_cannot_be_accepted_by_someone_else(firm, client, collector):
+    invitation = invitations.invite(firm, email="someone@example.com", by=None)
+    client.force_login(collector)
+    User.objects.filter(email="someone@example.com").update(password="md5$x$y")  # "has one"
+    response = client.post(reverse("staff:invitation", args=[invitation.token]))
+    assert response.status_code == 403
+    assert not Membership.objects.exists()
+
+
+def test_an_expired_or_withdrawn_invitation_does_nothing(firm, client, collector):
+    invitation = invitations.invite(firm, email=collector.email, by=None)
+    Invitation.objects.filter(pk=invitation.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    client.force_login(collector)
+    assert client.post(reverse("staff:invitation", args=[invitation.token])).status_code == 410
+    assert client.get(reverse("staff:invitation", args=["no-such-token"])).status_code == 404
+    assert not Membership.objects.exists()
+
+
+def test_someone_active_in_another_firm_cannot_be_invited(manager_client, firm, collector):
+    make_member(make_firm("别家公司"), user=collector)
+    response = manager_client.post(
+        reverse("staff:invite"), {"legal_name": "张三", "email": collector.email}
+    )
+    assert response.status_code == 200
+    assert "is an active member of another firm" in response.content.decode()
+    assert not Invitation.objects.exists()
+
+
+def test_a_second_invitation_to_the_same_person_is_refused(manager_client, firm):
+    data = {"legal_name": "孙七", "email": "sun.qi@example.com"}
+    assert manager_client.post(reverse("staff:invite"), data).status_code == 302
+    assert manager_client.post(reverse("staff:invite"), data).status_code == 200
+    assert Invitation.objects.count() == 1
+
+
+def test_a_bad_phone_is_refused_on_the_invite_form(manager_client):
+    response = manager_client.post(
+        reverse("staff:invite"),
+        {"legal_name": "周八", "email": "zhou@example.com", "phone": "12345"},
+    )
+    assert response.status_code == 200
+    assert not Invitation.objects.exists()
+
+
+# --- Who may use the staff pages -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["staff:home", "staff:invite", "staff:import", "staff:assignments", "staff:assign"]
+)
+def test_non_managers_get_403_and_strangers_sign_in(client, collector, auditor, name):
+    assert client.get(reverse(name))["Location"].startswith(reverse("account_login"))
+    client.force_login(collector)
+    assert client.get(reverse(name)).status_code == 403
+
+
+def test_a_manager_in_the_group_but_without_a_membership_gets_403(client, manager):
+    client.force_login(manager)
+    assert client.get(reverse("staff:home")).status_code == 403
+
+
+def test_a_manager_sees_only_their_own_firm(manager_client, firm):
+    mine = make_member(firm, employee_number="M-1")
+    theirs = make_member(make_firm("别家公司"), employee_number="T-1")
+    html = manager_client.get(reverse("staff:home")).content.decode()
+    assert f'data-member="{mine.pk}"' in html
+    assert mine.user.legal_name in html
+    assert mine.user.email not in html  # masked in the list
+    assert f'data-member="{theirs.pk}"' not in html
+    assert theirs.user.legal_name not in html
+    other_invitation = invitations.invite(theirs.firm, email="x@example.com", by=None)
+    assert (
+        manager_client.post(
+            reverse("staff:cancel_invitation", args=[other_invitation.pk])
+        ).status_code
+        == 404
+    )
+    response = manager_client.post(reverse("staff:end_membership", args=[theirs.pk]))
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.active_to is None
+
+
+def test_a_manager_ends_a_collectors_membership_and_the_history_stays(manager_client, firm):
+    member = make_member(firm)
+    url = reverse("staff:end_membership", args=[member.pk])
+    assert manager_client.get(url).status_code == 200  # a confirmation first
+    member.refresh_from_db()
+    assert member.active_to is None
+    assert manager_client.post(url).status_code == 302
+    member.refresh_from_db()
+    assert member.active_to == timezone.localdate()
+
+
+def test_withdrawing_and_resending_an_invitation(
+    manager_client, firm, django_capture_on_commit_callbacks
+):
+    invitation = invitations.invite(firm, email="wu@example.com", by=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(reverse("staff:resend_invitation", args=[invitation.pk]))
+    assert len(mail.outbox) == 1
+    manager_client.post(reverse("staff:cancel_invitation", args=[invitation.pk]))
+    invitation.refresh_from_db()
+    assert invitation.cancelled_at is not None
+    # A new invitation is possible once the old one is withdrawn.
+    assert invitations.invite(firm, email="wu@example.com", by=None).pk != invitation.pk
+
+
+# --- Programme assignments -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def programme(db):
+    from tests.exams.certificate_factories import make_programme
+
+    return make_programme().programme
+
+
+def test_manager_assigns_a_programme_to_several_collectors(manager_client, firm, programme):
+    first, second = make_member(firm), make_member(firm)
+    outsider = make_member(make_firm())
+    due = timezone.localdate() + timedelta(days=30)
+    response = manager_client.post(
+        reverse("staff:assign"),
+        {
+            "programme": programme.pk,
+            "collectors": [first.user.pk, second.user.pk],
+            "due_on": due.isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    assert set(ProgrammeAssignment.objects.open().values_list("user_id", "firm_id", "due_on")) == {
+        (first.user.pk, firm.pk, due),
+        (second.user.pk, firm.pk, due),
+    }
+
+    # Another firm's collector is not a choice; a past due date is refused.
+    response = manager_client.post(
+        reverse("staff:assign"),
+        {"programme": programme.pk, "collectors": [outsider.user.pk], "due_on": due.isoformat()},
+    )
+    assert response.status_code == 200
+    response = manager_client.post(
+        reverse("staff:assign"),
+        {
+            "programme": programme.pk,
+            "collectors": [first.user.pk],
+            "due_on": (timezone.localdate() - timedelta(days=1)).isoformat(),
+        },
+    )
+    assert response.status_code == 200
+    assert ProgrammeAssignment.objects.count() == 2
+
+
+def test_one_open_assignment_per_collector_and_programme(firm, programme, manager):
+    member = make_member(firm)
+    due = timezone.localdate() + timedelta(days=10)
+    assignments.assign(firm, programme, [member.user], due_on=due, by=manager)
+    result = assignments.assign(firm, programme, [member.user], due_on=due, by=manager)
+    assert result.created == [] and result.already_open == [member.user]
+    assert ProgrammeAssignment.objects.count() == 1
+
+
+def test_assignment_lists_and_cancelling(manager_client, firm, programme):
+    member = make_member(firm)
+    overdue = ProgrammeAssignment.objects.create(
+        user=member.user,
+        programme=programme,
+        firm=firm,
+        due_on=timezone.localdate() - timedelta(days=2),
+    )
+    html = manager_client.get(reverse("staff:assignments") + "?state=overdue").content.decode()
+    assert f'data-assignment="{overdue.pk}"' in html
+    html = manager_client.get(reverse("staff:assignments") + "?state=completed").content.decode()
+    assert f'data-assignment="{overdue.pk}"' not in html
+
+    other = ProgrammeAssignment.objects.create(
+        user=make_member(make_firm()).user,
+        programme=programme,
+        firm=make_firm(),
+        due_on=timezone.localdate(),
+    )
+    assert (
+        manager_client.post(reverse("staff:cancel_assignment", args=[other.pk])).status_code == 404
+    )
+    assert (
+        manager_client.post(reverse("staff:cancel_assignment", args=[overdue.pk])).status_code
+        == 302
+    )
+    overdue.refresh_from_db()
+    assert overdue.cancelled_at is not None
+
+
+def test_a_certificate_of_the_programme_completes_the_assignment(
+    firm, programme, manager, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tests.exams.certificate_factories import issue_certificate, use_fast_pdf
+
+    use_fast_pdf(monkeypatch)
+    member = make_member(firm)
+    assignments.assign(
+        firm, programme, [member.user], due_on=timezone.localdate() + timedelta(5), by=manager
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        certificate = issue_certificate(member.user, programme)
+    assignment = ProgrammeAssignment.objects.get()
+    assert assignment.completed_at == certificate.issued_at
+    assert not ProgrammeAssignment.objects.open().exists()
