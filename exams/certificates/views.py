@@ -8,7 +8,6 @@ certificate that is not theirs is a 404 (not a 403), so its existence does not l
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
@@ -20,38 +19,12 @@ from django.views.decorators.http import require_safe
 
 from courses.models import CertificationProgramme, CoursePage, Enrolment
 from exams.models import Attempt, Certificate, CertificateStatus, IssuanceRequest
+from lms.compliance.privacy import mask_name
 
 from .ratelimit import verification_rate_limit
 
 # How long a browser may reuse a verification page: short, so a revocation shows within a minute.
 VERIFY_MAX_AGE = 60
-
-
-# --- Masking the holder's name -----------------------------------------------------------------
-
-
-def _is_cjk(char: str) -> bool:
-    return unicodedata.name(char, "").startswith(("CJK ", "HANGUL", "HIRAGANA", "KATAKANA"))
-
-
-def mask_name(name: str) -> str:
-    """The holder's name as the public page shows it: enough to match an ID card, not to dox.
-
-    Chinese names keep their first and last characters (张三 → 张*, 张小三 → 张*三,
-    欧阳小明 → 欧**明). Names in Latin script keep each word's initial (John Smith →
-    J*** S***), with a fixed number of stars so the length does not show.
-    """
-    name = " ".join(name.split())
-    if not name:
-        return ""
-    if any(_is_cjk(char) for char in name):
-        chars = name.replace(" ", "")
-        if len(chars) == 1:
-            return "*"
-        if len(chars) == 2:
-            return chars[0] + "*"
-        return chars[0] + "*" * (len(chars) - 2) + chars[-1]
-    return " ".join(word[0] + ("***" if len(word) > 1 else "") for word in name.split(" "))
 
 
 # --- Public verification -----------------------------------------------------------------------

@@ -6,6 +6,7 @@ the token's scope allows it, and each such view is recorded in :class:`PersonalD
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 
 from .models import PersonalDataAccess
@@ -24,18 +25,29 @@ def mask_phone(phone: str) -> str:
     return f"{prefix}{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
 
 
+def _is_cjk(char: str) -> bool:
+    return unicodedata.name(char, "").startswith(("CJK ", "HANGUL", "HIRAGANA", "KATAKANA"))
+
+
 def mask_name(name: str) -> str:
-    """张三 → 张*, 张小三 → 张*三, 欧阳小明 → 欧**明; Latin names keep their initials."""
-    name = (name or "").strip()
+    """A name as lists and public pages show it: enough to match an ID card, not to dox.
+
+    Chinese names keep their first and last characters (张三 → 张*, 张小三 → 张*三,
+    欧阳小明 → 欧**明; a one-character name is all stars). Names in Latin script keep each
+    word's initial (John Smith → J*** S***), with a fixed number of stars so the length does
+    not show.
+    """
+    name = " ".join((name or "").split())
     if not name:
         return ""
-    if name.isascii():
-        return " ".join(part[0] + "*" * (len(part) - 1) for part in name.split())
-    if len(name) == 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
+    if any(_is_cjk(char) for char in name):
+        chars = name.replace(" ", "")
+        if len(chars) == 1:
+            return "*"
+        if len(chars) == 2:
+            return chars[0] + "*"
+        return chars[0] + "*" * (len(chars) - 2) + chars[-1]
+    return " ".join(word[0] + ("***" if len(word) > 1 else "") for word in name.split(" "))
 
 
 def mask_email(email: str) -> str:

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 
 from exams.certificates import lifecycle
-from exams.certificates.views import mask_name
 from exams.models import Certificate, CertificateStatus, IssuanceRequest
+from lms.compliance.privacy import mask_name
 from tests.conftest import make_user, signed_in
 
 from .certificate_factories import (
