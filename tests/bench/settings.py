@@ -19,6 +19,8 @@ ALLOWED_HOSTS = ["127.0.0.1"]
 SECRET_KEY = "bench-only-secret-key-not-used-anywhere-else-0123456789abcdef"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ROOT_URLCONF = "tests.bench.urls"
+# No signing key in the benchmark's environment: sign with the key derived from SECRET_KEY.
+CERTIFICATE_ALLOW_DEV_SIGNING_KEY = True
 
 DATABASES = {
     "default": dj_database_url.parse(
