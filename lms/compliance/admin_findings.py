@@ -43,7 +43,7 @@ from wagtail.admin.panels import (
     MultiFieldPanel,
     ObjectList,
 )
-from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
@@ -315,6 +315,10 @@ class FindingInspectView(generic.InspectView):
             pk=self.pk,
         )
 
+    def get_regulation_display_value(self) -> str:
+        # An optional link: say that none was given rather than "None".
+        return str(self.object.regulation) if self.object.regulation_id else "—"
+
     @cached_property
     def header_more_buttons(self):
         buttons = list(super().header_more_buttons)
@@ -476,7 +480,8 @@ class FindingViewSet(ModelViewSet):
     list_display = [
         "__str__",
         Column("firm", label=_("Firm")),
-        DateColumn("occurred_on", label=_("Date"), sort_key="occurred_on"),
+        # The day it happened, not "3 days ago" from midnight.
+        Column("occurred_on", label=_("Date"), sort_key="occurred_on"),
         Column(
             "severity", label=_("Severity"), accessor="get_severity_display", sort_key="severity"
         ),
