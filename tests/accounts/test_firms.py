@@ -34,9 +34,10 @@ def test_a_valid_credit_code_passes_and_a_wrong_check_character_is_named_in_the_
     Firm(name="阳光催收", credit_code=code, kind=FirmKind.AGENCY).full_clean()
 
     wrong = code[:-1] + ("0" if code[-1] != "0" else "1")
-    with translation.override("en"), pytest.raises(ValidationError) as error:
-        Firm(name="阳光催收", credit_code=wrong, kind=FirmKind.AGENCY).full_clean()
-    message = " ".join(error.value.message_dict["credit_code"])
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as error:
+            Firm(name="阳光催收", credit_code=wrong, kind=FirmKind.AGENCY).full_clean()
+        message = " ".join(error.value.message_dict["credit_code"])  # lazy: render in English
     assert wrong in message
     assert "not a valid unified social credit code" in message
 

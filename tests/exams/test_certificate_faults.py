@@ -102,11 +102,13 @@ def postgres() -> None:
 
 
 @pytest.fixture
-def redis(postgres) -> Iterator[RedisServer]:
+def redis(postgres, monkeypatch) -> Iterator[RedisServer]:
     if not shutil.which("redis-server"):
         require_service("redis-server", "these tests start a Redis of their own")
     server = RedisServer()
     previous = app.conf.broker_url
+    # Celery reads CELERY_BROKER_URL from the environment before its own settings (CI sets it).
+    monkeypatch.setenv("CELERY_BROKER_URL", server.url)
     app.conf.update(task_always_eager=False, broker_url=server.url)
     reset_connections()
     try:
