@@ -30,15 +30,6 @@ VERIFY_MAX_AGE = 60
 # --- Public verification -----------------------------------------------------------------------
 
 
-def public_status(certificate: Certificate, now=None) -> str:
-    """The status a verifier must see: a valid certificate past its expiry is expired even
-    before the nightly job has marked it."""
-    now = now or timezone.now()
-    if certificate.status == CertificateStatus.VALID and certificate.expires_at <= now:
-        return CertificateStatus.EXPIRED
-    return certificate.status
-
-
 @require_safe
 @verification_rate_limit
 def verify(request: HttpRequest, code: str) -> HttpResponse:
@@ -48,7 +39,7 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
     )
     if certificate is None:
         raise Http404("No certificate has this verification code.")
-    status = public_status(certificate)
+    status = certificate.status_on()
     context = {
         "certificate": certificate,
         "status": status,
@@ -136,7 +127,7 @@ def my_certificates(request: HttpRequest) -> HttpResponse:
     )
     current, history = [], []
     for certificate in certificates:
-        certificate.public_status = public_status(certificate, now)
+        certificate.public_status = certificate.status_on(now)
         if certificate.public_status == CertificateStatus.VALID:
             certificate.renewal = _renewal(certificate, completed, now)
             current.append(certificate)

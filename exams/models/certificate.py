@@ -241,6 +241,14 @@ class Certificate(models.Model):
     def is_valid(self) -> bool:
         return self.status == CertificateStatus.VALID and self.expires_at > timezone.now()
 
+    def status_on(self, now=None) -> str:
+        """The status a verifier must see: a valid certificate past its expiry is expired even
+        before the nightly job has marked it."""
+        now = now or timezone.now()
+        if self.status == CertificateStatus.VALID and self.expires_at <= now:
+            return CertificateStatus.EXPIRED
+        return self.status
+
     def in_renewal_window(self, now=None) -> bool:
         """Whether the holder may renew now: valid and within the programme's window."""
         now = now or timezone.now()

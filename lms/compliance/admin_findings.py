@@ -366,7 +366,12 @@ class AppealDecisionForm(DecisionNoteForm):
 
 
 class FindingActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormView):
-    """Base for the decision forms: the ``decide_finding`` permission, or a 403."""
+    """Base for the decision forms: the ``decide_finding`` permission, or a 403.
+
+    Each subclass (the only views routed) defines ``act(form)``: it applies the decision
+    through the findings service and returns the success message; a ValidationError it raises
+    is shown on the form instead.
+    """
 
     permission_required = DECIDE
     model = Finding
@@ -406,9 +411,6 @@ class FindingActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormV
             appeal=Appeal.objects.filter(finding=self.object).select_related("appellant").first(),
         )
         return context
-
-    def act(self, form):
-        raise NotImplementedError
 
     def form_valid(self, form):
         try:

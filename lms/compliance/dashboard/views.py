@@ -33,7 +33,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from courses.models import ProgrammeAssignment
-from exams.certificates.views import public_status
 from exams.models import Certificate
 from lms.accounts.models import Membership
 from lms.compliance.models import CollectorRating, Finding, FindingStatus, Grade
@@ -199,7 +198,7 @@ def collector(request: HttpRequest, user_id: int) -> HttpResponse:
         Certificate.objects.filter(holder=user).select_related("programme").order_by("-issued_at")
     )
     for certificate in certificates:
-        certificate.public_status = public_status(certificate)
+        certificate.public_status = certificate.status_on()
     assignments = (
         ProgrammeAssignment.objects.filter(user=user, cancelled_at__isnull=True)
         .select_related("programme", "firm")
