@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from exams.certificates.fonts import FAMILY, SHIPPED_FONTS, SYSTEM_FONTS_DIR, build_font
+from tests.conftest import require_service
 
 CHARACTERS = "阳光Ab龘Ą"  # 龘 is outside GB 2312 but in the source; Ą is not in the source
 
@@ -18,7 +19,10 @@ CHARACTERS = "阳光Ab龘Ą"  # 龘 is outside GB 2312 but in the source; Ą is 
 @pytest.fixture
 def source_dir() -> Path:
     if not (SYSTEM_FONTS_DIR / SHIPPED_FONTS[0].source_file).is_file():
-        pytest.skip(f"{SYSTEM_FONTS_DIR} has no Noto Serif CJK (Debian package fonts-noto-cjk)")
+        require_service(
+            "fonts-noto-cjk",
+            f"{SYSTEM_FONTS_DIR} has no Noto Serif CJK (Debian package fonts-noto-cjk)",
+        )
     return SYSTEM_FONTS_DIR
 
 

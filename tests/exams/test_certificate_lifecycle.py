@@ -20,6 +20,7 @@ from exams.certificates import lifecycle, signals
 from exams.certificates import status_list as status_lists
 from exams.certificates.lifecycle import RevocationError
 from exams.models import Certificate, CertificateReminder, CertificateStatus
+from tests.conftest import require_service
 
 from .certificate_factories import issue_certificate, make_programme, use_fast_pdf
 
@@ -280,7 +281,9 @@ def test_a_reminder_the_broker_refused_is_retried_on_the_next_run(
 @pytest.fixture
 def _postgresql():
     if connection.vendor != "postgresql":
-        pytest.skip("Concurrency needs PostgreSQL (SQLite serialises whole transactions)")
+        require_service(
+            "PostgreSQL", "concurrency needs PostgreSQL (SQLite serialises whole transactions)"
+        )
 
 
 # serialized_rollback: the groups and pages the data migrations made are back after the flush.

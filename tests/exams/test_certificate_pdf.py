@@ -25,6 +25,7 @@ from exams.certificates.pdf import (
     qr_code_data_uri,
     render_certificate_pdf,
 )
+from tests.conftest import require_service
 
 URL = "https://academy.example.cn/certificates/verify/SSA-2026-000123-K/"
 CHINESE = CertificateDocument(
@@ -145,7 +146,9 @@ def test_the_html_embeds_the_qr_code_of_the_verification_url() -> None:
 
 def test_a_name_outside_the_shipped_font_falls_back_to_the_system_font() -> None:
     if not system_font_installed("Noto Serif CJK SC"):
-        pytest.skip("Noto Serif CJK SC is not installed (Debian package fonts-noto-cjk)")
+        require_service(
+            "fonts-noto-cjk", "Noto Serif CJK SC is not installed (Debian package fonts-noto-cjk)"
+        )
     from fontTools.ttLib import TTFont
 
     shipped = TTFont(SHIPPED_FONTS[1].path).getBestCmap()  # the name is set in bold
