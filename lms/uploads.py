@@ -287,7 +287,7 @@ def check_upload(
         )
     if name_must_match and not kind.matches_name(name):
         raise UploadRejected(
-            _("The file is a %(type)s but its name ends in something else: rename it to .%(ext)s.")
+            _("By its content this file is: %(type)s. Its name must end in .%(ext)s.")
             % {"type": kind.label, "ext": kind.extensions[0]}
         )
     return kind

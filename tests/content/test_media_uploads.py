@@ -56,7 +56,7 @@ def test_a_trainer_uploads_a_real_pdf_and_a_real_docx(trainer_client):
         ("page.pdf", samples.HTML, "not of an accepted type"),
         ("invoice.pdf", samples.EXE, "not of an accepted type"),
         ("photo.pdf", samples.image("PNG"), "are not accepted here"),
-        ("handout.docx", samples.PDF, "rename it to .pdf"),
+        ("handout.docx", samples.PDF, "Its name must end in .pdf"),
     ],
 )
 def test_documents_whose_content_is_not_what_is_allowed_are_refused(
