@@ -183,7 +183,7 @@ def _ooxml_type(file: IO[bytes]) -> str | None:
                 return None
             for info in archive.infolist():
                 name = info.filename.lower()
-                if name.endswith(_FORBIDDEN_SUFFIXES) and not name.endswith("printersettings1.bin"):
+                if name.endswith(_FORBIDDEN_SUFFIXES) and "/printersettings/" not in name:
                     # vbaProject.bin (macros), oleObject*.bin (embedded packages), programs.
                     raise UploadRejected(
                         _(
@@ -201,8 +201,16 @@ def _ooxml_type(file: IO[bytes]) -> str | None:
                                 % {"name": PurePosixPath(info.filename).name}
                             )
             return mime
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, RuntimeError):
-        # RuntimeError: an encrypted member. Not an office document we can vouch for.
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        OSError,
+        RuntimeError,
+        NotImplementedError,
+    ):
+        # An encrypted member (RuntimeError) or an unusual compression method: not an office
+        # document we can vouch for.
         return None
 
 
@@ -215,17 +223,23 @@ _OLE_STREAMS = (
 )
 
 
-def _ole_type(file: IO[bytes], guessed: str | None) -> str | None:
+def _ole_type(file: IO[bytes]) -> str | None:
     """doc/xls/ppt when the compound file holds the stream that program writes.
 
-    filetype recognises common layouts only (WPS saves others); an OLE file with none of
-    these streams (an .msi installer, a .msg mail) is not accepted."""
-    if guessed in (DOC, XLS, PPT):
-        return guessed
+    filetype recognises some layouts by fixed offsets only (WPS saves others, and its Excel
+    test matches other OLE files too), so the directory is searched for the stream names
+    instead, a megabyte at a time; an OLE file with none of them (an ``.msi`` installer, an
+    Outlook ``.msg``) is not accepted."""
+    overlap = max(len(stream) for stream, _mime in _OLE_STREAMS)
     file.seek(0)
-    data = file.read()
-    found = [mime for stream, mime in _OLE_STREAMS if stream in data]
-    return found[0] if found else None
+    tail = b""
+    while chunk := file.read(1024 * 1024):
+        window = tail + chunk
+        for stream, mime in _OLE_STREAMS:
+            if stream in window:
+                return mime
+        tail = window[-overlap:]
+    return None
 
 
 def _read_head(file: IO[bytes]) -> bytes:
@@ -244,7 +258,7 @@ def detect(file: IO[bytes]) -> str | None:
         if head.startswith(b"PK\x03\x04"):
             return _ooxml_type(file)
         if head.startswith(_OLE_MAGIC):
-            return _ole_type(file, guessed)
+            return _ole_type(file)
         return guessed
     finally:
         file.seek(0)

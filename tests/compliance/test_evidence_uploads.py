@@ -8,6 +8,7 @@ the auditor persona, through the same add form.
 from __future__ import annotations
 
 import importlib
+from pathlib import PurePosixPath
 
 import pytest
 from django.apps import apps
@@ -127,7 +128,8 @@ def test_a_png_named_jpg_keeps_its_real_type_and_gets_a_matching_name(auditor_cl
     assert response.status_code == 302, evidence_errors(response)
     evidence = FindingEvidence.objects.get()
     assert evidence.content_type == "image/png"
-    assert evidence.file.name.endswith("/wechat.png")
+    stored = PurePosixPath(evidence.file.name)  # the storage may add a suffix to the stem
+    assert (stored.stem[:6], stored.suffix) == ("wechat", ".png")
 
 
 def download(client, evidence):
