@@ -5,8 +5,10 @@ superusers; creating a new bank also needs ``exams.add_questionbank``. Others ar
 away by Wagtail's "no permission" redirect (PermissionDenied), and people without admin access
 by Wagtail's own check.
 
-Flow: the form takes a file (at most 5 MB), a bank (chosen, or a new name), the format (from
-the extension unless chosen) and "skip invalid questions". *Preview* runs
+Flow: the form takes a file (at most 5 MB and 2,000 questions, counted before anything is
+parsed: see ``exams.import_limits``; bigger files go through ``manage.py import_questions``), a
+bank (chosen, or a new name), the format (from the extension unless chosen) and "skip invalid
+questions". *Preview* runs
 :func:`exams.importing.plan_import`, which writes nothing, and shows every question that
 would be imported and every error, skip and warning; the file is kept in the session (under a
 one-time token) so that *Import* on the preview page does not need it again. *Import* on the
@@ -31,6 +33,7 @@ from django.views.generic.base import ContextMixin, TemplateResponseMixin
 from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from .import_limits import COMMAND, MAX_ADMIN_QUESTIONS, count_questions
 from .importing import (
     GIFT,
     MAX_UPLOAD_BYTES,
@@ -51,7 +54,9 @@ URL_NAME = "exams_import_questions"
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("File"),
-        help_text=gettext_lazy("GIFT (.gift or .txt, UTF-8) or Moodle XML (.xml), up to 5 MB."),
+        help_text=gettext_lazy(
+            "GIFT (.gift or .txt, UTF-8) or Moodle XML (.xml), up to 5 MB and 2,000 questions."
+        ),
     )
     bank = forms.ModelChoiceField(
         QuestionBank.objects.all(),
@@ -114,8 +119,25 @@ class ImportForm(forms.Form):
                     _("The file name does not say which format it is in: choose the format."),
                 )
             cleaned["format"] = fmt
+        if upload and cleaned.get("format"):
+            self.check_question_count(upload, cleaned["format"])
         cleaned["bank_name"] = bank.name if bank else name
         return cleaned
+
+    def check_question_count(self, upload, fmt: str) -> None:
+        """Refuse a file with more questions than one web request should import."""
+        data = upload.read()
+        upload.seek(0)
+        if count_questions(data, fmt, MAX_ADMIN_QUESTIONS) > MAX_ADMIN_QUESTIONS:
+            self.add_error(
+                "file",
+                _(
+                    "The file has more than %(max)s questions; this screen imports at most "
+                    "%(max)s at a time. Split the file, or have an administrator import it on "
+                    "the server with “%(command)s FILE --bank NAME”."
+                )
+                % {"max": f"{MAX_ADMIN_QUESTIONS:,}", "command": COMMAND},
+            )
 
 
 class ImportQuestionsView(WagtailAdminTemplateMixin, TemplateResponseMixin, ContextMixin, View):

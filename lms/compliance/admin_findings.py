@@ -11,13 +11,15 @@
 * Evidence is downloaded through :func:`download_evidence`, which checks
   ``compliance.view_findingevidence`` (Auditors, superusers). Collectors and managers never get
   the files (they may hold debtors' personal data); the front end only says how many there are.
+* Evidence files are checked by content on upload (``lms.uploads.EVIDENCE_TYPES``: images,
+  PDF, audio, video, office documents); the detected type is stored and is the type the
+  download serves, inline only for raster images and PDF, as an attachment otherwise.
 
 The rules themselves are in ``lms.compliance.findings``.
 """
 
 from __future__ import annotations
 
-import mimetypes
 from pathlib import PurePosixPath
 
 import django_filters
@@ -51,6 +53,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import Button, ListingButton
 from wagtail.log_actions import log
 
+from lms import uploads
 from lms.accounts.firm_admin import PersonChooserViewSet
 from lms.accounts.models import Firm, User
 from lms.accounts.roles import Role
@@ -119,8 +122,12 @@ class EvidenceFileInput(forms.ClearableFileInput):
 
 
 def download_evidence(request: HttpRequest, pk: int) -> FileResponse:
-    """An evidence file, as an attachment, to auditors and superusers only; each download is
-    written to the personal-data access log."""
+    """An evidence file to auditors and superusers only; each download is written to the
+    personal-data access log.
+
+    Served as the type detected on upload. Raster images and PDF open in the browser; anything
+    else (and a file with no detected type) is an attachment, and ``nosniff`` stops the
+    browser from second-guessing the type."""
     if not request.user.has_perm("compliance.view_findingevidence"):
         raise PermissionDenied
     evidence = get_object_or_404(
@@ -137,9 +144,12 @@ def download_evidence(request: HttpRequest, pk: int) -> FileResponse:
         viewer=request.user,
     )
     filename = PurePosixPath(evidence.file.name).name
-    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    kind = uploads.kind_of(evidence.content_type)
     response = FileResponse(
-        handle, as_attachment=True, filename=filename, content_type=content_type
+        handle,
+        as_attachment=not (kind and kind.inline),
+        filename=filename,
+        content_type=kind.mime if kind else uploads.OCTET_STREAM,
     )
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
@@ -172,14 +182,29 @@ class FindingForm(WagtailAdminModelForm):
         formset = self.formsets.get("evidence")
         for form in formset.forms if formset is not None else []:
             upload = getattr(form, "cleaned_data", {}).get("file")
-            if isinstance(upload, UploadedFile) and upload.size > MAX_EVIDENCE_BYTES:
-                form.add_error(
-                    "file",
-                    _("The file is %(size)s; the limit is 20 MB.")
-                    % {"size": filesizeformat(upload.size)},
-                )
+            if isinstance(upload, UploadedFile) and not self._check_evidence(form, upload):
                 valid = False
         return valid
+
+    @staticmethod
+    def _check_evidence(form: forms.ModelForm, upload: UploadedFile) -> bool:
+        """Size, then content: record the detected type, and give the file a name whose
+        extension agrees with it (WeChat saves PNGs as .jpg)."""
+        if upload.size > MAX_EVIDENCE_BYTES:
+            form.add_error(
+                "file",
+                _("The file is %(size)s; the limit is 20 MB.")
+                % {"size": filesizeformat(upload.size)},
+            )
+            return False
+        try:
+            kind = uploads.check_upload(upload, upload.name, uploads.EVIDENCE_TYPES)
+        except uploads.UploadRejected as error:
+            form.add_error("file", str(error))
+            return False
+        form.instance.content_type = kind.mime
+        form.instance.file.name = uploads.safe_name(upload.name, kind)
+        return True
 
 
 panels = [

@@ -222,6 +222,10 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 # and it is unreachable from many networks in China anyway.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILDOCS_EXTENSIONS = ["pdf", "pptx", "ppt", "docx", "doc", "xlsx", "xls", "mp4", "mp3"]
+# Trainers' documents are checked by content too (lms.uploads), not only by extension.
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "content.documents.DocumentForm"
+# Wagtail's default, pinned: raster formats decoded by Pillow, never SVG (it can carry script).
+WAGTAILIMAGES_EXTENSIONS = ["avif", "gif", "jpg", "jpeg", "png", "webp"]
 
 # Celery: no broker configured means tasks run in-process (eager), so a newcomer needs no
 # Redis; set CELERY_BROKER_URL for real workers.

@@ -32,6 +32,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from lms import uploads
 from lms.accounts.models import Firm, User, phone_validator
 
 from . import invitations
@@ -39,6 +40,11 @@ from .invitations import ERROR, SKIP, Problem
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 2000
+# An XLSX is a zip of XML: bounded before openpyxl sees it (lms.uploads). 1 MB of workbook
+# inflates to a few MB of XML for 2,000 rows; anything far beyond that is hostile.
+XLSX_LIMITS = uploads.ZipLimits(members=100, member_bytes=16 << 20, total_bytes=32 << 20)
+MAX_COLUMNS = 200  # a row wider than this is refused; the columns we need come first
+MAX_STRINGS = 50_000  # distinct texts in the workbook (2,000 rows × a few columns)
 MAX_NAME = 60  # User.legal_name
 MAX_EMPLOYEE_NUMBER = 40
 
@@ -205,26 +211,44 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+def _unreadable_workbook() -> ImportFileError:
+    return ImportFileError(
+        _(
+            "The file is not a readable Excel workbook (.xlsx). Open it in Excel and save it "
+            "again, or save it as CSV."
+        )
+    )
+
+
+def _check_workbook(data: bytes) -> None:
+    """Bound the workbook before openpyxl opens it (see ``lms.uploads``): a small upload can
+    inflate to gigabytes, and openpyxl builds a whole row before ``max_col`` applies."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            uploads.check_zip(archive, XLSX_LIMITS)
+            uploads.check_xlsx_shape(archive, max_columns=MAX_COLUMNS, max_strings=MAX_STRINGS)
+    except uploads.UploadRejected as error:
+        raise ImportFileError(str(error)) from error
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, RuntimeError) as error:
+        raise _unreadable_workbook() from error
+
+
 def _xlsx_cells(data: bytes) -> list[list[str]]:
+    _check_workbook(data)
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
-        raise ImportFileError(
-            _(
-                "The file is not a readable Excel workbook (.xlsx). Open it in Excel and save it "
-                "again, or save it as CSV."
-            )
-        ) from error
+        raise _unreadable_workbook() from error
     try:
         sheet = workbook.worksheets[0]
         cells = []
         # A header row plus MAX_ROWS rows, plus one to notice a file that is too long; empty
         # rows do not count, but stop reading at some point whatever the file claims.
         filled = 0
-        for values in sheet.iter_rows(values_only=True):
+        for values in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
             row = [_cell_text(value).strip() for value in values]
             cells.append(row)
             if any(row):
@@ -232,6 +256,10 @@ def _xlsx_cells(data: bytes) -> list[list[str]]:
             if filled > MAX_ROWS + 1 or len(cells) > 10 * MAX_ROWS:
                 break
         return cells
+    except Exception as error:
+        # openpyxl parses rows lazily, so a damaged part (a shared-string index out of range,
+        # a malformed cell, bad XML) only fails here; whatever it is, it is the file's fault.
+        raise _unreadable_workbook() from error
     finally:
         workbook.close()
 

@@ -114,12 +114,21 @@ class Finding(ClusterableModel):
 class FindingEvidence(models.Model):
     """A file supporting a finding (photo, recording excerpt, complaint letter).
 
-    Stored under a private prefix and served only through a permission-checked view.
+    Stored under a private prefix and served only through a permission-checked view, with
+    ``content_type``: the type detected from the file's content when it was uploaded (the
+    allow-list in ``lms.uploads``), never one guessed from its name.
     """
 
     finding = ParentalKey(Finding, on_delete=models.CASCADE, related_name="evidence")
     file = models.FileField(
         _("file"), upload_to="compliance/evidence/%Y/%m/", max_length=200, storage=private_storage
+    )
+    content_type = models.CharField(
+        _("content type"),
+        max_length=100,
+        blank=True,
+        editable=False,
+        help_text=_("Detected from the content on upload; empty means “serve as a download”."),
     )
     description = models.CharField(_("description"), max_length=200, blank=True)
     uploaded_by = models.ForeignKey(
