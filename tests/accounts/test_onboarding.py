@@ -273,6 +273,28 @@ def test_the_staff_list_shows_status_as_a_label_and_mark_as_left_as_a_link(manag
     assert "<button" not in item  # nothing on the list itself changes anything
 
 
+def test_the_staff_list_shows_each_collectors_grade_and_certificate_first(manager_client, firm):
+    from tests.compliance.dashboard_factories import rate
+
+    certified, lapsed, unrated = make_member(firm), make_member(firm), make_member(firm)
+    rating = rate(certified.user, grade="A", score="93.10", expires_in_days=200)
+    rate(lapsed.user, grade="C", score="64.00", expires_in_days=-1)  # valid, but past expiry
+    html = manager_client.get(reverse("staff:home")).content.decode()
+
+    def item(member) -> str:
+        start = html.index(f'data-member="{member.pk}"')
+        return html[start : html.index("</li>", start)]
+
+    first = item(certified)
+    assert 'data-member-certificate="valid"' in first
+    assert '<span class="grade grade-a">A</span> 93.1' in first
+    expiry = timezone.localtime(rating.certificate_expires_at).date().isoformat()
+    assert expiry in first
+    assert first.index("grade-a") < first.index("data-member-status")  # before the details
+    assert 'data-member-certificate="expired"' in item(lapsed)
+    assert 'data-member-certificate="none"' in item(unrated)
+
+
 def test_marking_as_left_needs_the_csrf_token(manager, firm):
     make_member(firm, MembershipRole.MANAGER, manager)
     member = make_member(firm)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lms.accounts.models import Invitation, Membership, MembershipRole
+from lms.compliance.dashboard.roster import CERTIFICATE_STATES, certificate_state_of
 from lms.compliance.privacy import mask_email
 
 from . import invitations, memberships
@@ -39,7 +40,7 @@ def staff(request: HttpRequest) -> HttpResponse:
     members = (
         Membership.objects.active()
         .filter(firm=firm)
-        .select_related("user")
+        .select_related("user", "user__rating")
         .order_by("role", "user__legal_name", "user__email")
     )
     query = request.GET.get("q", "").strip()
@@ -50,9 +51,17 @@ def staff(request: HttpRequest) -> HttpResponse:
             | Q(employee_number__icontains=query)
         )
     page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    now = timezone.now()
     for membership in page.object_list:
         # Lists mask personal data (the dashboard masks phones the same way).
         membership.masked_email = mask_email(membership.user.email)
+        if membership.role == MembershipRole.COLLECTOR:
+            # What a manager looks for first, as on the roster: grade, certificate and expiry.
+            rating = getattr(membership.user, "rating", None)
+            state = certificate_state_of(rating, now)
+            membership.rating = rating
+            membership.certificate_state = state
+            membership.certificate_label = CERTIFICATE_STATES.get(state, state)
     pending = invitations.open_invitations(firm).select_related("invited_by")
     return render(
         request,
