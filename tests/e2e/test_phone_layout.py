@@ -10,8 +10,8 @@ screenshots under ``var/screenshots/phone-layout/`` with fixed names (``roster-3
    on the phone each row is a card led by the name, the grade, the certificate status and its
    expiry; on the desktop they are tables. On the phone they mark a collector as having left,
    through a confirmation naming them with their last day.
-2. A lender's manager, on a phone, reads the contracted agency's staff (masked names, long firm
-   names that wrap by words) and its findings, masked.
+2. A lender's manager reads the contracted agency's staff (masked names, long firm names that
+   wrap by words) and its findings, masked, on a phone and on a desktop.
 3. The header is two slim rows on a phone, and one row with a menu while an exam attempt is open.
 """
 
@@ -187,7 +187,7 @@ def test_an_agency_manager_reads_cards_on_a_phone_and_tables_on_a_desktop(
 
 
 def test_a_lender_reads_its_agencys_staff_and_findings_masked_on_a_phone(
-    live_server, phone_page: Page, agency_team: dict
+    live_server, phone_page: Page, desktop_page: Page, agency_team: dict
 ) -> None:
     page, base = phone_page, live_server.url
     lender = make_firm(LENDER_NAME, kind=FirmKind.LENDER)
@@ -222,6 +222,18 @@ def test_a_lender_reads_its_agencys_staff_and_findings_masked_on_a_phone(
     expect(page.locator(f"li[data-finding='{unrelated.pk}']")).to_have_count(0)
     shoot(page, "lender-findings")
     assert_fits_the_viewport(page)
+
+    # The same pages in a desktop window: the roster is a table with a firm column.
+    desk = desktop_page
+    sign_in(desk, base, boss)
+    desk.goto(base + "/firm/")
+    expect(desk.locator(f"{table} thead")).to_be_visible()
+    expect(desk.locator(f"{table} thead th", has_text="机构")).to_have_count(1)
+    desk.locator("#roster-heading").scroll_into_view_if_needed()
+    shoot(desk, "lender-roster")
+    desk.goto(base + "/firm/findings/")
+    expect(desk.locator("li[data-finding] [data-collector-name]")).to_have_text(mask_name("陈刚"))
+    shoot(desk, "lender-findings")
 
 
 def test_the_header_is_slim_on_a_phone_and_compact_during_an_exam(
