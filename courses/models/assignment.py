@@ -20,9 +20,9 @@ class AssignmentQuerySet(models.QuerySet):
 class ProgrammeAssignment(models.Model):
     """A manager assigned a certification programme to a collector with a due date.
 
-    It is complete when the collector holds a valid certificate of the programme issued after
-    the assignment; an open assignment past its due date is overdue, shows on the firm's
-    dashboard and lowers the collector's rating.
+    It is complete when the collector is issued a certificate of the programme after the
+    assignment, or at once when they already hold a valid one; an open assignment past its due
+    date is overdue, shows on the firm's dashboard and lowers the collector's rating.
     """
 
     user = models.ForeignKey(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
@@ -47,15 +47,22 @@ def json_document(
 @verification_rate_limit
 def credential(request: HttpRequest, code: str) -> HttpResponse:
     """The certificate's signed Open Badges 3.0 credential; ``?download=1`` for a file."""
-    certificate = get_object_or_404(
+    certificate = (
         Certificate.objects.select_related(
             "holder",
             "programme__final_exam",
             "programme__renewal_exam",
             "programme__refresher_course",
-        ),
-        verification_code=code,
+        )
+        .filter(verification_code=code)
+        .first()
     )
+    if certificate is None:
+        # A verifier or wallet asked for JSON: an HTML error page would only break its parser.
+        return JsonResponse(
+            {"error": "not_found", "detail": "No certificate has this verification code."},
+            status=404,
+        )
     download = request.GET.get("download") == "1"
     response = json_document(
         openbadges.signed_credential(certificate),

@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from courses.models import CertificationProgramme, CoursePage, Enrolment
@@ -38,7 +39,7 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
         Certificate.objects.select_related("superseded_by").filter(verification_code=code).first()
     )
     if certificate is None:
-        raise Http404("No certificate has this verification code.")
+        return _unknown_code(request)
     status = certificate.status_on()
     context = {
         "certificate": certificate,
@@ -53,6 +54,28 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
     patch_vary_headers(response, ["Cookie"])
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"  # the code is in the URL: keep it off other sites
+    return response
+
+
+def _unknown_code(request: HttpRequest) -> HttpResponse:
+    """The site's own 404 page (not Django's technical one, even with DEBUG on), saying what
+    went wrong in the visitor's language: whoever scanned a QR code needs to know whether to
+    retype the code or suspect a forgery, not that a URL did not resolve."""
+    response = render(
+        request,
+        "404.html",
+        {
+            "not_found_title": _("No certificate has this verification code"),
+            "not_found_message": _(
+                "Check the code against the one printed under the QR code on the certificate. "
+                "If it matches and this page still appears, the certificate was not issued by "
+                "Sunshine Academy: ask its holder for the original."
+            ),
+        },
+        status=404,
+    )
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
     return response
 
 

@@ -2,19 +2,25 @@
 (``/firm/findings/``), each with the one appeal a finding may have.
 
 A collector reaches only their own findings; a manager only findings of their own firm (recorded
-against the firm, or about one of its current collectors). Anything else is a 404, so a
-finding's existence does not leak. Evidence files are not shown here: they may hold debtors' and
+against the firm, or about one of its current collectors). A lender's manager also *reads* the
+findings of the agencies the lender currently contracts with (the scope of
+:mod:`lms.accounts.scoping`, as on the dashboard): masked as there — the collector's name masked,
+no description, auditor's note or appeal grounds (they may hold debtors' personal data) — and
+without the appeal action, which belongs to the agency. Anything else is a 404, so a finding's
+existence does not leak. Evidence files are not shown here: they may hold debtors' and
 third parties' personal data (recordings, letters), so only auditors and superusers download
 them, in the admin; collectors and managers see how many there are.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -24,9 +30,11 @@ from django.views.decorators.http import require_http_methods
 
 from lms.accounts.models import Firm, Membership, MembershipRole
 from lms.accounts.onboarding.access import manager_required
+from lms.accounts.scoping import visible_firm_ids
 
 from . import findings
 from .models import Finding, FindingStatus
+from .privacy import mask_name
 
 PER_PAGE = 30
 
@@ -52,10 +60,39 @@ def _listing(queryset: QuerySet[Finding]) -> QuerySet[Finding]:
     )
 
 
+def _about_firms(firm_ids: Iterable[int]) -> Q:
+    """Findings recorded against one of the firms, or about one of their current collectors."""
+    firm_ids = list(firm_ids)
+    collectors = Membership.objects.active().filter(
+        firm_id__in=firm_ids, role=MembershipRole.COLLECTOR
+    )
+    return Q(firm_id__in=firm_ids) | Q(collector__in=collectors.values("user_id"))
+
+
 def firm_scope(firm: Firm) -> QuerySet[Finding]:
     """Findings a manager of ``firm`` may see and appeal."""
-    collectors = Membership.objects.active().filter(firm=firm, role=MembershipRole.COLLECTOR)
-    return Finding.objects.filter(Q(firm=firm) | Q(collector__in=collectors.values("user_id")))
+    return Finding.objects.filter(_about_firms([firm.pk]))
+
+
+def visible_scope(firm: Firm) -> QuerySet[Finding]:
+    """Findings a manager of ``firm`` may read: the firm's own (``is_own``) and, for a lender,
+    those of the agencies it currently contracts with."""
+    own = _about_firms([firm.pk])
+    agencies = visible_firm_ids(firm) - {firm.pk}
+    scope = own | _about_firms(agencies) if agencies else own
+    return Finding.objects.filter(scope).annotate(
+        is_own=Case(When(own, then=Value(True)), default=Value(False), output_field=BooleanField())
+    )
+
+
+def _as_seen_by_manager(finding: Finding) -> Finding:
+    """What the page shows of a finding: an agency's collector by masked name only."""
+    collector = finding.collector
+    if finding.is_own:
+        finding.collector_name = collector.legal_name or collector.email
+    else:
+        finding.collector_name = mask_name(collector.legal_name) or _("(no name)")
+    return finding
 
 
 def _appeal(
@@ -104,10 +141,12 @@ def appeal_mine(request: HttpRequest, pk: int) -> HttpResponse:
 @manager_required
 def firm_findings(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
-    items = _listing(firm_scope(request.firm))
+    items = _listing(visible_scope(request.firm))
     if status in FindingStatus.values:
         items = items.filter(status=status)
     page = Paginator(items, PER_PAGE).get_page(request.GET.get("page"))
+    for finding in page.object_list:
+        _as_seen_by_manager(finding)
     return render(
         request,
         "compliance/findings/firm.html",
@@ -117,6 +156,7 @@ def firm_findings(request: HttpRequest) -> HttpResponse:
             "status": status,
             "statuses": FindingStatus.choices,
             "section": "findings",
+            "agency_count": len(visible_firm_ids(request.firm) - {request.firm.pk}),
         },
     )
 

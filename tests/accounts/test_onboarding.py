@@ -17,6 +17,7 @@ from courses.models import ProgrammeAssignment
 from lms.accounts.models import Invitation, Membership, MembershipRole, User
 from lms.accounts.onboarding import assignments, invitations
 from lms.accounts.roles import Role
+from lms.compliance.privacy import mask_email
 from tests.compliance.factories import make_firm, make_member
 from tests.conftest import PASSWORD
 
@@ -218,14 +219,94 @@ def test_a_manager_sees_only_their_own_firm(manager_client, firm):
 
 
 def test_a_manager_ends_a_collectors_membership_and_the_history_stays(manager_client, firm):
-    member = make_member(firm)
+    member = make_member(firm, employee_number="C-7")
+    member.active_from = timezone.localdate() - timedelta(days=30)
+    member.save(update_fields=["active_from"])
     url = reverse("staff:end_membership", args=[member.pk])
-    assert manager_client.get(url).status_code == 200  # a confirmation first
+    page = manager_client.get(url)  # a confirmation first, naming the person, today pre-filled
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert member.user.legal_name in html
+    assert f'value="{timezone.localdate().isoformat()}"' in html
     member.refresh_from_db()
     assert member.active_to is None
-    assert manager_client.post(url).status_code == 302
+    last_day = timezone.localdate() - timedelta(days=3)
+    response = manager_client.post(url, {"left_on": last_day.isoformat()})
+    assert response.status_code == 302
     member.refresh_from_db()
-    assert member.active_to == timezone.localdate()
+    assert member.active_to == last_day
+    assert Membership.objects.filter(pk=member.pk).exists()  # ended, not deleted
+
+
+@pytest.mark.parametrize(
+    "left_on",
+    ["", "not-a-date", "FUTURE", "BEFORE_START"],
+    ids=["missing", "garbage", "in-the-future", "before-joining"],
+)
+def test_marking_as_left_with_a_bad_date_is_refused_and_changes_nothing(
+    manager_client, firm, left_on
+):
+    member = make_member(firm)
+    member.active_from = timezone.localdate() - timedelta(days=10)
+    member.save(update_fields=["active_from"])
+    left_on = {
+        "FUTURE": (timezone.localdate() + timedelta(days=1)).isoformat(),
+        "BEFORE_START": (member.active_from - timedelta(days=1)).isoformat(),
+    }.get(left_on, left_on)
+    response = manager_client.post(
+        reverse("staff:end_membership", args=[member.pk]), {"left_on": left_on}
+    )
+    assert response.status_code == 400
+    assert 'class="errorlist' in response.content.decode()
+    member.refresh_from_db()
+    assert member.active_to is None
+
+
+def test_the_staff_list_shows_status_as_a_label_and_mark_as_left_as_a_link(manager_client, firm):
+    member = make_member(firm)
+    html = manager_client.get(reverse("staff:home")).content.decode()
+    item = html[html.index(f'data-member="{member.pk}"') :]
+    item = item[: item.index("</li>")]
+    assert 'data-member-status="active"' in item
+    link = reverse("staff:end_membership", args=[member.pk])
+    assert f'<a class="action-link" href="{link}" data-action="end-membership">' in item
+    assert "<button" not in item  # nothing on the list itself changes anything
+
+
+def test_the_staff_list_shows_each_collectors_grade_and_certificate_first(manager_client, firm):
+    from tests.compliance.dashboard_factories import rate
+
+    certified, lapsed, unrated = make_member(firm), make_member(firm), make_member(firm)
+    rating = rate(certified.user, grade="A", score="93.10", expires_in_days=200)
+    rate(lapsed.user, grade="C", score="64.00", expires_in_days=-1)  # valid, but past expiry
+    html = manager_client.get(reverse("staff:home")).content.decode()
+
+    def item(member) -> str:
+        start = html.index(f'data-member="{member.pk}"')
+        return html[start : html.index("</li>", start)]
+
+    first = item(certified)
+    assert 'data-member-certificate="valid"' in first
+    assert '<span class="grade grade-a">A</span> 93.1' in first
+    expiry = timezone.localtime(rating.certificate_expires_at).date().isoformat()
+    assert expiry in first
+    assert first.index("grade-a") < first.index("data-member-status")  # before the details
+    assert 'data-member-certificate="expired"' in item(lapsed)
+    assert 'data-member-certificate="none"' in item(unrated)
+
+
+def test_marking_as_left_needs_the_csrf_token(manager, firm):
+    make_member(firm, MembershipRole.MANAGER, manager)
+    member = make_member(firm)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(manager)
+    response = browser.post(
+        reverse("staff:end_membership", args=[member.pk]),
+        {"left_on": timezone.localdate().isoformat()},
+    )
+    assert response.status_code == 403
+    member.refresh_from_db()
+    assert member.active_to is None
 
 
 def test_withdrawing_and_resending_an_invitation(
@@ -286,6 +367,49 @@ def test_manager_assigns_a_programme_to_several_collectors(manager_client, firm,
     )
     assert response.status_code == 200
     assert ProgrammeAssignment.objects.count() == 2
+
+
+def test_assigning_to_a_valid_certificate_holder_completes_it_at_once(
+    manager_client, firm, programme, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tests.exams.certificate_factories import issue_certificate, use_fast_pdf
+
+    use_fast_pdf(monkeypatch)
+    certified, expired, newcomer = make_member(firm), make_member(firm), make_member(firm)
+    with django_capture_on_commit_callbacks(execute=True):
+        issue_certificate(certified.user, programme)
+        # Issued long ago: past its expiry (the nightly job has not marked it expired yet).
+        lapsed = issue_certificate(
+            expired.user, programme, now=timezone.now() - timedelta(days=365 * 10)
+        )
+    assert lapsed.status == "valid" and lapsed.expires_at < timezone.now()
+
+    response = manager_client.post(
+        reverse("staff:assign"),
+        {
+            "programme": programme.pk,
+            "collectors": [certified.user.pk, expired.user.pk, newcomer.user.pk],
+            "due_on": (timezone.localdate() + timedelta(days=30)).isoformat(),
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    done = ProgrammeAssignment.objects.get(user=certified.user)
+    assert done.completed_at is not None and not done.is_overdue
+    assert ProgrammeAssignment.objects.get(user=expired.user).completed_at is None
+    assert ProgrammeAssignment.objects.get(user=newcomer.user).completed_at is None
+    notes = [str(message) for message in response.context["messages"]]
+    assert any("valid certificate" in note and str(certified.user) in note for note in notes)
+    html = manager_client.get(reverse("staff:assignments") + "?state=completed").content.decode()
+    assert f'data-assignment="{done.pk}"' in html
+
+
+def test_the_assignment_form_masks_emails_as_the_staff_list_does(manager_client, firm, programme):
+    member = make_member(firm)
+    html = manager_client.get(reverse("staff:assign")).content.decode()
+    assert member.user.legal_name in html
+    assert member.user.email not in html
+    assert mask_email(member.user.email) in html
 
 
 def test_one_open_assignment_per_collector_and_programme(firm, programme, manager):

@@ -178,8 +178,25 @@ def test_an_unknown_code_is_a_plain_404(client, certificate):
     response = english(client).get(reverse("certificates:verify", args=["no-such-code-0000"]))
 
     assert response.status_code == 404
-    assert "Page not found" in response.content.decode()
-    assert certificate.serial not in response.content.decode()
+    html = response.content.decode()
+    assert "No certificate has this verification code" in html
+    assert "printed under the QR code" in html
+    assert certificate.serial not in html
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
+def test_an_unknown_code_gets_the_sites_own_404_page_in_chinese(client, db, settings, debug):
+    """Even with DEBUG on (where Django would show its technical 404 in English)."""
+    settings.DEBUG = debug
+    response = client.get(reverse("certificates:verify", args=["no-such-code-0000"]))
+
+    assert response.status_code == 404
+    assert [t.name for t in response.templates][:2] == ["404.html", "base.html"]
+    html = response.content.decode()
+    assert '<html lang="zh-hans">' in html
+    assert "没有证书使用此验证码" in html
+    assert 'class="site-header' in html  # the site's page, with its header and way home
 
 
 @override_settings(CERTIFICATE_VERIFY_RATE="3/m")

@@ -266,6 +266,8 @@ def test_a_certificate_issued_with_its_real_pdf_has_a_verifiable_credential(
 def test_unknown_codes_get_a_plain_404(client, db):
     response = client.get(reverse("certificates:verify_json", args=["no-such-code"]))
     assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert json.loads(response.content)["error"] == "not_found"
 
 
 def test_only_get_is_allowed(client, certificate):

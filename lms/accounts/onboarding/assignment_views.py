@@ -81,6 +81,15 @@ def assign(request: HttpRequest) -> HttpResponse:
                 request,
                 _("Assigned to %(count)d collector(s).") % {"count": len(result.created)},
             )
+            if result.already_certified:
+                messages.info(
+                    request,
+                    _(
+                        "Already hold a valid certificate of this programme, so their assignment "
+                        "is completed: %(names)s."
+                    )
+                    % {"names": ", ".join(str(user) for user in result.already_certified)},
+                )
             if result.already_open:
                 messages.info(
                     request,

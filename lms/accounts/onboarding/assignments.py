@@ -3,12 +3,14 @@
 One open assignment per collector and programme (the database says so too); an open one past
 its due date is overdue and lowers the rating. An assignment is completed by the certificate,
 not by the manager: :func:`complete_for_certificate` runs when a certificate of the programme
-is issued to the collector (``receivers``).
+is issued to the collector (``receivers``), and someone who already holds a valid certificate of
+the programme when it is assigned has nothing left to do, so their assignment is completed at
+once (it would otherwise wait as "open" until it turned overdue and lowered their rating).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -17,13 +19,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses.models import CertificationProgramme, ProgrammeAssignment
+from exams.models import Certificate, CertificateStatus
 from lms.accounts.models import Firm, Membership, MembershipRole, User
 
 
 @dataclass
 class AssignResult:
-    created: list[ProgrammeAssignment]
+    created: list[ProgrammeAssignment]  # including those completed at once
     already_open: list[User]
+    already_certified: list[User] = field(default_factory=list)  # completed on assignment
 
 
 def firm_collectors(firm: Firm, on: date | None = None):
@@ -41,7 +45,9 @@ def assign(
     by: User | None,
 ) -> AssignResult:
     """Assign ``programme`` to each collector due ``due_on``; someone who already has it open
-    is left as they are (reported in ``already_open``)."""
+    is left as they are (reported in ``already_open``), and someone who already holds a valid
+    certificate of the programme gets an assignment completed at once (``already_certified``)."""
+    now = timezone.now()
     today = timezone.localdate()
     if due_on < today:
         raise ValidationError(_("The due date cannot be in the past."), code="past_due")
@@ -62,17 +68,40 @@ def assign(
             .filter(programme=programme, user__in=collectors)
             .values_list("user_id", flat=True)
         )
+        certified = certified_ids(programme, [user.pk for user in collectors], now)
         created = ProgrammeAssignment.objects.bulk_create(
             [
                 ProgrammeAssignment(
-                    user=user, programme=programme, firm=firm, assigned_by=by, due_on=due_on
+                    user=user,
+                    programme=programme,
+                    firm=firm,
+                    assigned_by=by,
+                    assigned_at=now,
+                    due_on=due_on,
+                    completed_at=now if user.pk in certified else None,
                 )
                 for user in collectors
                 if user.pk not in open_for
             ]
         )
     return AssignResult(
-        created=created, already_open=[user for user in collectors if user.pk in open_for]
+        created=created,
+        already_open=[user for user in collectors if user.pk in open_for],
+        already_certified=[
+            user for user in collectors if user.pk in certified and user.pk not in open_for
+        ],
+    )
+
+
+def certified_ids(programme: CertificationProgramme, user_ids: list[int], now) -> set[int]:
+    """Which of ``user_ids`` hold a valid, unexpired certificate of ``programme`` (one query)."""
+    return set(
+        Certificate.objects.filter(
+            programme=programme,
+            holder_id__in=user_ids,
+            status=CertificateStatus.VALID,
+            expires_at__gt=now,
+        ).values_list("holder_id", flat=True)
     )
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from courses.models import CertificationProgramme
 from lms.accounts.forms import TelInput
 from lms.accounts.models import Firm, phone_validator
+from lms.compliance.privacy import mask_email
 
 from .assignments import firm_collectors
 from .importing import MAX_BYTES, MAX_EMPLOYEE_NUMBER, MAX_NAME, normalise_phone
@@ -75,6 +76,13 @@ class ImportUploadForm(forms.Form):
         return upload
 
 
+def collector_label(user) -> str:
+    """A collector in the assignment form: the name, and the email masked as the staff list
+    masks it (the address only tells two people of the same name apart)."""
+    masked = mask_email(user.email)
+    return f"{user.legal_name} · {masked}" if user.legal_name else masked
+
+
 class AssignForm(forms.Form):
     programme = forms.ModelChoiceField(
         CertificationProgramme.objects.filter(is_active=True), label=_("Programme")
@@ -87,15 +95,36 @@ class AssignForm(forms.Form):
     def __init__(self, *args: object, firm: Firm, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["collectors"].queryset = firm_collectors(firm)
-        self.fields["collectors"].label_from_instance = lambda user: (
-            f"{user.legal_name or user.email} · {user.email}"
-        )
+        self.fields["collectors"].label_from_instance = collector_label
 
     def clean_due_on(self):
         due_on = self.cleaned_data["due_on"]
         if due_on < timezone.localdate():
             raise ValidationError(_("The due date cannot be in the past."))
         return due_on
+
+
+class EndMembershipForm(forms.Form):
+    """The day a collector left: today unless the manager says otherwise (people are often
+    marked as left a few days late). Not in the future: the membership would end on a day
+    that has not happened, while the roster still counted them."""
+
+    left_on = forms.DateField(label=_("Last day at the firm"), widget=DateInput())
+
+    def __init__(self, *args: object, membership, **kwargs: object) -> None:
+        kwargs.setdefault("initial", {"left_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        self.membership = membership
+        field = self.fields["left_on"]
+        field.widget.attrs.update(
+            min=membership.active_from.isoformat(), max=timezone.localdate().isoformat()
+        )
+
+    def clean_left_on(self):
+        left_on = self.cleaned_data["left_on"]
+        if left_on > timezone.localdate():
+            raise ValidationError(_("The date cannot be in the future."), code="future")
+        return left_on
 
 
 class ConfirmImportForm(forms.Form):

@@ -14,15 +14,17 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lms.accounts.models import Invitation, Membership, MembershipRole
+from lms.compliance.dashboard.roster import CERTIFICATE_STATES, certificate_state_of
 from lms.compliance.privacy import mask_email
 
 from . import invitations, memberships
 from .access import manager_required
-from .forms import InviteForm
+from .forms import EndMembershipForm, InviteForm
 
 MEMBERS_PER_PAGE = 50
 
@@ -38,7 +40,7 @@ def staff(request: HttpRequest) -> HttpResponse:
     members = (
         Membership.objects.active()
         .filter(firm=firm)
-        .select_related("user")
+        .select_related("user", "user__rating")
         .order_by("role", "user__legal_name", "user__email")
     )
     query = request.GET.get("q", "").strip()
@@ -49,9 +51,17 @@ def staff(request: HttpRequest) -> HttpResponse:
             | Q(employee_number__icontains=query)
         )
     page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    now = timezone.now()
     for membership in page.object_list:
         # Lists mask personal data (the dashboard masks phones the same way).
         membership.masked_email = mask_email(membership.user.email)
+        if membership.role == MembershipRole.COLLECTOR:
+            # What a manager looks for first, as on the roster: grade, certificate and expiry.
+            rating = getattr(membership.user, "rating", None)
+            state = certificate_state_of(rating, now)
+            membership.rating = rating
+            membership.certificate_state = state
+            membership.certificate_label = CERTIFICATE_STATES.get(state, state)
     pending = invitations.open_invitations(firm).select_related("invited_by")
     return render(
         request,
@@ -128,31 +138,41 @@ def cancel_invitation(request: HttpRequest, pk: int) -> HttpResponse:
 @manager_required
 @require_http_methods(["GET", "POST"])
 def end_membership(request: HttpRequest, pk: int) -> HttpResponse:
-    """A collector left the firm: after a confirmation page, their membership ends today (the
-    row stays as history)."""
+    """Mark a collector as having left: a confirmation page names them and asks for their last
+    day (today by default); the POST ends the membership on that day (the row stays as
+    history)."""
     membership = get_object_or_404(
         Membership.objects.active().select_related("user"),
         pk=pk,
         firm=request.firm,
         role=MembershipRole.COLLECTOR,
     )
-    if request.method == "GET":
-        return render(
-            request,
-            "accounts/onboarding/end_membership.html",
-            {"firm": request.firm, "membership": membership, "section": "staff"},
-        )
-    try:
-        memberships.end(membership)
-    except ValidationError as error:
-        messages.error(request, _errors(error))
-    else:
-        messages.success(
-            request,
-            _("%(name)s no longer works for %(firm)s.")
-            % {"name": membership.user, "firm": request.firm},
-        )
-    return redirect("staff:home")
+    form = EndMembershipForm(
+        request.POST if request.method == "POST" else None, membership=membership
+    )
+    if request.method == "POST" and form.is_valid():
+        left_on = form.cleaned_data["left_on"]
+        try:
+            memberships.end(membership, left_on)
+        except ValidationError as error:
+            form.add_error("left_on", _errors(error))
+        else:
+            messages.success(
+                request,
+                _("%(name)s is marked as having left %(firm)s on %(date)s.")
+                % {
+                    "name": membership.user,
+                    "firm": request.firm,
+                    "date": date_format(left_on, "DATE_FORMAT"),
+                },
+            )
+            return redirect("staff:home")
+    return render(
+        request,
+        "accounts/onboarding/end_membership.html",
+        {"firm": request.firm, "membership": membership, "form": form, "section": "staff"},
+        status=400 if form.is_bound else 200,
+    )
 
 
 # --- The invitee's page ------------------------------------------------------------------------

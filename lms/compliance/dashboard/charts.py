@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import OuterRef, Subquery
@@ -304,15 +304,45 @@ class History:
         return not self.snapshots
 
     def chart(self, label: str, now: datetime | None = None) -> LineChart:
+        """The score as a step line over whole local days, from the first change's day to today.
+
+        The axis runs from the first day's midnight to the end of today, and is labelled only
+        at day starts a round number of days or months apart (:func:`date_ticks`): four equal
+        fractions of a short span used to fall on the same day, and the same date was printed
+        several times.
+        """
         now = now or timezone.now()
-        first = self.snapshots[0].created_at.timestamp()
-        last = max(now.timestamp(), first + 86400)
+        first_day = timezone.localtime(self.snapshots[0].created_at).date()
+        last_day = max(timezone.localtime(now).date(), first_day)
+        start = _local_midnight(first_day).timestamp()
+        end = _local_midnight(last_day + timedelta(days=1)).timestamp()
         ticks = [
-            (f"{timezone.localtime(datetime.fromtimestamp(value, tz=UTC)):%Y-%m-%d}", value)
-            for value in (first + (last - first) * part / 4 for part in range(5))
+            (f"{day:%Y-%m-%d}", _local_midnight(day).timestamp())
+            for day in date_ticks(first_day, last_day)
         ]
         points = [(s.created_at.timestamp(), float(s.score)) for s in self.snapshots]
-        return line_chart([(label, points)], x_domain=(first, last), x_ticks=ticks, step=True)
+        return line_chart([(label, points)], x_domain=(start, end), x_ticks=ticks, step=True)
+
+
+DAY_STEPS = (1, 2, 7, 14)
+MONTH_STEPS = (1, 2, 3, 6, 12)
+
+
+def date_ticks(first: date, last: date, max_ticks: int = 5) -> list[date]:
+    """Distinct, increasing days from ``first`` to ``last`` (inclusive) to label a time axis:
+    every 1, 2, 7 or 14 days from ``first``, or else the first days of every 1, 2, 3, 6 or 12
+    months (or more years) — the smallest step that needs at most ``max_ticks`` labels."""
+    span = (last - first).days
+    for step in DAY_STEPS:
+        if span // step + 1 <= max_ticks:
+            return [first + timedelta(days=step * index) for index in range(span // step + 1)]
+    month_one = first.replace(day=1)
+    if month_one < first:
+        month_one += relativedelta(months=1)
+    months = (last.year - month_one.year) * 12 + last.month - month_one.month
+    steps = [*MONTH_STEPS, 12 * math.ceil(months / (12 * max(max_ticks - 1, 1)))]
+    step = next(step for step in steps if months // step + 1 <= max_ticks)
+    return [month_one + relativedelta(months=step * index) for index in range(months // step + 1)]
 
 
 def rating_history(user) -> History:

@@ -45,7 +45,7 @@ from exams.models import Attempt, CertificateStatus
 from lms.accounts.models import Firm, Membership, MembershipRole, User
 from lms.accounts.scoping import managed_firm, visible_firm_ids
 from lms.compliance import formula
-from lms.compliance.models import Grade
+from lms.compliance.models import CollectorRating, Grade
 from lms.compliance.privacy import mask_name, mask_phone
 
 NO_CERTIFICATE = "none"
@@ -207,6 +207,21 @@ def base_roster(
             ),
         )
     )
+
+
+def certificate_state_of(rating: CollectorRating | None, now: datetime | None = None) -> str:
+    """One collector's certificate state, as :func:`base_roster` computes it in SQL (the staff
+    list shows it too): a valid status past its expiry is already expired."""
+    if rating is None or not rating.certificate_status:
+        return NO_CERTIFICATE
+    expires = rating.certificate_expires_at
+    if (
+        rating.certificate_status == CertificateStatus.VALID
+        and expires
+        and expires <= (now or timezone.now())
+    ):
+        return CertificateStatus.EXPIRED.value
+    return rating.certificate_status
 
 
 def apply_filters(
