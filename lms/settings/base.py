@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.utils.csp import CSP
 
 from .env import env_bool, env_int, env_list, env_str, env_url
 
@@ -62,6 +63,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # After the CSP middleware, so its response is seen first: picks the admin's policy.
+    "lms.security_headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -86,6 +90,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -294,6 +299,54 @@ API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600/m")
 # Webhooks are refused for private, loopback and link-local addresses (SSRF) unless DEBUG is on
 # or this is set (for a receiver inside the same private network).
 WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+
+# Security headers (README: Security notes). The site's own pages run no inline script or
+# style: scripts are static files or carry the request's nonce ({{ csp_nonce }}). On in every
+# environment, tests included, so a page that breaks under the policy fails its browser journey.
+# Video embeds in lessons and events are provider iframes (Wagtail's oEmbed finders).
+EMBED_FRAME_SOURCES = env_list(
+    "CSP_EMBED_FRAME_SOURCES",
+    [
+        "https://www.youtube.com",
+        "https://www.youtube-nocookie.com",
+        "https://player.vimeo.com",
+        "https://player.bilibili.com",
+        "https://v.qq.com",
+        "https://player.youku.com",
+    ],
+)
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "media-src": [CSP.SELF],
+    "frame-src": [CSP.SELF, *EMBED_FRAME_SOURCES],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Wagtail 8's admin still has inline scripts (date pickers, inline panels) and inline styles
+# without a nonce, and shows page previews in a same-origin iframe: it gets this policy instead
+# (lms/security_headers.py). A nonce in script-src would make browsers ignore 'unsafe-inline'.
+SECURE_CSP_ADMIN = {
+    **SECURE_CSP,
+    "script-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "frame-ancestors": [CSP.SELF],
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Powerful features nobody here uses are off; the camera stays available to the site itself
+# (collectors will scan QR codes to check in at salons).
+PERMISSIONS_POLICY = (
+    "camera=(self), microphone=(), geolocation=(), payment=(), usb=(), serial=(), "
+    "bluetooth=(), midi=(), browsing-topics=()"
+)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
