@@ -3,7 +3,8 @@
 Django's ``ContentSecurityPolicyMiddleware`` sends ``SECURE_CSP`` on every response unless a
 view sets its own. The Wagtail admin is third-party code that still needs inline scripts and
 styles, so everything under the admin's URL prefix gets ``SECURE_CSP_ADMIN`` instead; the rest
-of the site keeps the strict policy. ``Permissions-Policy`` has no Django setting at all.
+of the site keeps the strict policy, page previews included (framed by the admin, though).
+``Permissions-Policy`` has no Django setting at all.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from functools import cache
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import reverse
+from django.utils.csp import CSP
 
 
 @cache
@@ -35,7 +37,12 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        if request.path.startswith(admin_prefix()) and not hasattr(response, "_csp_config"):
+        if getattr(request, "is_dummy", False):
+            # Wagtail renders a page preview by sending a made-up request for the page through
+            # the middleware: the site's policy, so editors see what visitors will, but framed
+            # by the admin's preview panel.
+            response._csp_config = {**settings.SECURE_CSP, "frame-ancestors": [CSP.SELF]}
+        elif request.path.startswith(admin_prefix()) and not hasattr(response, "_csp_config"):
             response._csp_config = settings.SECURE_CSP_ADMIN
         if settings.PERMISSIONS_POLICY and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = settings.PERMISSIONS_POLICY

@@ -226,6 +226,9 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 # No avatars from Gravatar: the site must not leak staff emails' hashes to a third party,
 # and it is unreachable from many networks in China anyway.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# No calls home from the admin (releases.wagtail.org): the policy's connect-src is 'self', and the
+# site must not depend on a foreign service that many networks in China cannot reach.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILDOCS_EXTENSIONS = ["pdf", "pptx", "ppt", "docx", "doc", "xlsx", "xls", "mp4", "mp3"]
 
 # Celery: no broker configured means tasks run in-process (eager), so a newcomer needs no
@@ -319,7 +322,7 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "media-src": [CSP.SELF],
@@ -329,16 +332,19 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
-# Wagtail 8's admin still has inline scripts (date pickers, inline panels) and inline styles
-# without a nonce, and shows page previews in a same-origin iframe: it gets this policy instead
-# (lms/security_headers.py). A nonce in script-src would make browsers ignore 'unsafe-inline'.
+# Wagtail 8's admin still runs inline scripts without a nonce (date pickers, inline panels, the
+# HTML its choosers and StreamField insert): Chromium blocks the page editor without
+# 'unsafe-inline' here. Its styles need nothing inline (tests/e2e/test_security_journey.py walks
+# the editor). This policy covers URLs under /admin/ (lms/security_headers.py); a nonce in
+# script-src would make browsers ignore 'unsafe-inline'.
 SECURE_CSP_ADMIN = {
     **SECURE_CSP,
     "script-src": [CSP.SELF, CSP.UNSAFE_INLINE],
-    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
     "img-src": [CSP.SELF, "data:", "blob:"],
     "frame-ancestors": [CSP.SELF],
 }
+# Swagger UI (/api/v1/docs) draws its icons as data: SVG images from its own stylesheet.
+SECURE_CSP_API_DOCS = {**SECURE_CSP, "img-src": [CSP.SELF, "data:"]}
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Powerful features nobody here uses are off; the camera stays available to the site itself

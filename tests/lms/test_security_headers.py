@@ -56,6 +56,7 @@ def test_public_pages_get_the_strict_policy(client):
         assert "'unsafe-inline'" not in rules["script-src"]
         assert "'unsafe-eval'" not in rules["script-src"]
         assert rules["style-src"] == ["'self'"], url
+        assert rules["img-src"] == ["'self'"], url
         assert rules["object-src"] == ["'none'"]
         assert rules["base-uri"] == ["'none'"]
         assert rules["frame-ancestors"] == ["'none'"]
@@ -86,6 +87,7 @@ def test_the_admin_gets_its_own_policy(client, admin_user):
     rules = policy(response)
     assert rules == policy_of(settings.SECURE_CSP_ADMIN)
     assert rules["script-src"] == ["'self'", "'unsafe-inline'"]  # no nonce: it would void this
+    assert rules["style-src"] == ["'self'"]
     assert rules["frame-ancestors"] == ["'self'"]  # page previews are same-origin iframes
     assert rules["object-src"] == ["'none'"]
 
@@ -107,15 +109,18 @@ def test_the_api_docs_get_the_strict_policy(client):
     rules = policy(response)
     assert "'unsafe-inline'" not in rules["script-src"]
     assert rules["style-src"] == ["'self'"]
+    assert rules["img-src"] == ["'self'", "data:"]  # its stylesheet's icons
+    assert rules["frame-ancestors"] == ["'none'"]
     # Swagger UI is served from our static files: every script is an external one from here.
     for tag in re.findall(r"<script\b[^>]*>", response.content.decode()):
         assert 'src="/static/' in tag or 'type="application/json"' in tag, tag
 
 
-def test_api_responses_carry_the_policy(client):
-    response = client.get("/api/v1/openapi.json")
-    assert response.status_code == 200
+def test_api_responses_carry_the_strict_policy(client):
+    response = client.get("/api/v1/collectors")  # no token
+    assert response.status_code == 401
     assert policy(response)["default-src"] == ["'self'"]
+    assert policy(response)["img-src"] == ["'self'"]
 
 
 @pytest.mark.parametrize("url", ["/", "/admin/", "/api/v1/docs"])
