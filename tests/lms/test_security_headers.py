@@ -92,6 +92,25 @@ def test_the_admin_gets_its_own_policy(client, admin_user):
     assert rules["object-src"] == ["'none'"]
 
 
+def test_a_page_preview_gets_the_site_policy_but_may_be_framed_by_the_admin(
+    client, rf, admin_user, lesson
+):
+    signed_in(client, admin_user)
+    # What Wagtail's preview panel does: render the page through the middleware with a made-up
+    # request that carries the editor's cookies.
+    editor_request = rf.get("/admin/", HTTP_COOKIE=f"sessionid={client.cookies['sessionid'].value}")
+
+    response = lesson.make_preview_request(editor_request)
+
+    assert response.status_code == 200
+    assert lesson.title in response.content.decode()
+    rules = policy(response)
+    assert rules["frame-ancestors"] == ["'self'"]
+    assert "'unsafe-inline'" not in rules["script-src"]
+    assert nonce_in(response) is not None  # the lesson's script carries it
+    assert rules["style-src"] == ["'self'"]
+
+
 def policy_of(config: dict) -> dict[str, list[str]]:
     return {name: list(sources) for name, sources in config.items()}
 
