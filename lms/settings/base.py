@@ -333,13 +333,15 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 # Wagtail 8's admin still runs inline scripts without a nonce (date pickers, inline panels, the
-# HTML its choosers and StreamField insert): Chromium blocks the page editor without
-# 'unsafe-inline' here. Its styles need nothing inline (tests/e2e/test_security_journey.py walks
-# the editor). This policy covers URLs under /admin/ (lms/security_headers.py); a nonce in
-# script-src would make browsers ignore 'unsafe-inline'.
+# HTML its choosers and StreamField insert) and its jQuery inserts <style> elements (the page
+# form's rich text): Chromium blocks both without 'unsafe-inline' here (the browser journeys
+# tests/e2e/test_security_journey.py and test_publishing_journey.py walk the editor). This
+# policy covers URLs under /admin/ (lms/security_headers.py); a nonce in script-src or
+# style-src would make browsers ignore 'unsafe-inline'.
 SECURE_CSP_ADMIN = {
     **SECURE_CSP,
     "script-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
     "img-src": [CSP.SELF, "data:", "blob:"],
     "frame-ancestors": [CSP.SELF],
 }
