@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from playwright.sync_api import Page, expect
 from wagtail.images.models import Image
 from wagtail.images.tests.utils import get_test_image_file
@@ -68,8 +69,17 @@ def test_an_inline_script_is_blocked_and_reported(
 
 
 def test_an_editor_adds_an_image_previews_schedules_and_saves_under_the_admin_policy(
-    live_server, desktop_page: Page, screenshot: Screenshot, course: CoursePage, editor: User
+    live_server,
+    settings,
+    desktop_page: Page,
+    screenshot: Screenshot,
+    course: CoursePage,
+    editor: User,
 ) -> None:
+    if connection.vendor == "sqlite":
+        # SQLite's shared in-memory test database locks whole tables: the editor's autosave
+        # (every 500 ms) would race the preview's reads ("database table is locked").
+        settings.WAGTAIL_AUTOSAVE_INTERVAL = 0
     Image.objects.create(title=IMAGE_TITLE, file=get_test_image_file())
     lesson = LessonPage.objects.child_of(course).get()
     base, admin = live_server.url, desktop_page
