@@ -16,7 +16,6 @@ by ``lms/compliance/wagtail_hooks.py``.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from urllib.parse import urlsplit
 
@@ -45,7 +44,7 @@ from wagtail.log_actions import log
 
 from lms.accounts.models import Firm
 
-from . import webhook_http, webhooks
+from . import public_addresses, webhook_http, webhooks
 from .models import ApiScope, ApiToken, WebhookDelivery, WebhookEvent, WebhookSubscription
 from .models.webhooks import DeliveryStatus, new_secret
 
@@ -372,12 +371,11 @@ class WebhookSubscriptionForm(forms.ModelForm):
             raise forms.ValidationError(str(error)) from error
         host = urlsplit(url).hostname or ""
         if not webhook_http.private_addresses_allowed():
-            # Literal addresses are checked now; host names again before every delivery.
-            try:
-                ipaddress.ip_address(host.strip("[]"))
-            except ValueError:
-                return url
-            if not webhook_http.is_public(host.strip("[]")):
+            # Literal addresses (in any spelling) and localhost are refused now; host names are
+            # resolved and checked again before every delivery.
+            address = public_addresses.literal_address(host)
+            local = public_addresses.is_local_name(host)
+            if local or (address is not None and not public_addresses.is_public_ip(address)):
                 raise forms.ValidationError(_("Webhooks go to public addresses only."))
         return url
 

@@ -1,22 +1,26 @@
 """The one HTTP POST a webhook delivery makes, with SSRF hygiene.
 
 Only http and https URLs are accepted. Unless ``DEBUG`` or ``WEBHOOK_ALLOW_PRIVATE_URLS`` is on,
-every address the host name resolves to must be public: loopback, private, link-local (cloud
-metadata), carrier-grade NAT, multicast and reserved ranges are refused. The connection then
-goes to the address that was checked (the host name is still sent as ``Host`` and used for TLS
-verification), so DNS cannot switch to an internal address between the check and the connect.
+every address the host name resolves to must be public (``lms.compliance.public_addresses``):
+loopback, private, link-local (cloud metadata), carrier-grade NAT, multicast and reserved
+ranges are refused, also when an IPv6 address wraps one of them (``::ffff:127.0.0.1``,
+``::127.0.0.1``, NAT64 ``64:ff9b::/96``, 6to4 ``2002::/16``). The check runs at every delivery,
+on the addresses the name resolves to then, and the connection goes to the address that was
+checked (the host name is still sent as ``Host`` and used for TLS verification), so DNS cannot
+switch to an internal address between the check and the connect (DNS rebinding).
 Redirects are not followed: a 3xx counts as a failed attempt.
 """
 
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+
+from lms.compliance.public_addresses import is_public
 
 RESPONSE_READ_LIMIT = 64 * 1024
 
@@ -33,13 +37,6 @@ class Response:
 
 def private_addresses_allowed() -> bool:
     return bool(settings.DEBUG or getattr(settings, "WEBHOOK_ALLOW_PRIVATE_URLS", False))
-
-
-def is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
 
 
 def check_scheme(url: str) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.utils.csp import CSP
 
 from .env import env_bool, env_int, env_list, env_str, env_url
 
@@ -62,6 +63,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # After the CSP middleware, so its response is seen first: picks the admin's policy.
+    "lms.security_headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -86,6 +90,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -221,6 +226,9 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 # No avatars from Gravatar: the site must not leak staff emails' hashes to a third party,
 # and it is unreachable from many networks in China anyway.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# No calls home from the admin (releases.wagtail.org): the policy's connect-src is 'self', and the
+# site must not depend on a foreign service that many networks in China cannot reach.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILDOCS_EXTENSIONS = ["pdf", "pptx", "ppt", "docx", "doc", "xlsx", "xls", "mp4", "mp3"]
 # Trainers' documents are checked by content too (lms.uploads), not only by extension.
 WAGTAILDOCS_DOCUMENT_FORM_BASE = "content.documents.DocumentForm"
@@ -298,6 +306,59 @@ API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600/m")
 # Webhooks are refused for private, loopback and link-local addresses (SSRF) unless DEBUG is on
 # or this is set (for a receiver inside the same private network).
 WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+
+# Security headers (README: Security notes). The site's own pages run no inline script or
+# style: scripts are static files or carry the request's nonce ({{ csp_nonce }}). On in every
+# environment, tests included, so a page that breaks under the policy fails its browser journey.
+# Video embeds in lessons and events are provider iframes (Wagtail's oEmbed finders).
+EMBED_FRAME_SOURCES = env_list(
+    "CSP_EMBED_FRAME_SOURCES",
+    [
+        "https://www.youtube.com",
+        "https://www.youtube-nocookie.com",
+        "https://player.vimeo.com",
+        "https://player.bilibili.com",
+        "https://v.qq.com",
+        "https://player.youku.com",
+    ],
+)
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "media-src": [CSP.SELF],
+    "frame-src": [CSP.SELF, *EMBED_FRAME_SOURCES],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Wagtail 8's admin still runs inline scripts without a nonce (date pickers, inline panels, the
+# HTML its choosers and StreamField insert) and its jQuery inserts <style> elements (the page
+# form's rich text): Chromium blocks both without 'unsafe-inline' here (the browser journeys
+# tests/e2e/test_security_journey.py and test_publishing_journey.py walk the editor). This
+# policy covers URLs under /admin/ (lms/security_headers.py); a nonce in script-src or
+# style-src would make browsers ignore 'unsafe-inline'.
+SECURE_CSP_ADMIN = {
+    **SECURE_CSP,
+    "script-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "frame-ancestors": [CSP.SELF],
+}
+# Swagger UI (/api/v1/docs) draws its icons as data: SVG images from its own stylesheet.
+SECURE_CSP_API_DOCS = {**SECURE_CSP, "img-src": [CSP.SELF, "data:"]}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Powerful features nobody here uses are off; the camera stays available to the site itself
+# (collectors will scan QR codes to check in at salons).
+PERMISSIONS_POLICY = (
+    "camera=(self), microphone=(), geolocation=(), payment=(), usb=(), serial=(), "
+    "bluetooth=(), midi=(), browsing-topics=()"
+)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

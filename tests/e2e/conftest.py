@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 if TYPE_CHECKING:
     from lms.accounts.models import User
@@ -98,8 +105,64 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
             connections.close_all()
 
 
-def _new_page(browser: Browser, **context_options: object) -> Iterator[Page]:
-    context = browser.new_context(**context_options)
+# Reports every Content-Security-Policy violation in every frame to the test (see watch_csp).
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+    const report = [
+        event.effectiveDirective, event.blockedURI || "(inline)",
+        event.sourceFile ? `${event.sourceFile}:${event.lineNumber}` : "", event.sample || "",
+    ].join(" ");
+    if (window.__reportCSPViolation) {
+        window.__reportCSPViolation(document.location.href, report);
+    }
+});
+"""
+
+
+class CSPViolations(list[str]):
+    """The CSP violations Chromium reported in the test's browser contexts."""
+
+    def watch(self, context: BrowserContext) -> BrowserContext:
+        """Collect violations from every page (and frame) of ``context`` from now on.
+
+        Two sources, because neither sees everything: the page's ``securitypolicyviolation``
+        events (blocked inline scripts, styles, frames, images), and Chromium's console errors
+        (which also cover blocked ``eval`` and violations before the listener ran).
+        """
+        context.expose_binding(
+            "__reportCSPViolation", lambda source, url, report: self.append(f"{url}: {report}")
+        )
+        context.add_init_script(CSP_LISTENER)
+        context.on("page", self._watch_console)
+        return context
+
+    def _watch_console(self, page: Page) -> None:
+        def on_console(message: ConsoleMessage) -> None:
+            if "Content Security Policy" in message.text:
+                self.append(f"{page.url}: console: {message.text}")
+
+        page.on("console", on_console)
+
+
+@pytest.fixture
+def csp_violations() -> Iterator[CSPViolations]:
+    """Fails the journey if any page it opened broke the Content-Security-Policy.
+
+    The site runs with its real policy in tests (lms/settings/base.py); a violation means a
+    script, style or frame did not run for the user, so it is a failure, not a warning. A
+    journey opening a browser context of its own passes it to ``csp_violations.watch``.
+    """
+    violations = CSPViolations()
+    yield violations
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(
+        dict.fromkeys(violations)
+    )
+
+
+def _new_page(
+    browser: Browser, violations: CSPViolations, **context_options: object
+) -> Iterator[Page]:
+    context = violations.watch(browser.new_context(**context_options))
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     context.set_default_navigation_timeout(DEFAULT_TIMEOUT_MS)
     try:
@@ -109,10 +172,11 @@ def _new_page(browser: Browser, **context_options: object) -> Iterator[Page]:
 
 
 @pytest.fixture
-def phone_page(browser: Browser) -> Iterator[Page]:
+def phone_page(browser: Browser, csp_violations: CSPViolations) -> Iterator[Page]:
     """A page in a 360x740 touch phone, the browser asking for Simplified Chinese."""
     yield from _new_page(
         browser,
+        csp_violations,
         viewport={"width": 360, "height": 740},
         is_mobile=True,
         has_touch=True,
@@ -122,9 +186,11 @@ def phone_page(browser: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture
-def desktop_page(browser: Browser) -> Iterator[Page]:
+def desktop_page(browser: Browser, csp_violations: CSPViolations) -> Iterator[Page]:
     """A page in a 1280x800 desktop window, the browser asking for Simplified Chinese."""
-    yield from _new_page(browser, viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    yield from _new_page(
+        browser, csp_violations, viewport={"width": 1280, "height": 800}, locale="zh-CN"
+    )
 
 
 @pytest.fixture

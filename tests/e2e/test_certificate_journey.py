@@ -40,7 +40,7 @@ from lms.accounts.roles import Role
 from lms.compliance.privacy import mask_name
 from tests.conftest import PASSWORD, make_user
 
-from .conftest import DEFAULT_TIMEOUT_MS, assert_fits_the_viewport, log_in
+from .conftest import DEFAULT_TIMEOUT_MS, CSPViolations, assert_fits_the_viewport, log_in
 
 zxingcpp = pytest.importorskip("zxingcpp", reason="zxing-cpp (a dev dependency) decodes QR codes")
 
@@ -120,6 +120,7 @@ def test_collector_completes_the_programme_and_a_stranger_verifies_the_certifica
     settings,
     browser: Browser,
     phone_page: Page,
+    csp_violations: CSPViolations,
     screenshot: Screenshot,
     mailoutbox: list,
     programme: CertificationProgramme,
@@ -266,12 +267,14 @@ def test_collector_completes_the_programme_and_a_stranger_verifies_the_certifica
     screenshot(page, "share-link")
 
     # 12. A stranger scans the QR code: another browser context, never logged in.
-    stranger = browser.new_context(
-        viewport={"width": 360, "height": 740},
-        is_mobile=True,
-        has_touch=True,
-        device_scale_factor=2,
-        locale="zh-CN",
+    stranger = csp_violations.watch(
+        browser.new_context(
+            viewport={"width": 360, "height": 740},
+            is_mobile=True,
+            has_touch=True,
+            device_scale_factor=2,
+            locale="zh-CN",
+        )
     )
     stranger.set_default_timeout(DEFAULT_TIMEOUT_MS)
     try:
