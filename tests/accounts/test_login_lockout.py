@@ -47,7 +47,7 @@ def test_a_former_login_path_never_signs_in_however_often_it_is_tried(client, tr
 
 
 @pytest.mark.parametrize("persona", ["trainer", "auditor", "admin_user", "collector"])
-def test_the_allauth_lockout_holds_on_every_former_login_path(client, persona, request):
+def test_the_allauth_lockout_holds_on_every_former_login_path(client, db, persona, request):
     user = request.getfixturevalue(persona)
     lock_out(client, user)
     for path in LOGIN_PATHS:
