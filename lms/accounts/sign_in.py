@@ -6,6 +6,8 @@ records nothing, so a session that carries a user but no allauth record did not 
 allauth's form (a session from before allauth was the only way in, or from a form that has
 since been closed) and had neither its rate limit nor its MFA step. For roles that require
 MFA, only a session whose log has an ``mfa`` entry has passed the second factor in this login.
+(allauth's "trust this browser" option, MFA_TRUST_ENABLED, skips that step and would leave no
+``mfa`` entry: it is off, and turning it on would need this rule revisited.)
 """
 
 from __future__ import annotations
