@@ -1,7 +1,12 @@
 """Root URL configuration."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
 from django.conf import settings
-from django.urls import include, path
+from django.http import HttpResponseBase
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -13,16 +18,26 @@ from lms.compliance import my_data
 from lms.compliance.formula_views import rating_formula
 from lms.health import healthz
 
+
+def _to_allauth(url_name: str) -> Callable[..., HttpResponseBase]:
+    """A view sending any request (GET or POST) to allauth's ``url_name``; nothing is read."""
+    return RedirectView.as_view(pattern_name=url_name, query_string=True)
+
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
-    # Wagtail's own login form would skip allauth's MFA step, so the admin signs in through allauth.
-    path(
-        "admin/login/",
-        RedirectView.as_view(pattern_name="account_login", query_string=True),
-        name="wagtailadmin_login_redirect",
+    # allauth is the only way in with a password: its rate limit, lockout and MFA step hold
+    # nowhere else. Wagtail still declares its own login and password-reset forms; these
+    # patterns come first and send their addresses to allauth's, keeping ?next=.
+    path("admin/login/", _to_allauth("account_login"), name="wagtailadmin_login_redirect"),
+    re_path(
+        r"^admin/password_reset/",
+        _to_allauth("account_reset_password"),
+        name="wagtailadmin_password_reset_redirect",
     ),
+    path("_util/login/", _to_allauth("account_login"), name="wagtailcore_login_redirect"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("learning/", include("courses.urls")),

@@ -7,6 +7,8 @@ import os
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
+from django.http import HttpRequest
+from django.test.client import ClientMixin
 
 from lms.accounts.models import User
 from lms.accounts.roles import Role
@@ -101,7 +103,48 @@ def activate_totp(user: User) -> None:
 
 
 def signed_in(client, user: User):
-    """The client logged in as a staff member who has set up TOTP (as the MFA rule requires)."""
+    """The client logged in as a staff member who has set up TOTP and entered a code at sign-in
+    (as the MFA rule requires)."""
     activate_totp(user)
-    client.force_login(user)
+    client.force_login(user)  # records the password and TOTP steps: see below
     return client
+
+
+# Django's force_login() as Django ships it: a session made by login() alone, with nothing of
+# allauth's in it (what Wagtail's /_util/login/ used to hand out).
+_django_force_login = ClientMixin.force_login
+
+
+def django_login_only(client, user: User) -> None:
+    """Logs the client in with Django's login() alone: no allauth record, no second factor."""
+    _django_force_login(client, user)
+
+
+def record_allauth_sign_in(client, user: User) -> None:
+    """Records in the client's session what allauth records when ``user`` signs in on its
+    form: the password step and, if they have set up TOTP, the code step."""
+    from allauth.account.internal.flows.login import record_authentication
+    from allauth.mfa.models import Authenticator
+
+    request = HttpRequest()
+    request.session = client.session  # a fresh SessionStore on each access: keep this one
+    record_authentication(request, user, "password", email=user.email)
+    totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if totp is not None:
+        record_authentication(request, user, "mfa", id=totp.pk, type=totp.type)
+    request.session.save()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_signs_in_through_allauth(monkeypatch):
+    """In these tests ``client.force_login(user)`` stands for a complete sign-in on allauth's
+    form: password, then the TOTP code if the user has an authenticator (so activate TOTP
+    first). Staff sessions without allauth's record count as signed out
+    (lms.accounts.sign_in); tests about half-finished sign-ins build them through allauth's
+    real form, or with ``django_login_only``."""
+
+    def force_login(self, user, backend=None):
+        _django_force_login(self, user, backend)
+        record_allauth_sign_in(self, user)
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from wagtail.users.forms import UserCreationForm, UserEditForm
+
+if TYPE_CHECKING:
+    from .models import User
 
 PROFILE_FIELDS = {"legal_name", "phone", "preferred_language"}
 SPLIT_NAME_FIELDS = ("first_name", "last_name")
@@ -19,6 +24,16 @@ class _ProfileFieldsMixin:
 class AdminUserCreationForm(_ProfileFieldsMixin, UserCreationForm):
     class Meta(UserCreationForm.Meta):
         fields = (UserCreationForm.Meta.fields - set(SPLIT_NAME_FIELDS)) | PROFILE_FIELDS
+
+    def save(self, commit: bool = True) -> User:
+        """The admin chooses no password (WAGTAILUSERS_PASSWORD_ENABLED is off): the account
+        gets an unusable one, so the person sets their own through allauth's reset link."""
+        user = super().save(commit=False)
+        user.set_unusable_password()
+        if commit:
+            user.save()
+            self.save_m2m()
+        return user
 
 
 class AdminUserEditForm(_ProfileFieldsMixin, UserEditForm):

@@ -12,8 +12,15 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from allauth.mfa.signals import authenticator_added
+
         # Certificates complete programme assignments (onboarding.receivers).
         from .onboarding import receivers  # noqa: F401
+        from .sign_in import record_second_factor_on_activation
+
+        authenticator_added.connect(
+            record_second_factor_on_activation, dispatch_uid="accounts.second_factor_on_activation"
+        )
 
 
 class WagtailUsersConfig(WagtailUsersAppConfig):

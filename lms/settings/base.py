@@ -151,8 +151,21 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
-# Wagtail's own login form would bypass allauth's MFA step: send the admin to allauth instead.
+# allauth is the only way to sign in with a password (its rate limits, lockout and MFA step
+# apply there and nowhere else). Wagtail's own login, password-reset and password-change forms
+# would bypass all three, so Wagtail sends people to allauth instead; lms/urls.py redirects the
+# routes Wagtail still declares. See README "Sign-in paths and MFA".
 WAGTAILADMIN_LOGIN_URL = "account_login"
+WAGTAIL_FRONTEND_LOGIN_URL = "account_login"
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+# Admins never choose someone else's password: people set their own through allauth's reset
+# link (as invited staff already do).
+WAGTAILUSERS_PASSWORD_ENABLED = False
+# No shared page or document passwords: access follows roles and sign-in, not a password
+# passed around by word of mouth (and Wagtail's page-password form has no rate limit).
+WAGTAIL_PRIVATE_PAGE_OPTIONS = {"SHARED_PASSWORD": False}
+WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"SHARED_PASSWORD": False}
 
 # django-allauth: email is the login, verified before first use; rate limits stay at allauth's
 # defaults (login failures, sign-ups, password resets, confirmation emails).

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
+from django.core import mail
 
 from lms.accounts.models import User
 from tests.conftest import activate_totp
 
 
-def test_an_admin_creates_a_user_with_a_legal_name(client, admin_user):
+def test_an_admin_creates_a_user_with_a_legal_name(
+    client, admin_user, django_capture_on_commit_callbacks
+):
     activate_totp(admin_user)
     client.force_login(admin_user)
     form = client.get("/admin/users/new/")
@@ -23,8 +26,6 @@ def test_an_admin_creates_a_user_with_a_legal_name(client, admin_user):
             "legal_name": "欧阳明",
             "phone": "13900139000",
             "preferred_language": "zh-hans",
-            "password1": "Another-Secret-2026",
-            "password2": "Another-Secret-2026",
             "groups": [Group.objects.get(name="Trainers").pk],
         },
     )
@@ -32,6 +33,13 @@ def test_an_admin_creates_a_user_with_a_legal_name(client, admin_user):
     user = User.objects.get(email="new.trainer@example.com")
     assert (user.legal_name, user.phone) == ("欧阳明", "13900139000")
     assert list(user.groups.values_list("name", flat=True)) == ["Trainers"]
+    # No password chosen by the admin: the new trainer sets one with allauth's reset link.
+    assert not user.has_usable_password()
+    assert 'name="password1"' not in form.content.decode()
+    client.logout()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/password/reset/", {"email": "new.trainer@example.com"})
+    assert [message.to for message in mail.outbox] == [["new.trainer@example.com"]]
 
 
 def test_the_edit_form_rejects_a_bad_phone_number(client, admin_user, collector):
