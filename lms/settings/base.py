@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # The product's name and address for allauth's emails (lms/accounts/site.py).
+    "django.contrib.sites",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     # For its static files only: the API docs (/api/v1/docs) serve Swagger UI from here,
@@ -76,6 +78,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "lms.urls"
+SITE_ID = 1
 WSGI_APPLICATION = "lms.wsgi.application"
 
 TEMPLATES = [
@@ -209,7 +212,7 @@ MAILERS = {
             },
         }
         if _smtp_host
-        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        else {"BACKEND": "lms.mail.EmailBackend"}  # console, readable (lms/mail.py)
     )
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "阳光学堂 <noreply@sunshine-academy.test>")
