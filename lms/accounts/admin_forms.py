@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from wagtail.users.forms import UserCreationForm, UserEditForm
 
+from .group_labels import group_label
+
 PROFILE_FIELDS = {"legal_name", "phone", "preferred_language"}
 SPLIT_NAME_FIELDS = ("first_name", "last_name")
 
@@ -14,6 +16,9 @@ class _ProfileFieldsMixin:
         for name in SPLIT_NAME_FIELDS:
             self.fields.pop(name, None)
         self.fields["legal_name"].required = True
+        if "groups" in self.fields:
+            # The group checkboxes show translated labels; the stored names stay identifiers.
+            self.fields["groups"].label_from_instance = lambda group: group_label(group.name)
 
 
 class AdminUserCreationForm(_ProfileFieldsMixin, UserCreationForm):

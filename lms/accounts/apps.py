@@ -34,6 +34,8 @@ def _name_site(using: str = "default", **kwargs: object) -> None:
 
 
 class WagtailUsersConfig(WagtailUsersAppConfig):
-    """Wagtail's user admin, with our user screens (legal name, phone, language)."""
+    """Wagtail's user admin, with our user screens (legal name, phone, language) and translated
+    group names."""
 
     user_viewset = "lms.accounts.viewsets.UserViewSet"
+    group_viewset = "lms.accounts.viewsets.GroupViewSet"

@@ -170,11 +170,16 @@ MFA_TOTP_ISSUER = "Sunshine Academy"
 # Internationalisation: Simplified Chinese first, English available.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/ is ours (make messages); locale-overrides/ translates Django's and Wagtail's strings
+# their zh_Hans catalogues lack, which makemessages would drop from ours (see its header).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale-overrides"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
+# Everyone reads times in Beijing time, in the admin too: with one zone Wagtail drops the
+# per-user time-zone choice (whose list started at Africa/Abidjan and offered UTC).
+WAGTAIL_USER_TIME_ZONES = [TIME_ZONE]
 WAGTAIL_I18N_ENABLED = False
 
 # Static and media files: WhiteNoise serves static files in every environment.
