@@ -82,7 +82,7 @@ def _development_setting(name: str, **env: str) -> str:
         **clean_env,
     )
     assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+    return result.stdout.strip().splitlines()[-1]  # after shell's "N objects imported" note
 
 
 def test_development_site_address_follows_the_port_make_run_serves_on():
@@ -112,3 +112,11 @@ def test_development_refuses_a_port_that_is_not_a_number():
     result = manage("check", DJANGO_SETTINGS_MODULE="lms.settings.dev", PORT="eighty")
     assert result.returncode != 0
     assert "PORT must be a whole number" in result.stderr
+
+
+def test_development_prints_emails_readably_unless_an_smtp_host_is_set():
+    assert _development_setting("MAILERS['default']['BACKEND']") == "lms.mail.EmailBackend"
+    assert (
+        _development_setting("MAILERS['default']['BACKEND']", EMAIL_HOST="smtp.example.cn")
+        == "django.core.mail.backends.smtp.EmailBackend"
+    )
