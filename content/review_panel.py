@@ -9,13 +9,14 @@ with its permission checks, its audit log and its notifications, exactly as from
 
 from __future__ import annotations
 
+from django.http import HttpRequest
 from wagtail.admin.views.home import WorkflowObjectsToModeratePanel
 
 
 class ReviewQueuePanel(WorkflowObjectsToModeratePanel):
     template_name = "content/admin/awaiting_review.html"
 
-    def get_context_data(self, parent_context):
+    def get_context_data(self, parent_context: dict) -> dict:
         context = super().get_context_data(parent_context)
         for state in context["states"]:
             # The approve action, when the task offers it to this user without a form to fill.
@@ -26,7 +27,7 @@ class ReviewQueuePanel(WorkflowObjectsToModeratePanel):
         return context
 
 
-def use_review_queue_panel(request, panels: list) -> None:
+def use_review_queue_panel(request: HttpRequest, panels: list) -> None:
     """``construct_homepage_panels`` hook: swap Wagtail's review panel for ours."""
     for index, panel in enumerate(panels):
         if type(panel) is WorkflowObjectsToModeratePanel:

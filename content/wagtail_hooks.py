@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
@@ -37,5 +38,5 @@ register_snippet(LibraryViewSetGroup)
 
 
 @hooks.register("construct_homepage_panels")
-def _review_queue_with_approve(request, panels: list) -> None:
+def _review_queue_with_approve(request: HttpRequest, panels: list) -> None:
     use_review_queue_panel(request, panels)
