@@ -11,6 +11,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.management.color import no_style
+from django.db import connections
 
 PRODUCT_NAME = "阳光学堂"
 
@@ -32,6 +34,7 @@ def ensure_site(site_model: type | None = None, using: str = "default") -> bool:
     site = sites.filter(pk=settings.SITE_ID).first()
     if site is None:
         sites.create(pk=settings.SITE_ID, **wanted)
+        _reset_sequence(site_model, using)  # an explicit pk leaves PostgreSQL's sequence at 1
     elif site.domain != wanted["domain"] or site.name != wanted["name"]:
         site.domain, site.name = wanted["domain"], wanted["name"]
         site.save(using=using, update_fields=["domain", "name"])
@@ -40,3 +43,12 @@ def ensure_site(site_model: type | None = None, using: str = "default") -> bool:
     if site_model.__module__ == "django.contrib.sites.models":
         site_model.objects.clear_cache()  # get_current() caches the row per process
     return True
+
+
+def _reset_sequence(model: type, using: str) -> None:
+    """As django.contrib.sites does after creating its default site with pk 1."""
+    statements = connections[using].ops.sequence_reset_sql(no_style(), [model])
+    if statements:
+        with connections[using].cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
