@@ -9,6 +9,8 @@ MANAGE := $(PY) manage.py
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The development settings derive SITE_BASE_URL from these (seed output, emails, QR codes).
+export HOST PORT
 
 # The first Python >= 3.12 found: python3.13, python3.12 (pyenv shims included), then python3.
 define find_python

@@ -39,8 +39,16 @@ def _manages_a_firm(request: HttpRequest) -> bool:
     return Role.FIRM_MANAGER in role_names(getattr(request, "user", None))
 
 
+def _uses_admin(request: HttpRequest) -> bool:
+    """Whether to link the Wagtail admin: trainers, reviewers, auditors and superusers."""
+    from lms.accounts.landing import uses_admin
+
+    return uses_admin(getattr(request, "user", None))
+
+
 def navigation(request: HttpRequest) -> dict[str, object]:
     return {
         "section_urls": SimpleLazyObject(lambda: _section_urls(request)),
         "manages_firm": SimpleLazyObject(lambda: _manages_a_firm(request)),
+        "uses_admin": SimpleLazyObject(lambda: _uses_admin(request)),
     }

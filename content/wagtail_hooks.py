@@ -1,12 +1,15 @@
-"""Admin screens for content snippets."""
+"""Admin screens for content snippets, and the reviewers' dashboard panel."""
 
 from __future__ import annotations
 
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from .models import Regulation
+from .review_panel import use_review_queue_panel
 
 
 class RegulationViewSet(SnippetViewSet):
@@ -32,3 +35,8 @@ class LibraryViewSetGroup(SnippetViewSetGroup):
 
 
 register_snippet(LibraryViewSetGroup)
+
+
+@hooks.register("construct_homepage_panels")
+def _review_queue_with_approve(request: HttpRequest, panels: list) -> None:
+    use_review_queue_panel(request, panels)

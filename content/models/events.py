@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.html import strip_tags
 from django.utils.http import content_disposition_header
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
@@ -33,6 +33,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from ..blocks import AgendaItemBlock, RecordingBlock, SlidesBlock
+from ..headings import TranslatedHeadingMixin
 from ..search import segment
 
 EVENT_TIMEZONE = ZoneInfo("Asia/Shanghai")
@@ -45,12 +46,15 @@ class EventKind(models.TextChoices):
     SUMMIT = "summit", _("Summit")
 
 
-class EventIndexPage(Page):
+class EventIndexPage(TranslatedHeadingMixin, Page):
     """The list of salons and summits: what is coming up, and the record of what took place.
 
     Upcoming events come first because that is what a collector opens the page for; past ones
     stay listed (with their recaps and recordings) as training material.
     """
+
+    default_titles = ("活动", "Events")
+    heading_label = pgettext_lazy("events index heading", "Events")
 
     intro = models.CharField(
         _("introduction"),

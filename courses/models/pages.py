@@ -18,6 +18,7 @@ from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
+from content.headings import TranslatedHeadingMixin
 from content.search import segment
 
 from ..blocks import LessonStreamBlock, stream_text
@@ -56,8 +57,11 @@ def set_cache_headers(request: HttpRequest, response: HttpResponse) -> HttpRespo
     return response
 
 
-class CourseIndexPage(Page):
+class CourseIndexPage(TranslatedHeadingMixin, Page):
     """The course catalogue: every published course, grouped by topic or filtered to one."""
+
+    default_titles = ("课程", "Courses")
+    heading_label = _("Courses")
 
     intro = models.CharField(_("introduction"), max_length=250, blank=True)
 

@@ -11,6 +11,8 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFi
 from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 
+from content.headings import TranslatedHeadingMixin
+
 from .bank import Difficulty, QuestionBank, QuestionCategory
 
 
@@ -20,8 +22,11 @@ class ReviewPolicy(models.TextChoices):
     FULL = "full", _("Score, right/wrong, correct answers and explanations")
 
 
-class ExamIndexPage(Page):
+class ExamIndexPage(TranslatedHeadingMixin, Page):
     """The list of exams (考试), under the home page."""
+
+    default_titles = ("考试", "Exams")
+    heading_label = _("Exams")
 
     intro = models.CharField(_("introduction"), max_length=250, blank=True)
 

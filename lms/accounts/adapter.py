@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from django.contrib.sites.shortcuts import get_current_site
+from django.http import HttpRequest
 
+from .landing import landing_url
 from .tasks import send_email
 
 
@@ -15,6 +19,15 @@ class AccountAdapter(DefaultAccountAdapter):
     """
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # The context allauth's own send_mail would give its templates: without current_site
+        # they greet "Hello from !" (来自的 Hello!) and sign off with an empty name.
+        request = allauth_context.request
+        context = {
+            "request": request,
+            "email": email,
+            "current_site": get_current_site(request),
+            **context,
+        }
         message = self.render_mail(template_prefix, email, context)
         html = next(
             (
@@ -31,3 +44,8 @@ class AccountAdapter(DefaultAccountAdapter):
             from_email=message.from_email,
             html=html,
         )
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        """Each role lands where its work is (``landing.py``); a safe ``next`` still wins,
+        since allauth only asks the adapter when there is none."""
+        return landing_url(request.user)

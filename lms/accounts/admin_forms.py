@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from wagtail.users.forms import UserCreationForm, UserEditForm
 
+from .group_labels import group_label
+
 if TYPE_CHECKING:
     from .models import User
 
@@ -19,6 +21,9 @@ class _ProfileFieldsMixin:
         for name in SPLIT_NAME_FIELDS:
             self.fields.pop(name, None)
         self.fields["legal_name"].required = True
+        if "groups" in self.fields:
+            # The group checkboxes show translated labels; the stored names stay identifiers.
+            self.fields["groups"].label_from_instance = lambda group: group_label(group.name)
 
 
 class AdminUserCreationForm(_ProfileFieldsMixin, UserCreationForm):

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 from wagtail.users.apps import WagtailUsersAppConfig
 
@@ -22,8 +23,26 @@ class AccountsConfig(AppConfig):
             record_second_factor_on_activation, dispatch_uid="accounts.second_factor_on_activation"
         )
 
+        # A flushed database (transactional tests) gets django.contrib.sites' "example.com"
+        # back on post_migrate unless the product's Site is there first; this app comes before
+        # django.contrib.sites in INSTALLED_APPS, so its post_migrate runs first.
+        post_migrate.connect(_name_site, sender=self)
+
+
+def _name_site(using: str = "default", **kwargs: object) -> None:
+    from django.contrib.sites.models import Site
+    from django.db import connections
+
+    from .site import ensure_site
+
+    # Migrating to an earlier state may leave the sites table out.
+    if Site._meta.db_table in connections[using].introspection.table_names():
+        ensure_site(using=using)
+
 
 class WagtailUsersConfig(WagtailUsersAppConfig):
-    """Wagtail's user admin, with our user screens (legal name, phone, language)."""
+    """Wagtail's user admin, with our user screens (legal name, phone, language) and translated
+    group names."""
 
     user_viewset = "lms.accounts.viewsets.UserViewSet"
+    group_viewset = "lms.accounts.viewsets.GroupViewSet"

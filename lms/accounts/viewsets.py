@@ -1,11 +1,16 @@
-"""The Wagtail admin's user screens, showing the fields our user model has."""
+"""The Wagtail admin's user and group screens: our user's fields, translated group names."""
 
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.ui.tables import TitleColumn
+from wagtail.users.views.groups import GroupViewSet as WagtailGroupViewSet
+from wagtail.users.views.groups import IndexView as WagtailGroupIndexView
 from wagtail.users.views.users import UserViewSet as WagtailUserViewSet
 
 from .admin_forms import AdminUserCreationForm, AdminUserEditForm
+from .group_labels import group_label
 
 
 class UserViewSet(WagtailUserViewSet):
@@ -14,3 +19,21 @@ class UserViewSet(WagtailUserViewSet):
 
     def get_form_class(self, for_update: bool = False) -> type[forms.ModelForm]:
         return AdminUserEditForm if for_update else AdminUserCreationForm
+
+
+class GroupIndexView(WagtailGroupIndexView):
+    """Wagtail's group listing, with each group's translated label (``group_labels``)."""
+
+    columns = [
+        TitleColumn(
+            "name",
+            label=_("Name"),
+            sort_key="name",
+            url_name="wagtailusers_groups:edit",
+            accessor=lambda group: group_label(group.name),
+        ),
+    ]
+
+
+class GroupViewSet(WagtailGroupViewSet):
+    index_view_class = GroupIndexView

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from wagtail import hooks
 
-from . import firm_admin
+from . import admin_display, firm_admin
+
+# Inspect views show times in Beijing time, not UTC (admin_display).
+admin_display.register()
 
 
 @hooks.register("register_admin_viewset")

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # The product's name and address for allauth's emails (lms/accounts/site.py).
+    "django.contrib.sites",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     # For its static files only: the API docs (/api/v1/docs) serve Swagger UI from here,
@@ -80,6 +82,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "lms.urls"
+SITE_ID = 1
 WSGI_APPLICATION = "lms.wsgi.application"
 
 TEMPLATES = [
@@ -185,11 +188,16 @@ MFA_TOTP_ISSUER = "Sunshine Academy"
 # Internationalisation: Simplified Chinese first, English available.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/ is ours (make messages); locale-overrides/ translates Django's and Wagtail's strings
+# their zh_Hans catalogues lack, which makemessages would drop from ours (see its header).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale-overrides"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
+# Everyone reads times in Beijing time, in the admin too: with one zone Wagtail drops the
+# per-user time-zone choice (whose list started at Africa/Abidjan and offered UTC).
+WAGTAIL_USER_TIME_ZONES = [TIME_ZONE]
 WAGTAIL_I18N_ENABLED = False
 
 # Static and media files: WhiteNoise serves static files in every environment.
@@ -227,7 +235,7 @@ MAILERS = {
             },
         }
         if _smtp_host
-        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        else {"BACKEND": "lms.mail.EmailBackend"}  # console, readable (lms/mail.py)
     )
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "阳光学堂 <noreply@sunshine-academy.test>")

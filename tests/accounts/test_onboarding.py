@@ -75,38 +75,20 @@ def test_invite_email_password_accept_end_to_end(
     link = LINK.search(message.body).group(0)
 
     browser = Client()
-    response = browser.get(path_of(link))  # no password yet: allauth's "set password"
-    assert response.status_code == 302
-    assert "/accounts/password/reset/key/" in response["Location"]
-    response = browser.get(response["Location"])
-    assert response.status_code == 302  # allauth moves the key into the session
-    set_password_url = response["Location"]
-    assert "set-password" in set_password_url
-    page = browser.get(set_password_url)
+    page = browser.get(path_of(link))  # no password yet: this page asks for one
     assert page.status_code == 200
-    response = browser.post(
-        set_password_url,
-        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "next": path_of(link)},
-    )
+    html = page.content.decode()
+    assert firm.name in html
+    assert 'name="password1"' in html
+    assert 'name="legal_name"' not in html  # the firm gave the name already
+    assert "设置密码并加入" in html
+    response = browser.post(path_of(link), {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
     assert response.status_code == 302
-    assert response["Location"] == path_of(link)
+    # Signed in, a member, and on the first course of the programme (none here: My learning).
+    assert response["Location"] == reverse("courses:my_learning")
+    assert int(browser.session["_auth_user_id"]) == invitee.pk
     invitee.refresh_from_db()
     assert invitee.check_password(NEW_PASSWORD)
-
-    response = browser.get(path_of(link))  # not signed in yet
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("account_login"))
-    response = browser.post(
-        response["Location"], {"login": "zhao.liu@example.com", "password": NEW_PASSWORD}
-    )
-    assert response.status_code == 302, response.content.decode()[:500]
-    assert response["Location"] == path_of(link)
-
-    page = browser.get(path_of(link))
-    assert page.status_code == 200
-    assert firm.name in page.content.decode()
-    response = browser.post(path_of(link))
-    assert response.status_code == 302
 
     membership = Membership.objects.get(user=invitee)
     assert (membership.firm, membership.role, membership.employee_number) == (
@@ -120,6 +102,74 @@ def test_invite_email_password_accept_end_to_end(
     invitation = Invitation.objects.get(email="zhao.liu@example.com")
     assert invitation.accepted_at is not None
     assert browser.get(path_of(link)).status_code == 410  # used up
+
+
+def test_a_new_invitee_lands_on_the_first_course_of_their_programme(firm, client):
+    from tests.exams.certificate_factories import make_programme
+
+    first = make_programme(courses=2).courses[0]
+    invitation = invitations.invite(firm, email="qian@example.com", by=None, legal_name="钱七")
+    path = reverse("staff:invitation", args=[invitation.token])
+    response = client.post(path, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == first.url
+    page = client.get(response["Location"]).content.decode()
+    assert first.title in page
+    assert f"欢迎加入{firm.name}" in page  # the welcome message shows on the course
+
+
+def test_an_assigned_programme_comes_before_the_other_active_ones(firm):
+    from lms.accounts.onboarding import joining
+    from tests.exams.certificate_factories import make_programme
+
+    make_programme(courses=1)
+    assigned = make_programme(courses=1)
+    member = make_member(firm, MembershipRole.COLLECTOR)
+    ProgrammeAssignment.objects.create(
+        user=member.user, programme=assigned.programme, firm=firm, due_on=timezone.localdate()
+    )
+    assert joining.start_url(member) == assigned.courses[0].url
+
+
+def test_the_invitation_page_asks_for_a_missing_legal_name(firm, client):
+    invitation = invitations.invite(firm, email="nameless@example.com", by=None)
+    path = reverse("staff:invitation", args=[invitation.token])
+    assert 'name="legal_name"' in client.get(path).content.decode()
+    response = client.post(path, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert response.status_code == 200  # the name is required
+    assert not Membership.objects.exists()
+    response = client.post(
+        path, {"legal_name": " 孙  八 ", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert User.objects.get(email="nameless@example.com").legal_name == "孙 八"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("Sunny-Collector-2026", "Sunny-Collector-2027"), ("123", "123"), ("", "")],
+)
+def test_a_bad_password_keeps_the_invitation_open_and_nobody_signed_in(firm, client, first, second):
+    invitation = invitations.invite(firm, email="qian@example.com", by=None, legal_name="钱七")
+    path = reverse("staff:invitation", args=[invitation.token])
+    response = client.post(path, {"password1": first, "password2": second})
+    assert response.status_code == 200
+    assert 'class="errorlist' in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert not User.objects.get(email="qian@example.com").has_usable_password()
+    assert not Membership.objects.exists()
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
+
+
+def test_someone_signed_in_cannot_set_a_new_invitees_password(firm, client, collector):
+    invitation = invitations.invite(firm, email="qian@example.com", by=None, legal_name="钱七")
+    client.force_login(collector)
+    path = reverse("staff:invitation", args=[invitation.token])
+    response = client.post(path, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert response.status_code == 403
+    assert not User.objects.get(email="qian@example.com").has_usable_password()
+    assert int(client.session["_auth_user_id"]) == collector.pk
 
 
 def test_an_existing_user_signs_in_and_accepts(manager_client, firm, other_collector, client):

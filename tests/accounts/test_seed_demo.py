@@ -114,5 +114,7 @@ def test_every_demo_account_can_log_in(client, db, account):
         # Staff accounts come with TOTP set up; their second step is the code.
         assert response["Location"] == "/accounts/2fa/authenticate/"
     else:
-        assert response["Location"] == "/"
+        # Each lands where their work is: collectors on the home page, managers on /firm/.
+        expected = "/firm/" if account.role == "Firm managers" else "/"
+        assert response["Location"] == expected
         assert client.get("/").status_code == 200

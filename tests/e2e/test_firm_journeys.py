@@ -168,7 +168,7 @@ def test_manager_imports_a_staff_list_fixes_the_errors_and_reads_the_dashboard(
     # 1. Sign in; the main navigation links the firm dashboard, which links the staff pages.
     page.goto(base + "/accounts/login/")
     log_in(page, manager.email, PASSWORD)
-    page.wait_for_url(base + "/")
+    page.wait_for_url(base + "/firm/")  # managers land on their dashboard
     open_dashboard(page, base)
     page.click(".dashboard-links a[href='/firm/staff/']")
     page.wait_for_url(base + "/firm/staff/")
@@ -416,7 +416,7 @@ def test_auditor_confirms_a_critical_finding_and_the_manager_and_the_api_see_gra
     # 7. The manager, on their own phone, sees the collector graded D on the dashboard.
     phone.goto(base + "/accounts/login/")
     log_in(phone, manager.email, PASSWORD)
-    phone.wait_for_url(base + "/")
+    phone.wait_for_url(base + "/firm/")
     open_dashboard(phone, base)
     row = roster_row(phone, zhang)
     expect(row.locator(".grade")).to_have_text("D")

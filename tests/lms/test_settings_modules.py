@@ -70,3 +70,53 @@ def test_a_malformed_boolean_names_the_variable():
     result = manage("check", DJANGO_SETTINGS_MODULE="lms.settings.dev", DJANGO_DEBUG="sometimes")
     assert result.returncode != 0
     assert "DJANGO_DEBUG must be a boolean" in result.stderr
+
+
+def _development_setting(name: str, **env: str) -> str:
+    clean_env = {"SITE_BASE_URL": "", "HOST": "", "PORT": "", **env}
+    result = manage(
+        "shell",
+        "-c",
+        f"from django.conf import settings; print(settings.{name})",
+        DJANGO_SETTINGS_MODULE="lms.settings.dev",
+        **clean_env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]  # after shell's "N objects imported" note
+
+
+def test_development_site_address_follows_the_port_make_run_serves_on():
+    assert _development_setting("SITE_BASE_URL", PORT="8101") == "http://127.0.0.1:8101"
+    assert _development_setting("WAGTAILADMIN_BASE_URL", PORT="8101") == "http://127.0.0.1:8101"
+
+
+def test_development_site_address_defaults_to_port_8000_on_loopback():
+    assert _development_setting("SITE_BASE_URL") == "http://127.0.0.1:8000"
+
+
+def test_development_site_address_uses_a_named_host_but_not_a_wildcard_bind():
+    assert _development_setting("SITE_BASE_URL", HOST="localhost", PORT="9000") == (
+        "http://localhost:9000"
+    )
+    assert _development_setting("SITE_BASE_URL", HOST="0.0.0.0") == "http://127.0.0.1:8000"
+
+
+def test_an_explicit_site_base_url_wins_over_host_and_port_in_development():
+    assert (
+        _development_setting("SITE_BASE_URL", PORT="8101", SITE_BASE_URL="https://a.example.cn")
+        == "https://a.example.cn"
+    )
+
+
+def test_development_refuses_a_port_that_is_not_a_number():
+    result = manage("check", DJANGO_SETTINGS_MODULE="lms.settings.dev", PORT="eighty")
+    assert result.returncode != 0
+    assert "PORT must be a whole number" in result.stderr
+
+
+def test_development_prints_emails_readably_unless_an_smtp_host_is_set():
+    assert _development_setting("MAILERS['default']['BACKEND']") == "lms.mail.EmailBackend"
+    assert (
+        _development_setting("MAILERS['default']['BACKEND']", EMAIL_HOST="smtp.example.cn")
+        == "django.core.mail.backends.smtp.EmailBackend"
+    )

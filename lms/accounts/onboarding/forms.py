@@ -132,3 +132,48 @@ class ConfirmImportForm(forms.Form):
     only_valid = forms.BooleanField(
         required=False, label=_("Import only the valid rows and leave the rows with errors out")
     )
+
+
+class JoinForm(forms.Form):
+    """The invitation page for a new account: a password (twice), and the legal name when the
+    firm did not give one. Passwords go through allauth's adapter, hence Django's validators."""
+
+    legal_name = forms.CharField(
+        label=_("Legal name"),
+        max_length=MAX_NAME,
+        help_text=_("Your full name as on your ID card; it is printed on your certificates."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Password (again)"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, user, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user.legal_name:
+            del self.fields["legal_name"]
+
+    def clean_legal_name(self) -> str:
+        return " ".join(self.cleaned_data["legal_name"].split())
+
+    def clean(self) -> dict:
+        from allauth.account.adapter import get_adapter
+
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("You must type the same password each time."))
+        elif first:
+            try:
+                get_adapter().clean_password(first, user=self.user)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned

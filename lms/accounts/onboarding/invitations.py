@@ -11,10 +11,10 @@ The flow:
    (no usable password, an unverified email address), stores an :class:`Invitation` valid for
    14 days and emails its link, ``/firm/staff/invitations/<token>/``.
 2. Following the link verifies the address (only its owner received the token). Someone without a
-   usable password is sent through allauth's password-reset form, generated on the spot so its
-   short-lived key starts then, not when the email was sent; it brings them back to the link.
-3. Signed in, they accept: :func:`accept` starts a collector membership and adds the Collectors
-   group.
+   usable password chooses one on that same page and joins in one step (``joining``): password
+   set, invitation accepted, signed in, landing on their programme's first course.
+3. Someone who already has a password signs in and accepts there: :func:`accept` starts the
+   membership and adds the Collectors group.
 
 Someone who is an active member of another firm cannot be invited: they must leave it first, or
 an administrator moves them (``memberships.move``).
@@ -27,9 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
-from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -37,7 +35,6 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from lms.accounts.models import Firm, Invitation, Membership, MembershipRole, User
@@ -310,16 +307,6 @@ def verify_email(user: User, email: str) -> None:
     elif not address.verified:
         address.verified = True
         address.save(update_fields=["verified"])
-
-
-def password_setup_url(user: User, next_path: str) -> str:
-    """allauth's "set a new password" link for ``user``, returning to ``next_path`` after."""
-    key = default_token_generator.make_token(user)
-    path = reverse(
-        "account_reset_password_from_key",
-        kwargs={"uidb36": user_pk_to_url_str(user), "key": key},
-    )
-    return f"{path}?{urlencode({'next': next_path})}"
 
 
 def accept(invitation: Invitation, user: User) -> Membership:

@@ -6,6 +6,8 @@ manager manages, never one named in the request, and anything of another firm is
 
 from __future__ import annotations
 
+from allauth.account import app_settings
+from allauth.account.utils import perform_login
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
@@ -22,9 +24,9 @@ from lms.accounts.models import Invitation, Membership, MembershipRole
 from lms.compliance.dashboard.roster import CERTIFICATE_STATES, certificate_state_of
 from lms.compliance.privacy import mask_email
 
-from . import invitations, memberships
+from . import invitations, joining, memberships
 from .access import manager_required
-from .forms import EndMembershipForm, InviteForm
+from .forms import EndMembershipForm, InviteForm, JoinForm
 
 MEMBERS_PER_PAGE = 50
 
@@ -180,12 +182,12 @@ def end_membership(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
-    """Where the invitation email leads.
+    """Where the invitation email leads: one page to join.
 
-    The token proves the visitor reads that mailbox, so the address is marked verified (allauth
-    then lets them sign in). Without a password yet, they set one through allauth's reset form,
-    which brings them back here; otherwise they sign in. Signed in as the invitee, they see the
-    firm and accept.
+    The token proves the visitor reads that mailbox, so the address is marked verified. A new
+    account sets its password here (and its legal name if missing); submitting accepts the
+    invitation and signs them in through allauth, landing on their programme's first course
+    (``joining``). Someone who already has a password signs in first and accepts here.
     """
     invitation = Invitation.objects.select_related("firm").filter(token=token).first()
     if invitation is None:
@@ -196,27 +198,56 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     person = invitations.invitee(invitation)
     if person is None:
         raise Http404("The invited account no longer exists.")
-    invitations.verify_email(person, invitation.email)
-    here = request.path
-    if not person.has_usable_password():
-        return redirect(invitations.password_setup_url(person, here))
-    if not request.user.is_authenticated:
-        return redirect_to_login(here)
-    if request.user.pk != person.pk:
+    if request.user.is_authenticated and request.user.pk != person.pk:
         return render(
             request, "accounts/onboarding/invitation_wrong_user.html", context, status=403
         )
+    invitations.verify_email(person, invitation.email)
+    context["expires_on"] = timezone.localtime(invitation.expires_at)
+    if not person.has_usable_password():
+        return _join_with_password(request, invitation, person, context)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.path)
     if request.method == "POST":
         try:
-            invitations.accept(invitation, request.user)
+            membership = invitations.accept(invitation, request.user)
         except ValidationError as error:
             messages.error(request, _errors(error))
         else:
-            messages.success(
-                request,
-                _("Welcome to %(firm)s. Your training starts under “My learning”.")
-                % {"firm": invitation.firm},
+            messages.success(request, _welcome(invitation))
+            return redirect(joining.start_url(membership))
+    return render(request, "accounts/onboarding/invitation.html", context)
+
+
+def _welcome(invitation: Invitation) -> str:
+    return _("Welcome to %(firm)s. Your training starts here.") % {"firm": invitation.firm}
+
+
+def _join_with_password(
+    request: HttpRequest, invitation: Invitation, person, context: dict
+) -> HttpResponse:
+    """A new account: set a password, join and be signed in, in one step."""
+    form = JoinForm(person, data=request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            membership = joining.join_with_password(
+                invitation,
+                person,
+                password=form.cleaned_data["password1"],
+                legal_name=form.cleaned_data.get("legal_name", ""),
             )
-            return redirect("courses:my_learning")
-    context["expires_on"] = timezone.localtime(invitation.expires_at)
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+        else:
+            messages.success(request, _welcome(invitation))
+            # allauth's own login, so its session state and signals are as after any sign-in
+            # (and a second factor, were one set up, would still be asked for).
+            return perform_login(
+                request,
+                person,
+                email_verification=app_settings.EMAIL_VERIFICATION,
+                redirect_url=joining.start_url(membership),
+                email=invitation.email,
+            )
+    context["form"] = form
     return render(request, "accounts/onboarding/invitation.html", context)

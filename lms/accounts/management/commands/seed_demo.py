@@ -40,6 +40,7 @@ class Command(BaseCommand):
         )
         from exams.demo import ensure_demo_exam
         from lms.accounts.models import User
+        from lms.accounts.site import ensure_site, site_domain
         from lms.compliance.demo import ensure_demo_firms, ensure_demo_token
 
         total = 0
@@ -49,6 +50,10 @@ class Command(BaseCommand):
             f"regulations: {loaded.created} created, {loaded.updated} updated, "
             f"{loaded.unchanged} unchanged"
         )
+        if ensure_site():
+            # make run calls seed_demo on every start: a new PORT reaches allauth's emails.
+            self.stdout.write(f"site: named 阳光学堂 at {site_domain()}")
+            total += 1
         demo = [
             *ensure_site_structure(),
             *ensure_demo_courses(),
