@@ -12,6 +12,7 @@ index, the role groups), which the transactional test's flush would otherwise wi
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -319,3 +320,11 @@ def test_a_collector_sees_the_courses_still_missing_and_can_start_only_after_com
     page.wait_for_url("**/exam-attempts/*/")
     assert Attempt.objects.filter(user=collector_user, exam=demo_exam).count() == 1
     expect(page.locator("[data-question]")).to_have_count(30)
+
+    # 4. Issue 11, item 8: the paper's case is labelled 案例： once, not "案例：案例：…".
+    label = page.locator(".case-text__label")
+    expect(label).to_have_count(1)
+    expect(label).to_have_text(re.compile(r"^案例：(?!案例)\S"))
+    label.scroll_into_view_if_needed()
+    screenshot(page, "case-label")
+    assert_fits_the_viewport(page)
