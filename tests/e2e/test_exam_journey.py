@@ -31,7 +31,7 @@ from lms.accounts.models import User
 from lms.accounts.roles import Role
 from tests.conftest import PASSWORD, make_user
 
-from ..courses.pages import make_course
+from ..courses.pages import add_lesson, make_course
 from ..exams.certificate_factories import complete_course
 from .conftest import assert_fits_the_viewport, log_in
 
@@ -328,3 +328,30 @@ def test_a_collector_sees_the_courses_still_missing_and_can_start_only_after_com
     label.scroll_into_view_if_needed()
     screenshot(page, "case-label")
     assert_fits_the_viewport(page)
+
+    # 5. Hand in a blank paper: the result page says what to do next — attempts left, when the
+    # next may start, and the lesson that teaches an article a missed question cites.
+    attempt = Attempt.objects.get(user=collector_user, exam=demo_exam)
+    cited = next(
+        row.version.data["regulation_id"]
+        for row in attempt.questions.select_related("version").order_by("position")
+        if row.version.data.get("regulation_id")
+    )
+    lesson = add_lesson(
+        courses[0],
+        "外访与通话的法律红线",
+        slug="red-lines",
+        body=[{"type": "citation", "value": {"regulation": cited, "note": ""}}],
+    )
+    page.click("[data-finish]")
+    page.wait_for_url(f"**/exam-attempts/{attempt.pk}/submit/")
+    page.locator(SUBMIT_BUTTON).click()
+    page.wait_for_url(f"**/exam-attempts/{attempt.pk}/review/")
+    steps = page.locator(".next-steps")
+    expect(steps).to_contain_text("你还有 2 次机会。")
+    expect(steps).to_contain_text("之后可以开始下一次考试。")
+    expect(steps.locator(".next-steps__lessons a")).to_have_text(["外访与通话的法律红线"])
+    expect(steps.locator(".next-steps__lessons a")).to_have_attribute("href", lesson.url)
+    screenshot(page, "fail-next-steps")
+    assert_fits_the_viewport(page)
+    expect(page.locator(".review-lessons a").first).to_have_text("外访与通话的法律红线")
