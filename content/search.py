@@ -28,6 +28,18 @@ How: dictionary-only jieba, plus every dictionary word inside a longer word
     非法拘禁) and double the index, for no gain on the statute texts we checked
     (tests/content/test_search.py checks legal terms against every article).
 
+Article numbers
+    Statutes number their articles in Chinese numerals (第五十条, 第二百九十三条之一); people type
+    them either way (第50条, 50条, 第五十, 293之一). jieba cuts the two forms into unrelated pieces
+    (第五十 + 条 against 第 + 50 + 条), so neither finds the other. :func:`segment` therefore adds
+    one canonical token per article reference in the text (``art50``; ``art293x1`` and
+    ``art293`` for 第二百九十三条之一, so a search for article 293 also finds its 之一 article, as
+    the Chinese form already did), whichever numerals the text uses. A query's article
+    references (with 第, 条, or both; Arabic or Chinese numerals, converted by ``cn2an``) search
+    for that token *or* the words as typed, so a query that matched before still matches, even
+    in an index built before this existed. The tokens only appear once ``update_index`` has run
+    over content saved earlier (saving a page or ``load_regulations`` re-indexes it anyway).
+
 Queries
     :func:`build_query` ANDs the query's words (precise: "催收 信用卡" finds articles having both),
     and ORs in the query's own space-separated terms, unsegmented, because Wagtail's
@@ -35,7 +47,10 @@ Queries
     Page types should include their title in their ``search_text`` so titles are found by any
     word in them. Only if nothing has every word is the search repeated without the single
     characters (:func:`main_words`): 催收非法债务罪 is the crime's name, but the article itself
-    says 催收……非法债务 and never 罪.
+    says 催收……非法债务 and never 罪. If that still finds nothing and the query has several words
+    (or one compound, such as 骚扰电话, made of dictionary words), results containing *any* of
+    them are shown instead, ranked by how many they contain (:func:`any_words`), and the page
+    says so. A search that finds nothing says only that.
 
 Results
     :class:`SiteSearchResults` searches live public pages and regulations and lists pages first;
@@ -55,7 +70,9 @@ import jieba
 from django.urls import reverse
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
-from modelsearch.query import PlainText, SearchQuery
+from modelsearch.query import And, Or, PlainText, SearchQuery
+
+from .article_numbers import ArticleRef, article_tokens, split_articles
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -96,11 +113,13 @@ def _inner_words(word: str) -> Iterator[str]:
 
 
 def segment(text: str) -> str:
-    """Index form of ``text``: its words and every dictionary word inside them, space-separated."""
+    """Index form of ``text``: its words and every dictionary word inside them, space-separated,
+    plus a canonical token for each article number in it."""
     tokens: list[str] = []
     for word in _words(text):
         tokens.append(word)
         tokens.extend(_inner_words(word))
+    tokens.extend(article_tokens(text))
     return " ".join(tokens)
 
 
@@ -130,33 +149,94 @@ def main_words(query: str) -> list[str]:
     Single characters left by dictionary segmentation are mostly suffixes and particles (罪 in
     催收非法债务罪, 员 in 催收员, 的): a statute says 催收……非法债务 without naming the crime. When
     no result has every word, :class:`SiteSearchResults` retries with these, and says so.
+    Article numbers are kept whole (their 第 and 条 are not particles).
     """
-    words = query_words(query)
+    refs, rest = split_articles(_NOT_WORD.sub(" ", query or ""))
+    words = query_words(rest)
     main = [word for word in words if len(word) > 1]
-    return main if main and len(main) < len(words) else []
+    if not main and not refs:
+        return []
+    if len(main) == len(words):
+        return []
+    return [ref.typed for ref in refs] + main
 
 
-def build_query(query: str, *, relaxed: bool = False) -> SearchQuery | None:
+def any_words(query: str) -> list[str]:
+    """What the last fallback searches for, any of them: the article numbers, the words of two
+    or more characters, and the dictionary words inside a compound (骚扰电话 → 骚扰, 电话).
+
+    Empty when that would be the query itself (one word, nothing inside it).
+    """
+    refs, rest = split_articles(_NOT_WORD.sub(" ", query or ""))
+    words = query_words(rest)
+    units: list[str] = [ref.typed for ref in refs]
+    for word in words:
+        inner = [part for part in _inner_words(word) if not _is_inside_another(part, word)]
+        units.extend(inner or ([word] if len(word) > 1 or len(words) == 1 else []))
+    units = list(dict.fromkeys(units))
+    return units if len(units) > 1 else []
+
+
+def _is_inside_another(part: str, word: str) -> bool:
+    """Whether ``part`` lies inside a longer dictionary word of ``word`` (keep the longest)."""
+    return any(part != other and part in other for other in _inner_words(word))
+
+
+def _article_query(ref: ArticleRef) -> SearchQuery:
+    """The canonical token, or the reference's words as typed (indexes built before the tokens,
+    and texts that write the number unusually)."""
+    as_typed = query_words(ref.typed)
+    if not as_typed:
+        return PlainText(ref.token)
+    return Or([PlainText(ref.token), PlainText(" ".join(as_typed), operator="and")])
+
+
+def _all_of(query: str) -> SearchQuery | None:
+    refs, rest = split_articles(query)
+    parts: list[SearchQuery] = [_article_query(ref) for ref in refs]
+    words = query_words(rest)
+    if words:
+        parts.append(PlainText(" ".join(words), operator="and"))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else And(parts)
+
+
+def build_query(query: str, *, relaxed: bool = False, any_word: bool = False) -> SearchQuery | None:
     """All of the query's words, or all of its own terms (for unsegmented fields such as titles).
 
-    ``relaxed``: all of its :func:`main_words` instead. None when there is nothing to search for.
+    ``relaxed``: all of its :func:`main_words` instead; ``any_word``: any of its
+    :func:`any_words`. None when there is nothing to search for.
     """
+    query = _NOT_WORD.sub(" ", query or "")
+    if any_word:
+        units = any_words(query)
+        if not units:
+            return None
+        alternatives = [_all_of(unit) for unit in units]
+        return Or([part for part in alternatives if part is not None])
     if relaxed:
         words = main_words(query)
-        return PlainText(" ".join(words), operator="and") if words else None
-    words = query_words(query)
-    if not words:
+        return _all_of(" ".join(words)) if words else None
+    search = _all_of(query)
+    if search is None:
         return None
-    search: SearchQuery = PlainText(" ".join(words), operator="and")
-    terms = list(dict.fromkeys(_NOT_WORD.sub(" ", query).split()))
+    words = query_words(query)
+    terms = list(dict.fromkeys(query.split()))
     if set(terms) != set(words):
         search |= PlainText(" ".join(terms), operator="and")
     return search
 
 
 def highlight_terms(query: str) -> list[str]:
-    """What to mark in results: the query's words and its own terms, longest first."""
-    terms = set(query_words(query)) | set(_NOT_WORD.sub(" ", query or "").split())
+    """What to mark in results: the query's words and its own terms, the words inside them, and
+    each article number in both numerals; longest first."""
+    cleaned = _NOT_WORD.sub(" ", query or "")
+    refs, rest = split_articles(cleaned)
+    words = query_words(rest)  # an article's 第 and 条 are not marked on their own
+    terms = set(words) | set(cleaned.split())
+    terms |= {part for word in words for part in _inner_words(word)}
+    terms |= {form for ref in refs for form in [ref.typed, *ref.forms]}
     return sorted(terms, key=lambda term: (-len(term), term))
 
 
@@ -214,19 +294,35 @@ class SiteSearchResults:
     (BM25 on SQLite, ts_rank on PostgreSQL), so they are not interleaved. Django's Paginator
     slices this: only the slice it needs is fetched and turned into :class:`Hit` objects.
 
-    If nothing has every word, the search is repeated with the :func:`main_words` and
-    ``relaxed_words`` says which words were used, so the page can tell the reader.
+    If nothing has every word, the search is repeated with the :func:`main_words`, then with
+    :func:`any_words` (any of them). ``relaxed_words`` and ``any_words`` say which words the
+    results were found with, and only when that found something, so the page never announces
+    results it does not have.
     """
 
     def __init__(self, query: str, site: Site | None, request: HttpRequest | None = None) -> None:
         self.request = request
         self.site = site
         self.relaxed_words: list[str] = []
+        self.any_words: list[str] = []
         self._parts = self._search(build_query(query))
-        if self._parts and not len(self) and main_words(query):
-            self._parts = self._search(build_query(query, relaxed=True))
-            del self._counts
+        if not self._parts or len(self):
+            return
+        if main_words(query) and self._retry(build_query(query, relaxed=True)):
             self.relaxed_words = main_words(query)
+        elif any_words(query) and self._retry(build_query(query, any_word=True)):
+            self.any_words = any_words(query)
+
+    def _retry(self, search: SearchQuery | None) -> bool:
+        """Search again with ``search``; keep its results if it found any."""
+        previous = self._parts
+        self._parts = self._search(search)
+        self.__dict__.pop("_counts", None)  # the cached counts were the previous search's
+        if self._parts and len(self):
+            return True
+        self._parts = previous
+        self.__dict__.pop("_counts", None)
+        return False
 
     def _search(self, search: SearchQuery | None) -> list[tuple[Any, Any]]:
         # Imported here: content.models imports this module for segment().

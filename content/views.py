@@ -25,6 +25,7 @@ def search(request: HttpRequest) -> HttpResponse:
             page_obj=page,
             count=page.paginator.count,
             relaxed_words=results.relaxed_words,
+            any_words=results.any_words,
             terms=highlight_terms(query),
         )
     return render(request, "content/search.html", context)

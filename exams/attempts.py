@@ -8,6 +8,9 @@ Every rule is enforced here, on the server; views and the page's script only dis
   minutes). Answers are accepted until ``deadline + GRACE``, so a click made in the last second
   still lands although the network is slow; after that the attempt is closed and graded with what
   was saved.
+* **Prerequisites.** The final or renewal exam of a certification programme cannot be started
+  before the programme's courses are completed (:mod:`exams.eligibility`), unless the exam is
+  open to anyone.
 * **Attempts.** A user has at most one attempt in progress per exam (asking to start again resumes
   it), at most ``max_attempts`` attempts (0 = unlimited), and must wait ``cooldown_hours`` after
   an attempt ended before starting the next. Starts are serialised per user by locking the user
@@ -38,6 +41,7 @@ from django.utils.translation import gettext as _
 
 from . import grading
 from .drawing import BlueprintError, draw_paper
+from .eligibility import Prerequisites, programme_prerequisites
 from .models import (
     Attempt,
     AttemptQuestion,
@@ -60,6 +64,10 @@ class AttemptError(Exception):
 
 class ExamUnavailable(AttemptError):
     """The exam is not published, not open yet, or closed."""
+
+
+class PrerequisitesMissing(AttemptError):
+    """The exam certifies a programme whose courses the user has not completed yet."""
 
 
 class AttemptLimitReached(AttemptError):
@@ -103,10 +111,25 @@ class ExamStatus:
     attempts_left: int | None  # None = unlimited
     next_start_at: datetime | None  # when the cooldown ends, if it has not yet
     blocker: AttemptError | None  # why a new attempt cannot start; str() is for the user
+    prerequisites: Prerequisites = Prerequisites()  # courses still to complete, if any
+    cooldown_hours: int = 0  # the wait after an attempt ends before the next may start
 
     @property
     def can_start(self) -> bool:
         return self.in_progress is None and self.blocker is None
+
+    @property
+    def is_last_attempt(self) -> bool:
+        """The next attempt started would be the last one allowed."""
+        return self.attempts_left == 1
+
+    @property
+    def retry_after(self) -> datetime | None:
+        """If an attempt started now were submitted at once and failed, the earliest moment the
+        next could start (None when there is no wait, or no next attempt)."""
+        if not self.cooldown_hours or self.is_last_attempt:
+            return None
+        return timezone.now() + timedelta(hours=self.cooldown_hours)
 
 
 def exam_status(user: User, exam: ExamPage, now: datetime | None = None) -> ExamStatus:
@@ -114,10 +137,12 @@ def exam_status(user: User, exam: ExamPage, now: datetime | None = None) -> Exam
     now = now or timezone.now()
     close_expired_attempts(now, user=user, exam=exam)
     attempts = list(Attempt.objects.filter(user=user, exam=exam).order_by("-number"))
-    return _status(exam, attempts, now)
+    return _status(exam, attempts, now, programme_prerequisites(user, exam))
 
 
-def _status(exam: ExamPage, attempts: list[Attempt], now: datetime) -> ExamStatus:
+def _status(
+    exam: ExamPage, attempts: list[Attempt], now: datetime, prerequisites: Prerequisites
+) -> ExamStatus:
     in_progress = next((a for a in attempts if a.status == AttemptStatus.IN_PROGRESS), None)
     attempts_left = None
     if exam.max_attempts:
@@ -140,6 +165,11 @@ def _status(exam: ExamPage, attempts: list[Attempt], now: datetime) -> ExamStatu
         blocker = ExamUnavailable(
             _("This exam closed on %(date)s.") % {"date": _when(exam.available_until)}
         )
+    elif not prerequisites.met:
+        blocker = PrerequisitesMissing(
+            _("Complete the courses of %(programme)s before you start this exam.")
+            % {"programme": prerequisites.programme}
+        )
     elif attempts_left == 0 and in_progress is None:
         blocker = AttemptLimitReached(
             _("You have used all %(count)s attempts allowed for this exam.")
@@ -149,7 +179,15 @@ def _status(exam: ExamPage, attempts: list[Attempt], now: datetime) -> ExamStatu
         blocker = CooldownActive(
             _("You can start your next attempt after %(date)s.") % {"date": _when(next_start_at)}
         )
-    return ExamStatus(attempts, in_progress, attempts_left, next_start_at, blocker)
+    return ExamStatus(
+        attempts,
+        in_progress,
+        attempts_left,
+        next_start_at,
+        blocker,
+        prerequisites,
+        exam.cooldown_hours,
+    )
 
 
 # --- Starting ----------------------------------------------------------------------------------
@@ -158,18 +196,21 @@ def _status(exam: ExamPage, attempts: list[Attempt], now: datetime) -> ExamStatu
 def start_attempt(user: User, exam: ExamPage, now: datetime | None = None) -> Attempt:
     """The user's attempt in progress at ``exam``, or a new one with a freshly drawn paper.
 
-    Raises an :class:`AttemptError` (with a message for the user) when the exam is closed, the
-    attempts are used up, the cooldown has not elapsed, or the blueprint cannot be filled.
+    Raises an :class:`AttemptError` (with a message for the user) when the exam is closed, its
+    programme's courses are not completed, the attempts are used up, the cooldown has not
+    elapsed, or the blueprint cannot be filled.
     """
     now = now or timezone.now()
     close_expired_attempts(now, user=user, exam=exam)
+    # Read before the lock: completing a course is not something a start can race with.
+    prerequisites = programme_prerequisites(user, exam)
     try:
         with transaction.atomic():
             # One start at a time per user: concurrent requests queue here, and the second one
             # finds (and resumes) the attempt the first created.
             list(get_user_model().objects.select_for_update().filter(pk=user.pk).values("pk"))
             attempts = list(Attempt.objects.filter(user=user, exam=exam).order_by("-number"))
-            status = _status(exam, attempts, now)
+            status = _status(exam, attempts, now, prerequisites)
             if status.in_progress is not None:
                 return status.in_progress
             if status.blocker is not None:

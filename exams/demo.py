@@ -60,11 +60,33 @@ def ensure_demo_exam() -> list[str]:
             created.append(
                 f"{top_level} questions in {bank.name} (and {sub_questions} case sub-questions)"
             )
+        repaired = _repair_case_titles(bank)
+        if repaired:
+            created.append(f"{repaired} case titles without the doubled 案例： prefix")
 
         if not ExamPage.objects.filter(slug=EXAM["slug"]).exists():
             exam = _create_exam(bank, categories)
             created.append(f"exam {exam.title} ({len(EXAM['rules'])} rules)")
     return created
+
+
+# Demo databases seeded before the fix have case titles starting with the label the exam page
+# adds itself ("案例：案例：一次失控的外访"), and the title repeated as the stem's first line.
+_LEGACY_CASE_PREFIX = "案例："
+
+
+def _repair_case_titles(bank: QuestionBank) -> int:
+    """Fix the demo cases still exactly as an earlier seed wrote them; edited ones are left."""
+    repaired = 0
+    for spec in QUESTIONS:
+        if spec["type"] != "case":
+            continue
+        legacy_name = _LEGACY_CASE_PREFIX + spec["name"]
+        legacy_stem = f"<p><b>{legacy_name}</b></p>" + spec["stem"]
+        repaired += Question.objects.filter(
+            bank=bank, idnumber=spec["idnumber"], name=legacy_name, stem=legacy_stem
+        ).update(name=spec["name"], stem=spec["stem"])
+    return repaired
 
 
 def _ensure_category(bank: QuestionBank, spec: dict, created: list[str]) -> QuestionCategory:

@@ -25,7 +25,9 @@ tuples, fraction being Moodle's grade as a string (see ``exams.grading``):
   stores them) and wrong ones are negative ("-0.5" or "-1"), so ticking everything scores 0;
 - truefalse: the two choices "正确" and "错误", in that order, at "1" and "0".
 
-A case has ``choices`` empty, its text in ``stem``, and ``sub_questions``: a list of questions
+A case's ``name`` is its bare title (一次失控的外访): the exam page labels it "案例：" itself, and
+its ``stem`` does not repeat the title. A case has ``choices`` empty, its text in ``stem``, and
+``sub_questions``: a list of questions
 of the other types with the same keys except category (theirs is the case's) and
 sub_questions. The exam draws a case as one question and puts all its sub-questions on the
 paper, so its rule for the case category counts 3 scored items per draw.
@@ -1826,12 +1828,11 @@ _CASE_QUESTIONS: list[QuestionSpec] = [
         "idnumber": "demo-case-01",
         "category": CASES,
         "type": "case",
-        "name": "案例：一次失控的外访",
+        "name": "一次失控的外访",
         "difficulty": "medium",
         "regulation": None,
         "tags": ["外访"],
         "stem": (
-            "<p><b>案例：一次失控的外访</b></p>"
             "<p>催收员小王和同事受某银行委托，到债务人刘某家中外访。刘某的信用卡欠款约三万元，"
             "已逾期四个月。刘某开门后同意二人进屋。交谈十几分钟后，刘某情绪激动，"
             "要求二人离开。小王的同事说：“今天不给个说法，我们就不走了。”随即站到门口，"
@@ -1935,12 +1936,11 @@ _CASE_QUESTIONS: list[QuestionSpec] = [
         "idnumber": "demo-case-02",
         "category": CASES,
         "type": "case",
-        "name": "案例：一家“网贷”App的催收",
+        "name": "一家“网贷”App的催收",
         "difficulty": "hard",
         "regulation": None,
         "tags": ["非法放贷"],
         "stem": (
-            "<p><b>案例：一家“网贷”App的催收</b></p>"
             "<p>某网络借贷App没有放贷资质。借款人张某在App上借款5000元，实际到手3500元，"
             "约定7天后归还5000元，逾期每天另收“逾期管理费”200元。App的运营方招募了一批"
             "催收人员，要求他们“想尽一切办法”把钱收回来。催收人员随后给张某通讯录中的亲友"
@@ -2055,12 +2055,11 @@ _CASE_QUESTIONS: list[QuestionSpec] = [
         "idnumber": "demo-case-03",
         "category": CASES,
         "type": "case",
-        "name": "案例：组长要求“加大力度”",
+        "name": "组长要求“加大力度”",
         "difficulty": "medium",
         "regulation": None,
         "tags": ["电话催收"],
         "stem": (
-            "<p><b>案例：组长要求“加大力度”</b></p>"
             "<p>催收员小李负责一批信用卡逾期账户。债务人陈某三个月前失业，"
             "上周在电话里承诺本月20日先还500元。这几天，小李的组长要求“加大力度”，"
             "并发给小李一份从“渠道”买来的陈某亲友电话表格。陈某今天接到小李的电话后说："

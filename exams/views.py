@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib import messages
@@ -25,6 +25,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from content.models import Regulation
+from courses.citations import lessons_citing
+from courses.models import LessonPage
 
 from . import attempts as service
 from .drawing import paper_size
@@ -82,6 +84,7 @@ class PaperQuestion:
     outcome: str = ""  # "right" | "partial" | "wrong"
     explanation: str = ""
     regulation: Regulation | None = None
+    lessons: list[LessonPage] = field(default_factory=list)  # to revisit, for a missed question
 
     @property
     def answered(self) -> bool:
@@ -133,8 +136,11 @@ def paper(attempt: Attempt, policy: str | None = None) -> list[PaperQuestion]:
             if item.case_stem:
                 item.case_explanation = row.case.data["explanation"]
         items.append(item)
+    data_by_position = {row.position: row.version.data for row in rows}
     if policy == ReviewPolicy.FULL:
-        _add_regulations(items, {row.position: row.version.data for row in rows})
+        _add_regulations(items, data_by_position)
+    if policy in (ReviewPolicy.MARKS, ReviewPolicy.FULL):
+        _add_lessons(items, data_by_position)
     return items
 
 
@@ -162,6 +168,25 @@ def _add_regulations(items: list[PaperQuestion], data_by_position: dict[int, dic
     found = Regulation.objects.in_bulk([pk for pk in wanted.values() if pk])
     for item in items:
         item.regulation = found.get(wanted[item.position])
+
+
+def _add_lessons(items: list[PaperQuestion], data_by_position: dict[int, dict]) -> None:
+    """For each question not fully right, the lessons citing the article it cites (four
+    queries, see courses.citations)."""
+    missed = {
+        item.position: data_by_position[item.position].get("regulation_id")
+        for item in items
+        if item.outcome != "right"
+    }
+    teaching = lessons_citing(pk for pk in missed.values() if pk)
+    for item in items:
+        item.lessons = teaching.get(missed.get(item.position), [])
+
+
+def lessons_to_revisit(questions: list[PaperQuestion]) -> list[LessonPage]:
+    """The lessons linked from the missed questions, each once, in course order."""
+    unique = {lesson.pk: lesson for question in questions for lesson in question.lessons}
+    return sorted(unique.values(), key=lambda lesson: lesson.path)
 
 
 # --- The exam page and the exam list (served by Wagtail, see wagtail_hooks.py) -----------------
@@ -335,6 +360,9 @@ def review(request: HttpRequest, attempt_id: int) -> HttpResponse:
         "questions": questions,
         "show_answers": policy == ReviewPolicy.FULL,
         "timed_out": attempt.status == AttemptStatus.TIMED_OUT,
+        # After a fail: attempts left, when the next may start, what to study first.
+        "exam_status": None if attempt.passed else service.exam_status(request.user, attempt.exam),
+        "lessons_to_revisit": [] if attempt.passed else lessons_to_revisit(questions),
     }
     return _private(render(request, "exams/review.html", context))
 

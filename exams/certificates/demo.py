@@ -2,11 +2,15 @@
 
 collector@demo.test earns a valid certificate the way a real collector does — every required
 course completed, the exam sat and passed — and collector2@demo.test holds one an auditor
-revoked, so the verification page can be tried in both states. Idempotent: a programme that
-exists is left alone (a trainer may have edited it) and a holder who has a certificate keeps it.
+revoked, so the verification page can be tried in both states. Their exam attempts are dated a
+few days back, so neither is waiting out the exam's 24 h cooldown when the demo starts.
+Idempotent: a programme that exists is left alone (a trainer may have edited it) and a holder
+who has a certificate keeps it.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -72,30 +76,51 @@ def ensure_demo_certificates(auditor: User | None = None) -> list[tuple[str, Cer
     return made
 
 
-def earn(user: User, programme: CertificationProgramme) -> Certificate:
-    """Complete the programme's courses and pass its exam as ``user``, then issue at once.
+# Seeded attempts are dated this long ago, so the exam's 24 h wait after an attempt is over by
+# the time anyone opens the demo: the demo collectors can show the exam page right away.
+SEEDED_ATTEMPT_AGE = timedelta(days=3)
+
+
+def earn(
+    user: User,
+    programme: CertificationProgramme,
+    when: datetime | None = None,
+    *,
+    blank: int = 0,
+) -> Certificate:
+    """Complete the programme's courses and pass its exam as ``user`` at ``when`` (by default
+    :data:`SEEDED_ATTEMPT_AGE` ago), leaving the first ``blank`` questions unanswered, then
+    issue at once, dated ``when``.
 
     Issued here rather than left to a worker, so the demo has its certificate even when a broker
-    is configured and no worker is running yet.
+    is configured and no worker is running yet. A ``when`` about two years back gives a
+    certificate about to expire.
     """
-    now = timezone.now()
+    when = when or timezone.now() - SEEDED_ATTEMPT_AGE
+    studied = when - timedelta(days=1)
     for course in programme.required_courses.all():
         lessons = course_outline(course).lessons
         LessonCompletion.objects.bulk_create(
-            [LessonCompletion(user=user, lesson=lesson) for lesson in lessons],
+            [
+                LessonCompletion(user=user, lesson=lesson, completed_at=studied)
+                for lesson in lessons
+            ],
             ignore_conflicts=True,
         )
-        Enrolment.objects.update_or_create(user=user, course=course, defaults={"completed_at": now})
-    attempt = attempts.start_attempt(user, programme.final_exam)
+        Enrolment.objects.update_or_create(
+            user=user, course=course, defaults={"enrolled_at": studied, "completed_at": studied}
+        )
+    attempt = attempts.start_attempt(user, programme.final_exam, now=when)
     answers = {
         row.position: grading.correct_choice_ids(row.version.data)
         for row in attempt.questions.select_related("version")
+        if row.position > blank
     }
-    attempts.save_answers(attempt, answers)
+    attempts.save_answers(attempt, answers, now=when)
     with transaction.atomic():
-        graded = attempts.submit_attempt(attempt)
+        graded = attempts.submit_attempt(attempt, now=when + timedelta(minutes=20))
     request = graded.issuance_request
-    certificate = issuance.issue(request.pk)
+    certificate = issuance.issue(request.pk, now=when + timedelta(minutes=21))
     assert certificate is not None and certificate.status == CertificateStatus.VALID
     return certificate
 

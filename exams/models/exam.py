@@ -65,6 +65,15 @@ class ExamPage(Page):
     )
     available_from = models.DateTimeField(_("available from"), null=True, blank=True)
     available_until = models.DateTimeField(_("available until"), null=True, blank=True)
+    open_to_anyone = models.BooleanField(
+        _("open to anyone"),
+        default=False,
+        help_text=_(
+            "Let anyone start this exam. Otherwise, an exam that is the final or renewal exam "
+            "of a certification programme can only be started once the programme's courses "
+            "are completed."
+        ),
+    )
 
     content_panels = Page.content_panels + [
         FieldPanel("instructions"),
@@ -76,6 +85,7 @@ class ExamPage(Page):
                 FieldRowPanel(["shuffle_questions", "shuffle_choices"]),
                 "review_policy",
                 FieldRowPanel(["available_from", "available_until"]),
+                "open_to_anyone",
             ],
             heading=_("Rules of the exam"),
         ),

@@ -31,6 +31,8 @@ class DemoAccount:
 DEMO_ACCOUNTS = (
     DemoAccount("collector@demo.test", "张三", Role.COLLECTOR),
     DemoAccount("collector2@demo.test", "王五", Role.COLLECTOR),
+    # Halfway through the courses (lms.compliance.demo_roster): shows the exam's prerequisites.
+    DemoAccount("collector3@demo.test", "蒋九", Role.COLLECTOR),
     DemoAccount("manager@demo.test", "李四", Role.FIRM_MANAGER),
     DemoAccount("lender@demo.test", "钱八", Role.FIRM_MANAGER),
     DemoAccount("trainer@demo.test", "王芳", Role.TRAINER),

@@ -7,14 +7,17 @@ from io import StringIO
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from wagtail.documents.models import Document
 
 from content.models import EventPage, Regulation
-from courses.models import CoursePage, LessonPage
+from courses.models import CoursePage, LessonPage, ProgrammeAssignment
+from exams.attempts import PrerequisitesMissing, exam_status
 from exams.models import Certificate, CertificateStatus, ExamPage, Question
 from lms.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_demo_account
 from lms.accounts.models import Firm, FirmKind, User
 from lms.compliance.demo import FLAGGED_AGENCY, FLAGGED_STAFF, GOOD_AGENCY, GOOD_STAFF
+from lms.compliance.demo_roster import MIDWAY_COLLECTOR, ROSTER_SPREAD
 from lms.compliance.models import ApiToken, CollectorRating, Finding, FindingStatus, FirmRating
 from lms.compliance.models.api import hash_key
 
@@ -55,7 +58,8 @@ def test_it_creates_the_demo_site_and_a_second_run_creates_nothing(db):
     assert "seed_demo: nothing to do" in second
     assert counts() == before
     users, _, regulations, courses, lessons, events, documents, questions, exams = before
-    demo_collectors = len(GOOD_STAFF) + len(FLAGGED_STAFF) - 2  # two are demo accounts
+    # Three are demo accounts: collector@, collector2@ and collector3@demo.test.
+    demo_collectors = len(GOOD_STAFF) + len(FLAGGED_STAFF) + len(ROSTER_SPREAD) - 3
     assert (users, regulations, courses, events, exams) == (
         len(DEMO_ACCOUNTS) + demo_collectors,
         37,
@@ -100,6 +104,30 @@ def test_it_creates_the_demo_site_and_a_second_run_creates_nothing(db):
     assert ratings[FLAGGED_AGENCY[0]].flagged is True
     assert set(CollectorRating.objects.values_list("grade", flat=True)) == {"A", "B", "C", "D"}
     assert set(Finding.objects.values_list("status", flat=True)) == set(FindingStatus.values)
+    # Issue 11, item 7: 晴川资产 itself has collectors expiring within 30 and 60 days, an overdue
+    # assignment and grades B to D, so each filter of its manager's dashboard shows someone.
+    good = Firm.objects.get(name=GOOD_AGENCY[0])
+    in_good = CollectorRating.objects.filter(firm=good)
+    assert {"B", "C", "D"} <= set(in_good.values_list("grade", flat=True))
+    soon = timezone.now()
+    expiring = [
+        (rating.certificate_expires_at - soon).days
+        for rating in in_good.exclude(certificate_expires_at=None)
+    ]
+    assert any(days < 30 for days in expiring) and any(30 <= days < 60 for days in expiring)
+    assert ProgrammeAssignment.objects.filter(firm=good).overdue().exists()
+
+    # The demo collectors can show the exam at once: the seeded attempts (kept as history) are
+    # dated past the 24 h wait; collector3 is halfway through the courses and sees what is left.
+    exam = ExamPage.objects.get()
+    for email in ("collector@demo.test", "collector2@demo.test"):
+        user = User.objects.get(email=email)
+        status = exam_status(user, exam)
+        assert len(status.attempts) == 1 and status.can_start, (email, status.blocker)
+    midway = exam_status(User.objects.get(email=MIDWAY_COLLECTOR), exam)
+    assert isinstance(midway.blocker, PrerequisitesMissing)
+    assert [item.progress.started for item in midway.prerequisites.missing] == [True, False, False]
+
     key = first.split("API token for the demo agency (shown once, store it now): ")[1].split()[0]
     assert ApiToken.objects.get(key_hash=hash_key(key)).firm.name == GOOD_AGENCY[0]
     assert "API token" not in second

@@ -19,7 +19,15 @@ from wagtail.models import Page, PageViewRestriction
 
 from content.models import HomePage, Regulation
 from content.regulations import DEFAULT_PATH
-from content.search import build_query, main_words, query_words, segment
+from content.search import (
+    any_words,
+    build_query,
+    highlight_terms,
+    main_words,
+    query_words,
+    segment,
+    split_articles,
+)
 from content.templatetags.search_tags import excerpt, highlight
 
 # Terms a collector or trainer would type, checked against every article that contains them.
@@ -149,7 +157,7 @@ def test_every_word_of_a_multi_word_query_must_match(client, regulations):
     urls = hit_urls(search(client, "催收 信用卡"))
     assert detail_url(article("刑法", "196")) in urls
     assert detail_url(article("刑法", "293-1")) not in urls
-    assert search(client, "催收 诽谤").context["count"] == 0
+    assert search(client, "催收 信用卡").context["any_words"] == []
 
 
 def test_a_phrase_jieba_would_guess_differently_in_context_is_found(client, regulations):
@@ -302,3 +310,87 @@ def test_the_crime_name_finds_its_article(client, db):
     assert "第二百九十三条之一" in html
     # Found through the crime name on the first, strict pass: no relaxed-search notice.
     assert not response.context["relaxed_words"]
+
+
+# Article numbers: Arabic and Chinese numerals, with or without 第 and 条 (issue 11, item 9).
+
+
+def test_an_article_number_is_indexed_as_one_token_whatever_its_numerals():
+    assert "art50" in segment("第五十条").split()
+    assert "art50" in segment("依照第50条处罚").split()
+    assert {"art293x1", "art293"} <= set(segment("刑法第二百九十三条之一").split())
+    assert {"art101", "art10"} <= set(segment("第一百零一条 第十条").split())
+
+
+def test_a_query_names_an_article_with_di_or_tiao_but_a_bare_number_is_not_one():
+    for query in ("第50条", "50条", "第五十", "第五十条", "五十条"):
+        refs, _rest = split_articles(query)
+        assert [ref.token for ref in refs] == ["art50"], query
+    assert [ref.token for ref in split_articles("293之一")[0]] == ["art293x1"]
+    assert split_articles("50元")[0] == []
+    assert split_articles("五十")[0] == []
+
+
+def test_both_numerals_of_an_article_are_highlighted():
+    assert {"第五十条", "第50条"} <= set(highlight_terms("第50条"))
+    assert "第" not in highlight_terms("第50条")  # not every 第 on the page
+
+
+@pytest.mark.parametrize("query", ["第50条", "50条", "第五十", "第五十条", "第50条 殴打"])
+def test_arabic_or_chinese_numerals_find_the_article_written_in_chinese(client, regulations, query):
+    response = search(client, query)
+    assert detail_url(article("治安管理处罚法", "50")) in hit_urls(response)
+    assert response.context["relaxed_words"] == []
+    assert response.context["any_words"] == []
+
+
+def test_293_zhi_yi_finds_the_crime_of_collecting_illegal_debts(client, regulations):
+    for query in ("293之一", "第293条之一", "第二百九十三条之一"):
+        response = search(client, query)
+        assert hit_urls(response)[0] == detail_url(article("刑法", "293-1")), query
+    assert "<mark>第二百九十三条之一</mark>" in search(client, "293之一").content.decode()
+
+
+def test_a_text_writing_the_number_in_arabic_is_found_by_the_chinese_form(client, db):
+    regulation = make_regulation(9, "违反本办法第12条规定的，由主管部门责令改正。")
+
+    assert detail_url(regulation) in hit_urls(search(client, "第十二条"))
+    assert detail_url(regulation) in hit_urls(search(client, "第12条"))
+    assert detail_url(regulation) not in hit_urls(search(client, "第十三条"))
+
+
+# Fallbacks: any word when no result has all of them; a zero-result page announces nothing.
+
+
+def test_a_compound_with_no_exact_match_falls_back_to_any_of_its_words(client, regulations):
+    assert query_words("骚扰电话") == ["骚扰电话"]
+    assert any_words("骚扰电话") == ["骚扰", "电话"]
+    with_harass = search(client, "骚扰").context["count"]
+
+    response = search(client, "骚扰电话")
+
+    assert response.context["any_words"] == ["骚扰", "电话"]
+    assert response.context["count"] >= with_harass > 0
+    html = response.content.decode()
+    assert "以下结果至少包含其中之一：骚扰、电话。" in html
+    assert "<mark>骚扰</mark>" in html
+
+
+def test_a_multi_word_query_without_a_result_having_all_words_shows_any(client, regulations):
+    response = search(client, "催收 诽谤")
+
+    urls = hit_urls(response)
+    assert response.context["any_words"] == ["催收", "诽谤"]
+    assert detail_url(article("刑法", "293-1")) in urls  # 催收
+    assert detail_url(article("刑法", "246")) in urls  # 诽谤
+
+
+def test_a_search_that_finds_nothing_announces_no_results_it_does_not_have(client, regulations):
+    for query in ("宇宙飞船嗎", "宇宙 飞船", "火星探测器"):
+        response = search(client, query)
+        html = response.content.decode()
+        assert response.context["count"] == 0, query
+        assert "以下结果" not in html, query
+        assert response.context["relaxed_words"] == []
+        assert response.context["any_words"] == []
+        assert "没有找到匹配的内容" in html

@@ -12,6 +12,7 @@ index, the role groups), which the transactional test's flush would otherwise wi
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -22,6 +23,7 @@ from django.core.management import call_command
 from django.core.signals import request_started
 from playwright.sync_api import Dialog, Page, expect
 
+from courses.models import CertificationProgramme
 from exams.demo import ensure_demo_exam
 from exams.demo_content import EXAM
 from exams.models import Attempt, AttemptQuestion, AttemptStatus, ExamPage
@@ -29,6 +31,8 @@ from lms.accounts.models import User
 from lms.accounts.roles import Role
 from tests.conftest import PASSWORD, make_user
 
+from ..courses.pages import add_lesson, make_course
+from ..exams.certificate_factories import complete_course
 from .conftest import assert_fits_the_viewport, log_in
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -256,3 +260,98 @@ def test_collector_takes_the_demo_exam_survives_a_reload_and_double_submits_once
     first_wrong.scroll_into_view_if_needed()
     screenshot(page, "review")
     assert_fits_the_viewport(page)
+
+
+def test_a_collector_sees_the_courses_still_missing_and_can_start_only_after_completing_them(
+    live_server,
+    phone_page: Page,
+    screenshot: Screenshot,
+    demo_exam: ExamPage,
+    collector_user: User,
+) -> None:
+    """Issue 11, item 1: the programme's final exam lists what is missing and offers no start;
+    once the courses are done, the exam starts (and warns what a fail would mean)."""
+    page = phone_page
+    courses = [
+        make_course(slug="banking-rules", title="银行业催收监管规定", lessons=2),
+        make_course(slug="de-escalation", title="沟通降级技巧", lessons=1),
+    ]
+    programme = CertificationProgramme.objects.create(
+        name="合规催收从业资格", code="compliant-collection", final_exam=demo_exam
+    )
+    programme.required_courses.set(courses)
+    programme.save()
+    complete_course(collector_user, courses[1])
+
+    # 1. The exam page: why it cannot start yet, and links to the course still missing.
+    page.goto(live_server.url + "/accounts/login/")
+    log_in(page, COLLECTOR_EMAIL, PASSWORD)
+    page.wait_for_url(live_server.url + "/")
+    page.goto(live_server.url + demo_exam.url)
+    start = page.locator(".exam-start")
+    expect(start.locator(".exam-blocker")).to_have_text(
+        "完成合规催收从业资格的课程后才能开始本考试。"
+    )
+    expect(start.locator(".exam-prerequisites__list li")).to_have_count(1)
+    course_link = start.locator(".exam-prerequisites__list a")
+    expect(course_link).to_have_text("银行业催收监管规定")
+    expect(start).to_contain_text("已完成 0 / 2 课")
+    expect(start.locator("form button[type=submit]")).to_have_count(0)
+    start.scroll_into_view_if_needed()
+    screenshot(page, "exam-gated")
+    assert_fits_the_viewport(page)
+
+    # 2. The link leads to the course.
+    course_link.click()
+    page.wait_for_url(live_server.url + courses[0].url)
+    expect(page.locator("h1")).to_have_text("银行业催收监管规定")
+
+    # 3. With the last course completed, the exam page offers the start, and says what a fail
+    # would mean (24 h wait, two attempts left after this one).
+    complete_course(collector_user, courses[0])
+    page.goto(live_server.url + demo_exam.url)
+    expect(start.locator(".exam-prerequisites__list")).to_have_count(0)
+    expect(start.locator(".exam-warning")).to_contain_text("如未通过，交卷 24 小时后可以再考")
+    expect(start.locator(".exam-warning")).to_contain_text("本次之后还剩 2 次机会。")
+    start.scroll_into_view_if_needed()
+    screenshot(page, "exam-open")
+    assert_fits_the_viewport(page)
+    start.locator("form button[type=submit]").click()
+    page.wait_for_url("**/exam-attempts/*/")
+    assert Attempt.objects.filter(user=collector_user, exam=demo_exam).count() == 1
+    expect(page.locator("[data-question]")).to_have_count(30)
+
+    # 4. Issue 11, item 8: the paper's case is labelled 案例： once, not "案例：案例：…".
+    label = page.locator(".case-text__label")
+    expect(label).to_have_count(1)
+    expect(label).to_have_text(re.compile(r"^案例：(?!案例)\S"))
+    label.scroll_into_view_if_needed()
+    screenshot(page, "case-label")
+    assert_fits_the_viewport(page)
+
+    # 5. Hand in a blank paper: the result page says what to do next — attempts left, when the
+    # next may start, and the lesson that teaches an article a missed question cites.
+    attempt = Attempt.objects.get(user=collector_user, exam=demo_exam)
+    cited = next(
+        row.version.data["regulation_id"]
+        for row in attempt.questions.select_related("version").order_by("position")
+        if row.version.data.get("regulation_id")
+    )
+    lesson = add_lesson(
+        courses[0],
+        "外访与通话的法律红线",
+        slug="red-lines",
+        body=[{"type": "citation", "value": {"regulation": cited, "note": ""}}],
+    )
+    page.click("[data-finish]")
+    page.wait_for_url(f"**/exam-attempts/{attempt.pk}/submit/")
+    page.locator(SUBMIT_BUTTON).click()
+    page.wait_for_url(f"**/exam-attempts/{attempt.pk}/review/")
+    steps = page.locator(".next-steps")
+    expect(steps).to_contain_text("你还有 2 次机会。")
+    expect(steps).to_contain_text("之后可以开始下一次考试。")
+    expect(steps.locator(".next-steps__lessons a")).to_have_text(["外访与通话的法律红线"])
+    expect(steps.locator(".next-steps__lessons a")).to_have_attribute("href", lesson.url)
+    screenshot(page, "fail-next-steps")
+    assert_fits_the_viewport(page)
+    expect(page.locator(".review-lessons a").first).to_have_text("外访与通话的法律红线")

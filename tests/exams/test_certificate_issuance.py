@@ -15,7 +15,7 @@ from django.core import mail
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
-from exams import tasks
+from exams import attempts, tasks
 from exams.certificates import issuance, lifecycle
 from exams.certificates.issuance import is_valid_serial
 from exams.models import (
@@ -137,6 +137,9 @@ def test_a_failed_exam_issues_nothing(certify, collector, programme):
 def test_an_exam_passed_before_the_courses_certifies_when_the_last_course_completes(
     certify, collector, programme
 ):
+    # Only an exam open to anyone can be sat before the programme's courses are done.
+    programme.exam.open_to_anyone = True
+    programme.exam.save(update_fields=["open_to_anyone"])
     certify(pass_exam, collector, programme.exam)
     assert not Certificate.objects.exists()
     certify(complete_course, collector, programme.courses[0])
@@ -190,6 +193,12 @@ def test_the_renewal_exam_alone_is_not_enough_without_the_refresher_course(
     certify, collector, programme
 ):
     old = renewable_certificate(collector, programme)
+    # The renewal exam cannot even be started without the refresher course ...
+    with pytest.raises(attempts.PrerequisitesMissing):
+        attempts.start_attempt(collector, programme.renewal_exam)
+    # ... and if a trainer opens it to anyone, passing it alone still renews nothing.
+    programme.renewal_exam.open_to_anyone = True
+    programme.renewal_exam.save(update_fields=["open_to_anyone"])
 
     certify(pass_exam, collector, programme.renewal_exam)
 

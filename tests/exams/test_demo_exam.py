@@ -25,6 +25,7 @@ from exams.models import (
     Question,
     QuestionBank,
     QuestionCategory,
+    QuestionType,
 )
 from exams.validation import validate_question
 from exams.versions import snapshot
@@ -282,6 +283,49 @@ class DemoExamTests(TestCase):
         assert ensure_demo_exam() == []
         assert Question.objects.get(idnumber="demo-psl-01").name == "新旧条文对照（已修改）"
         assert ExamPage.objects.get(slug=EXAM["slug"]).title == "上岗考试（2026版）"
+
+    # Case titles (issue 11, item 8: "案例：案例：一次失控的外访")
+
+    def test_case_titles_carry_no_label_and_the_case_text_does_not_repeat_them(self):
+        cases = Question.objects.filter(type=QuestionType.CASE)
+        assert cases.count() == 3
+        for case in cases:
+            assert not case.name.startswith("案例"), case.name
+            assert f"<b>{case.name}</b>" not in case.stem, case.name
+
+    def test_the_attempt_and_review_pages_label_the_case_once(self):
+        from tests.conftest import make_user
+
+        user = make_user("case.reader@example.com", "周八")
+        exam = ExamPage.objects.get(slug=EXAM["slug"])
+        attempt = attempts.start_attempt(user, exam)
+        case = attempt.questions.exclude(case=None).select_related("case").first().case
+        self.client.force_login(user)
+
+        page = self.client.get(f"/exam-attempts/{attempt.pk}/").content.decode()
+        attempts.submit_attempt(attempt)
+        review = self.client.get(f"/exam-attempts/{attempt.pk}/review/").content.decode()
+
+        for html in (page, review):
+            assert f"案例：{case.data['name']}</p>" in html
+            assert "案例：案例：" not in html
+            assert html.count(case.data["name"]) == 1
+
+    def test_an_earlier_seeds_doubled_case_titles_are_repaired_unless_edited(self):
+        first, second = Question.objects.filter(type=QuestionType.CASE).order_by("idnumber")[:2]
+        for case in (first, second):
+            case.name = f"案例：{case.name}"
+            case.stem = f"<p><b>{case.name}</b></p>{case.stem}"
+            case.save()
+        second.explanation = "<p>培训师改过的解析</p>"
+        second.name = "培训师改过的标题"
+        second.save()
+
+        assert ensure_demo_exam() == ["1 case titles without the doubled 案例： prefix"]
+        first.refresh_from_db()
+        assert first.name == "一次失控的外访"
+        assert first.stem.startswith("<p>催收员小王")
+        assert Question.objects.get(pk=second.pk).name == "培训师改过的标题"
 
 
 def test_without_the_regulation_library_it_stops_and_creates_nothing(db):

@@ -42,6 +42,7 @@ class Command(BaseCommand):
         from lms.accounts.models import User
         from lms.accounts.site import ensure_site, site_domain
         from lms.compliance.demo import ensure_demo_firms, ensure_demo_token
+        from lms.compliance.demo_roster import ensure_demo_roster_spread
 
         total = 0
         loaded = load_file()
@@ -77,7 +78,7 @@ class Command(BaseCommand):
         for what, certificate in ensure_demo_certificates(auditor):
             self.stdout.write(f"{certificate.holder.email}: {what} {certificate.serial}")
             total += 1
-        for line in ensure_demo_firms():
+        for line in [*ensure_demo_firms(), *ensure_demo_roster_spread()]:
             self.stdout.write(f"created {line}")
             total += 1
         key = ensure_demo_token()
