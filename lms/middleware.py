@@ -38,9 +38,9 @@ class MalformedInput(SuspiciousOperation):
 
 def malformed_reason(request: HttpRequest) -> str | None:
     """Why the request's path, query string or headers are unusable; None when they are fine."""
-    # PATH_INFO holds the already-decoded path as latin-1 code points (PEP 3333): its bytes are
-    # what the client sent, before Django's lenient UTF-8 decoding.
-    raw_path = request.META.get("PATH_INFO", "").encode("latin-1", "replace")
+    # Django has already decoded the path, re-escaping the bytes that are not UTF-8 (so
+    # ``%ED%A0%80`` is still there, as text): decoding the escapes again finds them.
+    raw_path = unquote_to_bytes(request.path_info)
     if b"\x00" in raw_path:
         return "The address contains a NUL character."
     if not is_utf8(raw_path):
