@@ -8,7 +8,6 @@ sent before submission carries which options are right: the attempt page is buil
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from content.models import Regulation
 from courses.citations import lessons_citing
 from courses.models import LessonPage
+from lms import json_input
 
 from . import attempts as service
 from .drawing import paper_size
@@ -286,10 +286,10 @@ def save(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 def _save_json(request: HttpRequest, attempt: Attempt) -> JsonResponse:
     try:
-        payload = json.loads(request.body)
+        payload = json_input.load(request.body)
         position = int(payload["position"])
         choices = [int(pk) for pk in payload.get("choices", [])]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):
         return JsonResponse({"error": _("The answer could not be read.")}, status=400)
     try:
         row = service.save_answer(attempt, position, choices, user=request.user)

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # After the CSP middleware, so its response is seen first: picks the admin's policy.
     "lms.security_headers.SecurityHeadersMiddleware",
+    # Before anything reads the session or the database: a NUL there is a 500 on PostgreSQL.
+    "lms.middleware.RejectMalformedInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

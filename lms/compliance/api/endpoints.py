@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest
 from django.utils import timezone, translation
-from ninja import Query, Router
+from ninja import Path, Query, Router
 
 from exams.models import Certificate, CertificateStatus
 from lms.accounts.models import Membership, MembershipRole
@@ -30,6 +30,9 @@ from lms.compliance.models import (
 
 from .auth import TokenAuth
 from .schemas import (
+    CODE_PATTERN,
+    MAX_CODE_LENGTH,
+    MAX_ID,
     CertificateOut,
     CollectorDetail,
     CollectorPage,
@@ -37,22 +40,29 @@ from .schemas import (
     Error,
     FirmOut,
     ScopeError,
+    ValidationErrors,
 )
 
 router = Router()
 
 HISTORY_LENGTH = 10
 PERSONAL_FIELDS = ["legal_name", "phone"]
-ERRORS = {401: Error, 403: ScopeError, 404: Error, 429: Error}
+# Every operation can answer these: 400 when the address or a header holds a NUL or invalid
+# UTF-8 (lms.middleware refuses it before the API runs), 401 without a usable token, 403 without
+# the scope, 429 over the rate limit. Operations add 404 and 422 where they apply.
+ERRORS = {400: Error, 401: Error, 403: ScopeError, 429: Error}
+NOT_FOUND = {404: Error}
+INVALID = {422: ValidationErrors}
 
 
 # operationId → the scope it requires (published in the OpenAPI schema by urls.PlatformAPI).
 REQUIRED_SCOPES: dict[str, str] = {}
 
 
-def get(path: str, *, scope: str, response, description: str, **kwargs):
+def get(path: str, *, scope: str, response, description: str, errors=None, **kwargs):
     """``router.get`` for an operation that needs ``scope``: its auth checks the scope, its
-    description and OpenAPI security requirement name it, and its errors are documented."""
+    description and OpenAPI security requirement name it, and its errors (``ERRORS`` plus the
+    operation's own ``errors``) are documented."""
 
     def decorator(func):
         REQUIRED_SCOPES[func.__name__] = scope
@@ -60,7 +70,7 @@ def get(path: str, *, scope: str, response, description: str, **kwargs):
             path,
             auth=TokenAuth(scope),
             operation_id=func.__name__,
-            response={200: response, **ERRORS},
+            response={200: response, **ERRORS, **(errors or {})},
             description=f"{description}\n\nRequires the scope `{scope}`.",
             **kwargs,
         )(func)
@@ -148,6 +158,7 @@ def explanation_for(request: HttpRequest, rating: CollectorRating) -> list[str]:
     "/collectors",
     scope=ApiScope.COLLECTORS_READ,
     response=CollectorPage,
+    errors=INVALID,
     tags=["collectors"],
     summary="List the firm's active collectors with their ratings",
     description=(
@@ -183,11 +194,15 @@ def list_collectors(request: HttpRequest, query: Query[CollectorQuery]):
     "/collectors/{collector_id}",
     scope=ApiScope.RATINGS_READ,
     response=CollectorDetail,
+    errors={**NOT_FOUND, **INVALID},
     tags=["collectors"],
     summary="One collector's rating with its breakdown and recent history",
     description=("404 unless the collector is an active collector of the token's firm."),
 )
-def get_collector(request: HttpRequest, collector_id: int):
+def get_collector(
+    request: HttpRequest,
+    collector_id: int = Path(..., ge=1, le=MAX_ID, description="The collector's id."),
+):
     token: ApiToken = request.auth
     membership = active_collectors(token.firm).filter(user_id=collector_id).first()
     if membership is None:
@@ -241,6 +256,7 @@ def get_firm(request: HttpRequest):
     "/certificates/{verification_code}",
     scope=ApiScope.CERTIFICATES_VERIFY,
     response=CertificateOut,
+    errors={**NOT_FOUND, **INVALID},
     tags=["certificates"],
     summary="Verify a certificate held by one of the firm's staff",
     description=(
@@ -248,7 +264,10 @@ def get_firm(request: HttpRequest):
         "404 if the code is unknown or its holder is not today a member of the token's firm."
     ),
 )
-def verify_certificate(request: HttpRequest, verification_code: str):
+def verify_certificate(
+    request: HttpRequest,
+    verification_code: str = Path(..., max_length=MAX_CODE_LENGTH, pattern=CODE_PATTERN),
+):
     token: ApiToken = request.auth
     members = Membership.objects.active().filter(firm=token.firm)
     certificate = (

@@ -4,11 +4,12 @@ from the token's scopes, and log every unmasked row."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, field_validator
 
 GradeLetter = Literal["A", "B", "C", "D"]
 
@@ -21,8 +22,29 @@ class ScopeError(Error):
     missing_scope: str = Field(description="The scope the token would need.")
 
 
+class ValidationIssue(Schema):
+    type: str = Field(description="What kind of problem (pydantic's error type).")
+    loc: list[str | int] = Field(description='Where: e.g. ["query", "page"].')
+    msg: str = Field(description="What is wrong, in English.")
+
+
+class ValidationErrors(Schema):
+    detail: list[ValidationIssue] = Field(description="Every parameter that was refused.")
+
+
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+# Far beyond any firm's staff, and small enough that (page - 1) * page_size stays an ordinary
+# OFFSET: an unbounded page overflowed PostgreSQL's bigint (a 500, not a 422).
+MAX_PAGE = 100_000
+# Ids are PostgreSQL bigints; a larger number cannot name anything.
+MAX_ID = 2**63 - 1
+# Verification codes are 22 URL-safe characters (secrets.token_urlsafe(16)); the column holds 32.
+MAX_CODE_LENGTH = 32
+CODE_PATTERN = r"^[A-Za-z0-9_-]+$"
+# What updated_since must start with. Pydantic alone would also read "0.5" or "1700000000" as
+# Unix timestamps, which the schema (format: date-time) does not promise.
+ISO_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class CollectorQuery(Schema):
@@ -36,8 +58,15 @@ class CollectorQuery(Schema):
         description="Only ratings changed at or after this ISO 8601 time; without an offset "
         "it is read as Asia/Shanghai time. URL-encode a + in the offset as %2B.",
     )
-    page: int = Field(1, ge=1, description="Page number, from 1.")
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
     page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+    @field_validator("updated_since", mode="before")
+    @classmethod
+    def iso_8601_only(cls, value: object) -> object:
+        if isinstance(value, str) and not ISO_DATE_START.match(value):
+            raise ValueError("Give an ISO 8601 time, e.g. 2026-01-31T08:00:00+08:00.")
+        return value
 
 
 class CollectorOut(Schema):

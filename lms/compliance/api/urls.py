@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.urls import path
+from django.urls import path, re_path
 from django.views.decorators.csp import csp_override
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
@@ -68,4 +68,10 @@ def missing_scope(request: HttpRequest, exc: MissingScope) -> HttpResponse:
     )
 
 
-urlpatterns = [path("", api.urls)]
+def unknown_path(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other address under /api/v1/: the API's JSON 404, not the site's HTML page (a client
+    that reads ``detail`` from every error must not meet an HTML body)."""
+    return api.create_response(request, {"detail": "Not Found"}, status=404)
+
+
+urlpatterns = [path("", api.urls), re_path(r"^(?P<rest>.*)$", unknown_path)]
