@@ -12,6 +12,10 @@ Playwright's sync API parks a running asyncio loop in the test thread. Two conse
   ``serialized_rollback`` would silently restore nothing once an earlier test had set the
   database up: the home page and role groups from the data migrations would be gone after the
   first flush. The ``browser`` fixture hands the contents over.
+
+On SQLite the test database is a file (``django_db_modify_db_settings`` in tests/conftest.py), so
+each live-server thread opens a connection of its own rather than sharing the test thread's
+in-memory one, which is unsafe under the browser's parallel requests.
 """
 
 from __future__ import annotations
