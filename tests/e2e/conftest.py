@@ -133,7 +133,12 @@ def desktop_page(browser: Browser) -> Iterator[Page]:
 
 @pytest.fixture
 def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
-    """``screenshot(page, "step")`` saves var/screenshots/<test>/<NN>-<step>.png (full page)."""
+    """``screenshot(page, "step")`` saves var/screenshots/<test>/<NN>-<step>.png (full page).
+
+    In CSS pixels (``scale="css"``), not the phone's device pixels: a 30-question exam page is
+    about 15,000 CSS pixels tall, and at device scale 2 the image had four times the pixels
+    (720 x 30,000), which a loaded machine could not render and encode within the timeout.
+    """
     folder = SCREENSHOT_ROOT / re.sub(r"[^\w.-]+", "_", request.node.name)
     if folder.exists():
         for old in folder.glob("*.png"):
@@ -145,7 +150,7 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
         counter += 1
         path = folder / f"{counter:02d}-{re.sub(r'[^\w.-]+', '-', step)}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=True, scale="css")
         return path
 
     return take
