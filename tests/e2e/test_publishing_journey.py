@@ -106,6 +106,14 @@ def test_trainer_submits_a_lesson_reviewer_approves_it_and_collectors_then_see_i
     expect(admin.locator("#body-root input[name='body-0-value']")).to_have_value(
         re.compile(re.escape(NEW_LESSON_TEXT))
     )
+    # Wagtail autosaves the new lesson as a draft, then moves the form to the lesson's edit URL.
+    # Submitted before that, the form would go to the create view again and the lesson would be
+    # created twice (Wagtail answers 500: slug in use), so wait, as the trainer would, for the
+    # address to change and the autosave indicator to settle on "saved".
+    admin.wait_for_url(re.compile(r"/admin/pages/\d+/edit/$"))
+    expect(admin.locator("#w-autosave-indicator")).to_have_attribute(
+        "data-w-autosave-state-value", "saved"
+    )
     screenshot(admin, "trainer-lesson-form")
 
     # 5. Trainers cannot publish: the footer's menu offers "submit to the review workflow".
