@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +32,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 if TYPE_CHECKING:
+    from pytest_django.live_server_helper import LiveServer
+    from pytest_django.plugin import DjangoDbBlocker
+
     from lms.accounts.models import User
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM would otherwise
@@ -80,6 +84,7 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
 
     # The test database must exist before Playwright's loop starts; see the module docstring.
     request.getfixturevalue("django_db_setup")
+    _warm_up(request.getfixturevalue("live_server"), request.getfixturevalue("django_db_blocker"))
     expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
     from django.db import connections
 
@@ -100,6 +105,17 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
         finally:
             browser.close()
             connections.close_all()
+
+
+def _warm_up(live_server: LiveServer, django_db_blocker: DjangoDbBlocker) -> None:
+    """Serve one page before any journey starts its clock.
+
+    A new server's first request imports every URLconf and view module and compiles the base
+    templates: seconds of CPU on a busy machine, which made the first journey's first
+    ``page.goto`` exceed its navigation timeout. A journey should time pages, not start-up.
+    """
+    with django_db_blocker.unblock():
+        urllib.request.urlopen(live_server.url + "/accounts/login/", timeout=120).read()
 
 
 def _new_page(browser: Browser, **context_options: object) -> Iterator[Page]:
