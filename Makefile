@@ -27,6 +27,7 @@ help:
 	@echo "make test    install if needed, then ruff, makemigrations --check and the test suite"
 	@echo "make bench   performance benchmarks (slow; skipped by make test)"
 	@echo "make lint    ruff check and format check"
+	@echo "make audit   pip-audit: known vulnerabilities in requirements.lock (needs network; not in make test)"
 	@echo "make messages  update the translation catalogues in locale/ after changing UI text"
 
 $(PY):
@@ -72,6 +73,13 @@ test: install
 .PHONY: bench
 bench: install
 	$(BIN)/pytest -m bench -s $(PYTEST_ARGS)
+
+# Known vulnerabilities in the pinned dependencies, looked up in PyPI's advisory data (network
+# needed, so not part of `make test`). The lock pins every package, hence --no-deps and
+# --disable-pip (nothing to resolve); --strict fails when a package could not be checked.
+.PHONY: audit
+audit: $(STAMP)
+	$(BIN)/pip-audit --requirement requirements.lock --no-deps --disable-pip --strict --progress-spinner off
 
 .PHONY: messages
 messages: $(STAMP)

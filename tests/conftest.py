@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -78,6 +82,36 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None,
+) -> Iterator[None]:
+    """On SQLite, the test database is a file of this run's own under var/, not memory.
+
+    With an in-memory test database Django hands the test thread's one connection to every
+    thread of the live server, so the browser's parallel requests (Wagtail's page explorer,
+    images, the dashboard's panels) share one sqlite3 connection and one transaction state: a
+    query can fail with "bad parameter or other API misuse", and one request's transaction can
+    swallow or roll back another's writes, such as the session row a sign-in just created, so
+    the user is sent back to the login page. In a file, each server thread opens a connection of
+    its own, exactly as the web processes of the embedded default do (WAL, IMMEDIATE writers;
+    see ``SQLITE_OPTIONS``). The folder is unique to this run (and xdist worker) and removed at
+    the end, with SQLite's -wal and -shm files.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3":
+        yield
+        return
+    folder = Path(tempfile.mkdtemp(prefix="test-db-", dir=settings.VAR_DIR))
+    database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
+    try:
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def totp_code(user: User) -> str:

@@ -12,6 +12,10 @@ Playwright's sync API parks a running asyncio loop in the test thread. Two conse
   ``serialized_rollback`` would silently restore nothing once an earlier test had set the
   database up: the home page and role groups from the data migrations would be gone after the
   first flush. The ``browser`` fixture hands the contents over.
+
+On SQLite the test database is a file (``django_db_modify_db_settings`` in tests/conftest.py), so
+each live-server thread opens a connection of its own rather than sharing the test thread's
+in-memory one, which is unsafe under the browser's parallel requests.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +39,9 @@ from playwright.sync_api import (
 )
 
 if TYPE_CHECKING:
+    from pytest_django.live_server_helper import LiveServer
+    from pytest_django.plugin import DjangoDbBlocker
+
     from lms.accounts.models import User
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM would otherwise
@@ -83,6 +91,7 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
 
     # The test database must exist before Playwright's loop starts; see the module docstring.
     request.getfixturevalue("django_db_setup")
+    _warm_up(request.getfixturevalue("live_server"), request.getfixturevalue("django_db_blocker"))
     expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
     from django.db import connections
 
@@ -103,6 +112,17 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
         finally:
             browser.close()
             connections.close_all()
+
+
+def _warm_up(live_server: LiveServer, django_db_blocker: DjangoDbBlocker) -> None:
+    """Serve one page before any journey starts its clock.
+
+    A new server's first request imports every URLconf and view module and compiles the base
+    templates: seconds of CPU on a busy machine, which made the first journey's first
+    ``page.goto`` exceed its navigation timeout. A journey should time pages, not start-up.
+    """
+    with django_db_blocker.unblock():
+        urllib.request.urlopen(live_server.url + "/accounts/login/", timeout=120).read()
 
 
 # Reports every Content-Security-Policy violation in every frame to the test (see watch_csp).
@@ -195,7 +215,12 @@ def desktop_page(browser: Browser, csp_violations: CSPViolations) -> Iterator[Pa
 
 @pytest.fixture
 def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
-    """``screenshot(page, "step")`` saves var/screenshots/<test>/<NN>-<step>.png (full page)."""
+    """``screenshot(page, "step")`` saves var/screenshots/<test>/<NN>-<step>.png (full page).
+
+    In CSS pixels (``scale="css"``), not the phone's device pixels: a 30-question exam page is
+    about 15,000 CSS pixels tall, and at device scale 2 the image had four times the pixels
+    (720 x 30,000), which a loaded machine could not render and encode within the timeout.
+    """
     folder = SCREENSHOT_ROOT / re.sub(r"[^\w.-]+", "_", request.node.name)
     if folder.exists():
         for old in folder.glob("*.png"):
@@ -207,7 +232,7 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
         counter += 1
         path = folder / f"{counter:02d}-{re.sub(r'[^\w.-]+', '-', step)}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=True, scale="css")
         return path
 
     return take
