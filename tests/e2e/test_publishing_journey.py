@@ -176,7 +176,8 @@ def test_trainer_submits_a_lesson_reviewer_approves_it_and_collectors_then_see_i
     expect(modal.locator("#id_comment")).to_be_visible()
     modal.locator("#id_comment").fill(REVIEW_COMMENT)
     # Let the modal finish fading in, for a legible screenshot.
-    admin.wait_for_function("getComputedStyle(document.querySelector('.modal')).opacity === '1'")
+    # Not wait_for_function: its string predicate needs eval, which the admin's CSP refuses.
+    expect(admin.locator(".modal").first).to_have_css("opacity", "1")
     screenshot(admin, "reviewer-approve-with-comment")
     modal.locator("form button[type=submit]").click()
     # The modal posts the action, then the dashboard reloads without the lesson awaiting review.
