@@ -75,6 +75,8 @@ def is_valid_pk(model: type[models.Model], raw: str) -> bool:
     range the database stores; otherwise what the pk field's own ``to_python`` and validators
     accept (a UUID, a bounded string)."""
     field = model._meta.pk
+    while field.is_relation:  # a one-to-one pk (multi-table inheritance) holds its parent's pk
+        field = field.target_field
     if isinstance(field, models.IntegerField):  # AutoField and BigAutoField too
         number = parse_id(raw)
         if number is None:
