@@ -79,16 +79,23 @@ def is_valid_pk(model: type[models.Model], raw: str) -> bool:
         field = field.target_field
     if isinstance(field, models.IntegerField):  # AutoField and BigAutoField too
         number = parse_id(raw)
-        if number is None:
-            return False
-        connection = connections[router.db_for_read(model)]
-        _low, high = connection.ops.integer_field_range(field.get_internal_type())
-        return high is None or number <= high
+        return number is not None and fits_column(field, number)
     try:
         field.run_validators(field.to_python(raw))
     except ValidationError:
         return False
     return True
+
+
+def fits_column(field: models.Field, value: int) -> bool:
+    """Whether ``value`` fits the integer column ``field`` (the database's range for its type).
+
+    A value beyond it matches no row; on SQLite it cannot even be sent (the driver raises
+    ``OverflowError`` for one beyond 64 bits), so a lookup should leave it out.
+    """
+    connection = connections[router.db_for_read(field.model)]
+    low, high = connection.ops.integer_field_range(field.get_internal_type())
+    return (low is None or value >= low) and (high is None or value <= high)
 
 
 def check_pks(model: type[models.Model], raws: list[str]) -> None:

@@ -16,7 +16,7 @@ from wagtail.images import get_image_model
 from wagtail.images.tests.utils import get_test_image_file
 
 from content.models import Regulation
-from lms.bad_input import BoundedIdConverter, parse_id
+from lms.bad_input import BoundedIdConverter, fits_column, parse_id
 from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -147,3 +147,11 @@ def test_the_id_converter_takes_bigints_and_reverses_them():
 )  # fmt: skip
 def test_parse_id_takes_only_ascii_digits_within_bigint(raw, expected):
     assert parse_id(raw) == expected
+
+
+def test_fits_column_knows_each_integer_columns_range():
+    from exams.models import AttemptQuestion
+
+    position = AttemptQuestion._meta.get_field("position")  # a positive smallint
+    assert fits_column(position, 1) and fits_column(position, 32767)
+    assert not fits_column(position, -1) and not fits_column(position, 2**63)
