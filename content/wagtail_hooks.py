@@ -6,10 +6,41 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views import chooser as snippet_chooser
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from lms.bad_input import (
+    CheckedChosenMultipleViewMixin,
+    CheckedChosenViewMixin,
+    CreationFormRequiredMixin,
+)
 
 from .models import Regulation
 from .review_panel import use_review_queue_panel
+
+
+class RegulationChosenView(CheckedChosenViewMixin, snippet_chooser.SnippetChosenView):
+    pass
+
+
+class RegulationChosenMultipleView(
+    CheckedChosenMultipleViewMixin, snippet_chooser.SnippetChosenMultipleView
+):
+    pass
+
+
+class RegulationChooserCreateView(CreationFormRequiredMixin, snippet_chooser.SnippetCreateView):
+    pass
+
+
+class RegulationChooserViewSet(snippet_chooser.SnippetChooserViewSet):
+    """The regulation chooser (for links to a statute's article): a pk or ``?id=`` that cannot
+    be an id is a 404 or 400, and its "create" URL, which Wagtail registers though the modal has
+    no create tab (regulations are loaded by ``load_regulations``), is a 404."""
+
+    chosen_view_class = RegulationChosenView
+    chosen_multiple_view_class = RegulationChosenMultipleView
+    create_view_class = RegulationChooserCreateView
 
 
 class RegulationViewSet(SnippetViewSet):
@@ -25,6 +56,7 @@ class RegulationViewSet(SnippetViewSet):
     ordering = ["short_name", "effective_date", "id"]
     # Trainers and reviewers may only view: the text is statute, loaded by load_regulations.
     inspect_view_enabled = True
+    chooser_viewset_class = RegulationChooserViewSet
 
 
 class LibraryViewSetGroup(SnippetViewSetGroup):

@@ -7,7 +7,7 @@ from . import views
 app_name = "courses"
 
 urlpatterns = [
-    path("enrol/<int:course_id>/", views.enrol, name="enrol"),
-    path("complete/<int:lesson_id>/", views.complete, name="complete"),
+    path("enrol/<id:course_id>/", views.enrol, name="enrol"),
+    path("complete/<id:lesson_id>/", views.complete, name="complete"),
     path("my/", views.my_learning, name="my_learning"),
 ]

@@ -39,6 +39,8 @@ from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from lms.bad_input import fits_column
+
 from . import grading
 from .drawing import BlueprintError, draw_paper
 from .eligibility import Prerequisites, programme_prerequisites
@@ -299,10 +301,14 @@ def save_answers(
         # in the graded paper or refused, never saved after grading. The questions are read in
         # the same locked query, which with ``user`` also checks ownership: an autosave costs
         # one read and one write.
+        # A position beyond the column's range is on no paper (and SQLite cannot be sent one
+        # beyond 64 bits): left out of the query, it is refused below like any missing one.
+        position_field = AttemptQuestion._meta.get_field("position")
+        positions = [position for position in answers if fits_column(position_field, position)]
         rows = (
             AttemptQuestion.objects.select_for_update(of=("attempt",))
             .select_related("attempt")
-            .filter(attempt_id=attempt.pk, position__in=list(answers))
+            .filter(attempt_id=attempt.pk, position__in=positions)
             .only(
                 "position",
                 "choice_order",

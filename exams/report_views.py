@@ -507,9 +507,9 @@ def _datetime(value) -> str:
 
 urlpatterns = [
     path("", ExamReportIndexView.as_view(), name="index"),
-    path("<int:exam_id>/", ExamReportView.as_view(), name="exam"),
-    path("<int:exam_id>/questions.csv", ItemAnalysisCSVView.as_view(), name="items_csv"),
-    path("<int:exam_id>/attempts.csv", AttemptsCSVView.as_view(), name="attempts_csv"),
+    path("<id:exam_id>/", ExamReportView.as_view(), name="exam"),
+    path("<id:exam_id>/questions.csv", ItemAnalysisCSVView.as_view(), name="items_csv"),
+    path("<id:exam_id>/attempts.csv", AttemptsCSVView.as_view(), name="attempts_csv"),
 ]
 
 

@@ -7,10 +7,10 @@ from . import views
 app_name = "exams"
 
 urlpatterns = [
-    path("start/<int:exam_id>/", views.start, name="start"),
-    path("<int:attempt_id>/", views.attempt_page, name="attempt"),
-    path("<int:attempt_id>/save/", views.save, name="save"),
-    path("<int:attempt_id>/submit/", views.submit, name="submit"),
-    path("<int:attempt_id>/review/", views.review, name="review"),
+    path("start/<id:exam_id>/", views.start, name="start"),
+    path("<id:attempt_id>/", views.attempt_page, name="attempt"),
+    path("<id:attempt_id>/save/", views.save, name="save"),
+    path("<id:attempt_id>/submit/", views.submit, name="submit"),
+    path("<id:attempt_id>/review/", views.review, name="review"),
     path("my/", views.history, name="history"),
 ]

@@ -45,7 +45,7 @@ urlpatterns = [
     path("api/v1/", include("lms.compliance.api.urls")),
     path("", include("exams.certificates.urls")),
     path("search/", content_views.search, name="search"),
-    path("regulations/<int:pk>/", content_views.regulation_detail, name="regulation_detail"),
+    path("regulations/<id:pk>/", content_views.regulation_detail, name="regulation_detail"),
     path("firm/staff/", include("lms.accounts.onboarding.urls")),
     path("", include("lms.compliance.appeal_urls")),  # my-findings/, firm/findings/
     path("firm/", include("lms.compliance.dashboard.urls")),

@@ -303,7 +303,7 @@ class CertificateViewSet(ReadOnlyModelViewSet):
 
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
-            path("revoke/<int:pk>/", self.revoke_view, name="revoke"),
+            path("revoke/<id:pk>/", self.revoke_view, name="revoke"),
         ]
 
 

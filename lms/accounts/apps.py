@@ -14,6 +14,12 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from allauth.mfa.signals import authenticator_added
+        from django.urls import register_converter
+
+        from lms.bad_input import BoundedIdConverter
+
+        # Before any URLconf is imported: our patterns take ids as <id:...> (bounded to bigint).
+        register_converter(BoundedIdConverter, "id")
 
         # Certificates complete programme assignments (onboarding.receivers).
         from .onboarding import receivers  # noqa: F401

@@ -43,6 +43,8 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import Button, ListingButton
 from wagtail.log_actions import log
 
+from lms.bad_input import CheckedChosenViewMixin
+
 from .models import Contract, Firm, FirmKind, FirmStatus, Membership, MembershipRole, User
 from .onboarding import memberships
 
@@ -111,7 +113,7 @@ class PersonChooseResultsView(PersonListingMixin, chooser_views.ChooseResultsVie
     pass
 
 
-class PersonChosenView(ChooserPermissionMixin, chooser_views.ChosenView):
+class PersonChosenView(ChooserPermissionMixin, CheckedChosenViewMixin, chooser_views.ChosenView):
     def get_object(self, pk):
         # Only someone the listing offers can be chosen, whatever pk the URL carries.
         return self.get_object_list().get(pk=pk)
@@ -419,7 +421,7 @@ class FirmViewSet(ModelViewSet):
 
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
-            path("status/<int:pk>/", self.change_status_view, name="change_status"),
+            path("status/<id:pk>/", self.change_status_view, name="change_status"),
         ]
 
 

@@ -336,8 +336,8 @@ class ApiTokenViewSet(ModelViewSet):
             path("", self.index_view, name="index"),
             path("results/", self.index_results_view, name="index_results"),
             path("new/", self.add_view, name="add"),
-            path("inspect/<int:pk>/", self.inspect_view, name="inspect"),
-            path("revoke/<int:pk>/", self.revoke_view, name="revoke"),
+            path("inspect/<id:pk>/", self.inspect_view, name="inspect"),
+            path("revoke/<id:pk>/", self.revoke_view, name="revoke"),
         ]
 
     @property
@@ -486,7 +486,7 @@ class WebhookSubscriptionViewSet(ModelViewSet):
 
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
-            path("rotate/<int:pk>/", self.rotate_view, name="rotate"),
+            path("rotate/<id:pk>/", self.rotate_view, name="rotate"),
         ]
 
 
@@ -657,8 +657,8 @@ class WebhookDeliveryViewSet(ModelViewSet):
         return [
             path("", self.index_view, name="index"),
             path("results/", self.index_results_view, name="index_results"),
-            path("inspect/<int:pk>/", self.inspect_view, name="inspect"),
-            path("redeliver/<int:pk>/", self.redeliver_view, name="redeliver"),
+            path("inspect/<id:pk>/", self.inspect_view, name="inspect"),
+            path("redeliver/<id:pk>/", self.redeliver_view, name="redeliver"),
         ]
 
     @property

@@ -547,10 +547,10 @@ class FindingViewSet(ModelViewSet):
 
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
-            path("confirm/<int:pk>/", self._action_view(ConfirmView), name="confirm"),
-            path("dismiss/<int:pk>/", self._action_view(DismissView), name="dismiss"),
+            path("confirm/<id:pk>/", self._action_view(ConfirmView), name="confirm"),
+            path("dismiss/<id:pk>/", self._action_view(DismissView), name="dismiss"),
             path(
-                "decide-appeal/<int:pk>/",
+                "decide-appeal/<id:pk>/",
                 self._action_view(DecideAppealView),
                 name="decide_appeal",
             ),
@@ -559,4 +559,4 @@ class FindingViewSet(ModelViewSet):
 
 def admin_urls() -> list:
     """Registered with ``register_admin_urls``: under /admin/, so admin access is checked too."""
-    return [path("evidence/<int:pk>/", download_evidence, name=EVIDENCE_URL)]
+    return [path("evidence/<id:pk>/", download_evidence, name=EVIDENCE_URL)]

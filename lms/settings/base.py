@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "lms.accounts.middleware.StaffMFARequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Checks what a few of Wagtail's admin views read unchecked (ids, required fields).
+    "lms.bad_input.WagtailInputMiddleware",
 ]
 
 ROOT_URLCONF = "lms.urls"

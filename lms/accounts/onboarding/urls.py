@@ -9,15 +9,15 @@ app_name = "staff"
 urlpatterns = [
     path("", views.staff, name="home"),
     path("invite/", views.invite, name="invite"),
-    path("invitations/<int:pk>/resend/", views.resend_invitation, name="resend_invitation"),
-    path("invitations/<int:pk>/cancel/", views.cancel_invitation, name="cancel_invitation"),
+    path("invitations/<id:pk>/resend/", views.resend_invitation, name="resend_invitation"),
+    path("invitations/<id:pk>/cancel/", views.cancel_invitation, name="cancel_invitation"),
     # The link in the invitation email (not a manager page: the invitee follows it).
     path("invitations/<str:token>/", views.invitation, name="invitation"),
-    path("members/<int:pk>/end/", views.end_membership, name="end_membership"),
+    path("members/<id:pk>/end/", views.end_membership, name="end_membership"),
     path("import/", import_views.upload, name="import"),
     path("import/<str:import_id>/", import_views.preview, name="import_preview"),
     path("import/<str:import_id>/errors.csv", import_views.errors_csv, name="import_errors"),
     path("assignments/", assignment_views.assignment_list, name="assignments"),
     path("assignments/new/", assignment_views.assign, name="assign"),
-    path("assignments/<int:pk>/cancel/", assignment_views.cancel, name="cancel_assignment"),
+    path("assignments/<id:pk>/cancel/", assignment_views.cancel, name="cancel_assignment"),
 ]

@@ -10,5 +10,5 @@ urlpatterns = [
     path("", views.roster, name="roster"),
     path("roster.csv", views.export_csv, name="export_csv"),
     path("roster.xlsx", views.export_xlsx, name="export_xlsx"),
-    path("collectors/<int:user_id>/", views.collector, name="collector"),
+    path("collectors/<id:user_id>/", views.collector, name="collector"),
 ]
