@@ -80,6 +80,16 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request activates its user's language for the whole thread (LanguageMiddleware, like
+    Django's LocaleMiddleware, never deactivates it): no test may inherit another's."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 def totp_code(user: User) -> str:
     """The current code of the user's TOTP authenticator, as their phone app would show it."""
     from allauth.mfa.models import Authenticator
