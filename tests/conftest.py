@@ -114,6 +114,16 @@ def django_db_modify_db_settings(
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request activates its user's language for the whole thread (LanguageMiddleware, like
+    Django's LocaleMiddleware, never deactivates it): no test may inherit another's."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 def totp_code(user: User) -> str:
     """The current code of the user's TOTP authenticator, as their phone app would show it."""
     from allauth.mfa.models import Authenticator
