@@ -6,6 +6,7 @@ Anything that differs between machines is read from the environment through ``lm
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -333,6 +334,9 @@ API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600/m")
 # Webhooks are refused for private, loopback and link-local addresses (SSRF) unless DEBUG is on
 # or this is set (for a receiver inside the same private network).
 WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+# After a subscription's signing secret is rotated, deliveries carry a signature made with the
+# old secret too for this long, so the receiver can switch over without refusing any.
+WEBHOOK_SECRET_OVERLAP = timedelta(hours=env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24))
 
 # Security headers (README: Security notes). The site's own pages run no inline script or
 # style: scripts are static files or carry the request's nonce ({{ csp_nonce }}). On in every
