@@ -550,6 +550,20 @@ def test_the_migration_rewrites_old_secrets_as_the_same_key_in_standard_base64()
     assert len(base64.b64decode(replaced.removeprefix("whsec_"), validate=True)) == 32
 
 
+def test_the_migration_rewrites_the_stored_secrets(subscription):
+    from django.apps import apps
+
+    migration = importlib.import_module("lms.compliance.migrations.0005_webhook_secret_rotation")
+    key = bytes(range(200, 232))
+    old = "whsec_" + base64.urlsafe_b64encode(key).decode().rstrip("=")
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(secret=old)
+
+    migration.rewrite_secrets(apps, None)
+
+    subscription.refresh_from_db()
+    assert subscription.secret == "whsec_" + base64.b64encode(key).decode()
+
+
 # --- Events and firm isolation -----------------------------------------------------------------
 
 
