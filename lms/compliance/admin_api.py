@@ -21,14 +21,16 @@ from urllib.parse import urlsplit
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.contrib.admin.utils import quote
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.timesince import timeuntil
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin import messages
@@ -46,7 +48,7 @@ from lms.accounts.models import Firm
 
 from . import public_addresses, webhook_http, webhooks
 from .models import ApiScope, ApiToken, WebhookDelivery, WebhookEvent, WebhookSubscription
-from .models.webhooks import DeliveryStatus, new_secret
+from .models.webhooks import DeliveryStatus
 
 TOKENS = "compliance_api_tokens"
 SUBSCRIPTIONS = "compliance_webhook_subscriptions"
@@ -417,7 +419,7 @@ class WebhookSubscriptionCreateView(generic.CreateView):
             secret=subscription.secret,
             about=_(
                 "The signing secret for %(url)s. Give it to %(firm)s to verify the "
-                "X-SSA-Signature header; it is shown only now (rotate it to get a new one)."
+                "webhook-signature header; it is shown only now (rotate it to get a new one)."
             )
             % {"url": subscription.url, "firm": subscription.firm},
             back_url=reverse(self.index_url_name),
@@ -429,22 +431,30 @@ class WebhookSubscriptionRotateView(ConfirmView):
     page_title = _("Rotate signing secret")
     confirm_label = _("Rotate secret")
     question = _("Sign this subscription's webhooks with a new secret?")
-    warning = _(
-        "From now on deliveries are signed with the new secret, and the receiver must switch "
-        "to it at once: signatures made with the old one will no longer be sent."
-    )
+
+    @property
+    def warning(self) -> str:
+        now = timezone.now()
+        return _(
+            "For the next %(overlap)s every delivery carries two signatures, one made with the "
+            "new secret and one with the current secret, so the receiver can switch to the new "
+            "one without refusing deliveries. After that, only the new secret signs."
+        ) % {"overlap": timeuntil(now + settings.WEBHOOK_SECRET_OVERLAP, now)}
 
     def post(self, request, *args, **kwargs):
         subscription = self.object
-        subscription.secret = new_secret()
-        subscription.save(update_fields=["secret"])
+        secret = subscription.rotate_secret()
         log(subscription, ROTATE_ACTION, user=request.user)
+        until = timezone.localtime(subscription.previous_secret_expires_at)
         return show_secret_once(
             request,
             title=_("New signing secret"),
-            secret=subscription.secret,
-            about=_("The new signing secret for %(url)s. It is shown only now.")
-            % {"url": subscription.url},
+            secret=secret,
+            about=_(
+                "The new signing secret for %(url)s. It is shown only now. Until %(until)s "
+                "deliveries are also signed with the previous secret."
+            )
+            % {"url": subscription.url, "until": formats.date_format(until, "DATETIME_FORMAT")},
             back_url=reverse(self.index_url_name),
         )
 

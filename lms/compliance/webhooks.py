@@ -8,14 +8,17 @@ id, the same for every subscription and every redelivery, so receivers can dedup
 phones. The delivery task is queued after the transaction commits; a broker outage leaves the
 row pending for :func:`stuck_deliveries` (the periodic sweep) to find.
 
-Each try signs the exact bytes it sends: ``X-SSA-Signature: t=<unix time>,v1=<hex>`` where the
-hex is HMAC-SHA256 with the subscription's secret over ``f"{t}.".encode() + body``.
+Each try is signed per the Standard Webhooks specification (https://www.standardwebhooks.com),
+so receivers verify with any of its reference libraries instead of code of ours: ``webhook-id``
+is the event id (stable across retries and redeliveries), ``webhook-timestamp`` the Unix time of
+the try, and ``webhook-signature`` is ``v1,<base64 HMAC-SHA256>`` over ``f"{id}.{timestamp}."``
+and the exact body bytes, keyed with the subscription's ``whsec_`` secret. During a rotation's
+overlap it carries two signatures, space-separated: the new secret's and the previous one's.
+The signing itself is the reference library's (``standardwebhooks``), not a copy of it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.client
 import json
 import logging
@@ -24,7 +27,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial, reduce
 from operator import or_
@@ -33,6 +36,7 @@ from celery.exceptions import Retry
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from standardwebhooks import Webhook
 
 from lms.accounts.models import Membership
 
@@ -42,9 +46,10 @@ from .models.webhooks import DeliveryStatus
 
 logger = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-SSA-Signature"
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
 EVENT_HEADER = "X-SSA-Event"
-DELIVERY_HEADER = "X-SSA-Delivery"
 USER_AGENT = "SunshineAcademy-Webhooks/1"
 TIMEOUT_SECONDS = 5
 MAX_ATTEMPTS = 8
@@ -62,13 +67,28 @@ def encode(payload: dict) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    message = f"{timestamp}.".encode() + body
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """``v1,<base64>``: one secret's Standard Webhooks signature of ``body``."""
+    # The library takes the body as text and signs its UTF-8 encoding: the bytes sent.
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
+    return Webhook(secret).sign(message_id, moment, body.decode())
 
 
-def signature_header(secret: str, timestamp: int, body: bytes) -> str:
-    return f"t={timestamp},v1={signature(secret, timestamp, body)}"
+def signature_header(secrets: list[str], message_id: str, timestamp: int, body: bytes) -> str:
+    """The ``webhook-signature`` value: one signature per secret, space-separated."""
+    return " ".join(signature(secret, message_id, timestamp, body) for secret in secrets)
+
+
+def signed_headers(
+    secrets: list[str], message_id: str, body: bytes, timestamp: int | None = None
+) -> dict[str, str]:
+    """The three Standard Webhooks headers for one try of ``body``."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    return {
+        ID_HEADER: message_id,
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: signature_header(secrets, message_id, timestamp, body),
+    }
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -304,13 +324,11 @@ def attempt_delivery(delivery_id: int, expected_attempts: int | None = None) -> 
         return Outcome(DeliveryStatus.FAILED, attempts)
 
     body = encode(delivery.payload)
-    timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         EVENT_HEADER: delivery.event,
-        DELIVERY_HEADER: str(delivery.event_id),
-        SIGNATURE_HEADER: signature_header(subscription.secret, timestamp, body),
+        **signed_headers(subscription.signing_secrets(), str(delivery.event_id), body),
     }
     try:
         response = webhook_http.post(subscription.url, body, headers, timeout=TIMEOUT_SECONDS)

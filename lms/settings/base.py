@@ -6,19 +6,20 @@ Anything that differs between machines is read from the environment through ``lm
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
 from django.utils.csp import CSP
 
-from .env import env_bool, env_int, env_list, env_str, env_url
+from .env import env_bool, env_int, env_list, env_secret, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 # A development-only fallback: production.py refuses to start without DJANGO_SECRET_KEY.
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "django-insecure-dev-only-not-for-any-real-deployment")
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY", "django-insecure-dev-only-not-for-any-real-deployment")
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -108,7 +109,7 @@ TEMPLATES = [
 ]
 
 # Database: SQLite under var/ unless DATABASE_URL points elsewhere (PostgreSQL in production/CI).
-DATABASE_URL = env_str("DATABASE_URL")
+DATABASE_URL = env_secret("DATABASE_URL")
 if DATABASE_URL is None:
     VAR_DIR.mkdir(exist_ok=True)  # SQLite cannot create the folder its file lives in
 DATABASES = {
@@ -136,7 +137,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
 # Cache: shared Redis when CACHE_URL is set (needed for allauth's rate limits to hold across
 # several gunicorn processes), otherwise per-process memory.
-CACHE_URL = env_url("CACHE_URL", schemes={"redis", "rediss"})
+CACHE_URL = env_url("CACHE_URL", schemes={"redis", "rediss"}, secret=True)
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
@@ -232,7 +233,7 @@ MAILERS = {
                 "host": _smtp_host,
                 "port": env_int("EMAIL_PORT", 587),
                 "username": env_str("EMAIL_HOST_USER", ""),
-                "password": env_str("EMAIL_HOST_PASSWORD", ""),
+                "password": env_secret("EMAIL_HOST_PASSWORD", ""),
                 "use_tls": env_bool("EMAIL_USE_TLS", True),
                 "use_ssl": env_bool("EMAIL_USE_SSL", False),
                 "timeout": 10,
@@ -262,7 +263,9 @@ WAGTAILIMAGES_EXTENSIONS = ["avif", "gif", "jpg", "jpeg", "png", "webp"]
 
 # Celery: no broker configured means tasks run in-process (eager), so a newcomer needs no
 # Redis; set CELERY_BROKER_URL for real workers.
-CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", schemes={"redis", "rediss", "amqp", "amqps"})
+CELERY_BROKER_URL = env_url(
+    "CELERY_BROKER_URL", schemes={"redis", "rediss", "amqp", "amqps"}, secret=True
+)
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
 CELERY_TASK_EAGER_PROPAGATES = True
 if CELERY_BROKER_URL is None:
@@ -320,7 +323,7 @@ CELERY_BEAT_SCHEDULE = {
 # derived from SECRET_KEY is used where DEBUG (or CERTIFICATE_ALLOW_DEV_SIGNING_KEY, for tests) is
 # on; anywhere else a system check error stops start-up. Retired keys' public Multikeys
 # ("z6Mk...", comma-separated) stay published so credentials signed with them still verify.
-CERTIFICATE_SIGNING_KEY = env_str("CERTIFICATE_SIGNING_KEY")
+CERTIFICATE_SIGNING_KEY = env_secret("CERTIFICATE_SIGNING_KEY")
 CERTIFICATE_RETIRED_PUBLIC_KEYS = env_list("CERTIFICATE_RETIRED_PUBLIC_KEYS")
 CERTIFICATE_ALLOW_DEV_SIGNING_KEY = False
 # Public verification lookups per client IP (django-ratelimit syntax), so codes cannot be guessed.
@@ -331,6 +334,9 @@ API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600/m")
 # Webhooks are refused for private, loopback and link-local addresses (SSRF) unless DEBUG is on
 # or this is set (for a receiver inside the same private network).
 WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+# After a subscription's signing secret is rotated, deliveries carry a signature made with the
+# old secret too for this long, so the receiver can switch over without refusing any.
+WEBHOOK_SECRET_OVERLAP = timedelta(hours=env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24))
 
 # Security headers (README: Security notes). The site's own pages run no inline script or
 # style: scripts are static files or carry the request's nonce ({{ csp_nonce }}). On in every

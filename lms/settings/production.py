@@ -4,10 +4,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import PRIVATE_MEDIA_ROOT
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_secret
 
 DEBUG = False
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", required=True)
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY", required=True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the site's host names, comma-separated")

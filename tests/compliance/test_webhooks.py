@@ -1,11 +1,12 @@
 """Webhooks end to end: events from certificates and ratings become signed POSTs to a real HTTP
 receiver (a thread on 127.0.0.1), retried with backoff, failed after the last try, redelivered,
-swept when their task was lost, and only ever sent to the collector's own firm."""
+swept when their task was lost, and only ever sent to the collector's own firm. Signatures are
+checked with the Standard Webhooks reference library, as a firm's developer would."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import base64
+import importlib
 import json
 import threading
 import time
@@ -17,11 +18,13 @@ import pytest
 from celery.exceptions import Retry
 from django.urls import reverse
 from django.utils import timezone
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from exams.certificates import lifecycle
 from exams.certificates import signals as certificate_signals
 from lms.compliance import signals, webhook_http, webhooks
 from lms.compliance.models import RatingSnapshot, WebhookDelivery, WebhookSubscription
+from lms.compliance.models.webhooks import new_secret
 from lms.compliance.tasks.webhooks import deliver_webhook, retry_pending_webhooks
 from tests.conftest import signed_in
 from tests.exams.certificate_factories import issue_certificate, make_programme, use_fast_pdf
@@ -34,20 +37,18 @@ pytestmark = pytest.mark.django_db
 ALL_EVENTS = ["rating.changed", "certificate.issued", "certificate.revoked", "certificate.expired"]
 
 
-# The verification snippet from the README ("Verifying a webhook"), copied as a firm's developer
-# would: it must accept what the platform sends without using the platform's own code.
-def verify_signature(secret: str, header: str, body: bytes, tolerance: int = 300) -> bool:
-    """True if ``header`` (X-SSA-Signature) signs ``body`` (the raw request body)."""
+# The verification snippet from the README (### Webhooks), copied as a firm's developer would:
+# the reference library, never the platform's own code, must accept what the platform sends.
+def verify(secret: str, body: bytes, headers) -> dict | None:
+    """The event if ``body`` was signed with ``secret`` (whsec_…), else None."""
     try:
-        fields = dict(item.split("=", 1) for item in header.split(","))
-        timestamp = int(fields["t"])
-    except (KeyError, ValueError):
-        return False
-    if abs(time.time() - timestamp) > tolerance:
-        return False  # too old, or from the future: possibly a replay
-    signed = f"{timestamp}.".encode() + body
-    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, fields.get("v1", ""))
+        return Webhook(secret).verify(body, dict(headers))
+    except (WebhookVerificationError, ValueError):  # ValueError: a malformed header
+        return None
+
+
+def verifies(secret: str, request: dict) -> bool:
+    return verify(secret, request["body"], request["headers"]) is not None
 
 
 # --- A real receiver ---------------------------------------------------------------------------
@@ -159,12 +160,16 @@ def test_a_receiver_gets_a_signed_post_that_the_documented_snippet_verifies(
     assert request["path"] == "/hooks/ssa?src=test"
     assert headers["Content-Type"] == "application/json"
     assert headers["X-SSA-Event"] == "rating.changed"
-    assert headers["X-SSA-Delivery"] == str(delivery.event_id)
-    assert verify_signature(subscription.secret, headers["X-SSA-Signature"], request["body"])
-    assert not verify_signature("whsec_wrong", headers["X-SSA-Signature"], request["body"])
-    assert not verify_signature(
-        subscription.secret, headers["X-SSA-Signature"], request["body"] + b" "
-    )
+    assert headers["webhook-id"] == str(delivery.event_id)
+    assert abs(int(headers["webhook-timestamp"]) - time.time()) < 60
+    assert headers["webhook-signature"].startswith("v1,")
+    assert " " not in headers["webhook-signature"]  # one secret, one signature
+    assert verify(subscription.secret, request["body"], headers) == delivery.payload
+    assert verify(new_secret(), request["body"], headers) is None
+    assert verify(subscription.secret, request["body"] + b" ", headers) is None
+    tampered = request["body"].replace(b'"grade":"C"', b'"grade":"A"')
+    assert tampered != request["body"]
+    assert verify(subscription.secret, tampered, headers) is None
     payload = json.loads(request["body"])
     assert payload == delivery.payload
     assert payload["id"] == str(delivery.event_id)
@@ -179,13 +184,28 @@ def test_a_receiver_gets_a_signed_post_that_the_documented_snippet_verifies(
     assert delivery.delivered_at is not None
 
 
-def test_an_old_signature_is_refused_by_the_snippet(subscription):
-    body = b'{"id":"x"}'
-    stale = int(time.time()) - 3600
-    header = webhooks.signature_header(subscription.secret, stale, body)
+def test_an_old_or_altered_timestamp_is_refused_by_the_library(subscription):
+    body = '{"id":"x","data":{"grade":"优"}}'.encode()
+    secrets = [subscription.secret]
+    now = int(time.time())
+    fresh = webhooks.signed_headers(secrets, "msg_1", body, timestamp=now)
+    stale = webhooks.signed_headers(secrets, "msg_1", body, timestamp=now - 3600)
+    moved = {**fresh, "webhook-timestamp": str(now - 1)}
+    other_id = {**fresh, "webhook-id": "msg_2"}
 
-    assert not verify_signature(subscription.secret, header, body)
-    assert verify_signature(subscription.secret, header, body, tolerance=7200)
+    assert verify(subscription.secret, body, fresh) is not None
+    assert verify(subscription.secret, body, stale) is None  # a replay
+    assert verify(subscription.secret, body, moved) is None  # the timestamp is signed
+    assert verify(subscription.secret, body, other_id) is None  # so is the event id
+    with pytest.raises(WebhookVerificationError, match="too old"):
+        Webhook(subscription.secret).verify(body, stale)
+
+
+def test_new_secrets_are_standard_webhooks_secrets():
+    secret = new_secret()
+
+    assert secret.startswith("whsec_") and secret != new_secret()
+    assert len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) == 32
 
 
 def test_a_failed_attempt_is_retried_with_backoff_until_it_succeeds(firm, subscription, receiver):
@@ -200,8 +220,9 @@ def test_a_failed_attempt_is_retried_with_backoff_until_it_succeeds(firm, subscr
     assert countdowns == [10, 20]
     assert delivery.status == "succeeded" and delivery.attempts == 3
     assert delivery.response_status == 200 and delivery.error == ""
-    ids = {request["headers"]["X-SSA-Delivery"] for request in receiver.requests}
+    ids = {request["headers"]["webhook-id"] for request in receiver.requests}
     assert ids == {str(delivery.event_id)}
+    assert all(verifies(subscription.secret, request) for request in receiver.requests)
 
 
 def test_a_delivery_fails_after_the_last_attempt(firm, subscription, receiver):
@@ -335,10 +356,9 @@ def test_redelivery_sends_the_same_event_again_freshly_signed(
     assert again.status == "succeeded"
     first, second = receiver.requests
     assert first["body"] == second["body"]
-    assert first["headers"]["X-SSA-Delivery"] == second["headers"]["X-SSA-Delivery"]
-    assert verify_signature(
-        subscription.secret, second["headers"]["X-SSA-Signature"], second["body"]
-    )
+    assert first["headers"]["webhook-id"] == second["headers"]["webhook-id"]
+    assert first["headers"]["webhook-id"] == str(original.event_id)
+    assert verifies(subscription.secret, second)
 
 
 def test_an_administrator_browses_the_log_and_redelivers(
@@ -409,6 +429,139 @@ def test_the_sweep_leaves_deliveries_whose_retry_is_not_due(firm, subscription):
 
     assert webhooks.stuck_deliveries(now) == []
     assert webhooks.stuck_deliveries(now + timedelta(minutes=6)) == [(delivery.pk, 7)]
+
+
+# --- Secret rotation ---------------------------------------------------------------------------
+
+
+def deliver_one(firm) -> WebhookDelivery:
+    webhooks.announce_ratings([rating_change(make_collector(firm))])
+    delivery = WebhookDelivery.objects.latest("pk")
+    webhooks.attempt_delivery(delivery.pk)
+    return delivery
+
+
+def test_during_the_overlap_deliveries_verify_with_the_new_and_the_old_secret(
+    settings, firm, subscription, receiver
+):
+    settings.WEBHOOK_SECRET_OVERLAP = timedelta(hours=24)
+    old = subscription.secret
+
+    new = subscription.rotate_secret()
+
+    subscription.refresh_from_db()
+    assert new == subscription.secret != old
+    assert subscription.previous_secret == old
+    expected_end = timezone.now() + timedelta(hours=24)
+    assert abs(subscription.previous_secret_expires_at - expected_end) < timedelta(minutes=1)
+    deliver_one(firm)
+    [request] = receiver.requests
+    assert len(request["headers"]["webhook-signature"].split(" ")) == 2
+    assert verifies(new, request)
+    assert verifies(old, request)
+    assert not verifies(new_secret(), request)
+
+
+def test_after_the_overlap_the_old_secret_no_longer_verifies(firm, subscription, receiver):
+    old = subscription.secret
+    new = subscription.rotate_secret()
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(
+        previous_secret_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    deliver_one(firm)
+
+    [request] = receiver.requests
+    assert " " not in request["headers"]["webhook-signature"]
+    assert verifies(new, request)
+    assert not verifies(old, request)
+
+
+def test_a_retry_after_the_overlap_keeps_its_event_id_but_drops_the_old_signature(
+    firm, subscription, receiver
+):
+    receiver.statuses = [500, 200]
+    old = subscription.secret
+    new = subscription.rotate_secret()
+    webhooks.announce_ratings([rating_change(make_collector(firm))])
+    delivery = WebhookDelivery.objects.get()
+
+    assert webhooks.attempt_delivery(delivery.pk).status == "pending"
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(
+        previous_secret_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert webhooks.attempt_delivery(delivery.pk).status == "succeeded"
+
+    during, after = receiver.requests
+    assert during["headers"]["webhook-id"] == after["headers"]["webhook-id"]
+    assert verifies(old, during) and verifies(new, during)
+    assert verifies(new, after) and not verifies(old, after)
+
+
+def test_rotating_during_an_overlap_drops_the_oldest_secret(firm, subscription, receiver):
+    first = subscription.secret
+    second = subscription.rotate_secret()
+    third = subscription.rotate_secret()
+
+    deliver_one(firm)
+
+    [request] = receiver.requests
+    assert subscription.signing_secrets() == [third, second]
+    assert verifies(third, request) and verifies(second, request)
+    assert not verifies(first, request)
+
+
+def test_the_admin_rotation_states_the_overlap_and_keeps_the_old_secret(
+    client, admin_user, settings, subscription
+):
+    settings.WEBHOOK_SECRET_OVERLAP = timedelta(hours=2)
+    admin_client = signed_in(client, admin_user)
+    old = subscription.secret
+    url = reverse("compliance_webhook_subscriptions:rotate", args=[subscription.pk])
+
+    confirm = admin_client.get(url)
+    assert confirm.status_code == 200
+    assert "在接下来的 2\xa0小时 内，每次投递都带两个签名" in confirm.content.decode()
+
+    rotated = admin_client.post(url)
+
+    subscription.refresh_from_db()
+    assert subscription.secret != old and subscription.previous_secret == old
+    assert subscription.secret in rotated.content.decode()
+    assert "投递也会同时用旧密钥签名" in rotated.content.decode()
+    assert old not in rotated.content.decode()  # the old one is never shown again
+
+
+def test_the_migration_rewrites_old_secrets_as_the_same_key_in_standard_base64():
+    migration = importlib.import_module("lms.compliance.migrations.0005_webhook_secret_rotation")
+    key = bytes(range(200, 232))  # its URL-safe base64 has "-" and "_"
+    old = "whsec_" + base64.urlsafe_b64encode(key).decode().rstrip("=")
+    assert "-" in old or "_" in old
+
+    converted = migration.standard_form(old)
+
+    assert converted == "whsec_" + base64.b64encode(key).decode()
+    assert migration.standard_form(converted) == converted  # already standard: unchanged
+    body, moment = '{"id":"x"}', timezone.now()
+    assert Webhook(converted).sign("msg_1", moment, body) == Webhook(key).sign(
+        "msg_1", moment, body
+    )
+    replaced = migration.standard_form("whsec_not-a-key")
+    assert len(base64.b64decode(replaced.removeprefix("whsec_"), validate=True)) == 32
+
+
+def test_the_migration_rewrites_the_stored_secrets(subscription):
+    from django.apps import apps
+
+    migration = importlib.import_module("lms.compliance.migrations.0005_webhook_secret_rotation")
+    key = bytes(range(200, 232))
+    old = "whsec_" + base64.urlsafe_b64encode(key).decode().rstrip("=")
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(secret=old)
+
+    migration.rewrite_secrets(apps, None)
+
+    subscription.refresh_from_db()
+    assert subscription.secret == "whsec_" + base64.b64encode(key).decode()
 
 
 # --- Events and firm isolation -----------------------------------------------------------------

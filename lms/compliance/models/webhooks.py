@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 import uuid
+from datetime import datetime
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,15 +20,23 @@ class WebhookEvent(models.TextChoices):
     CERTIFICATE_EXPIRED = "certificate.expired", "certificate.expired"
 
 
+SECRET_PREFIX = "whsec_"
+SECRET_BYTES = 32
+
+
 def new_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
+    """A Standard Webhooks secret: ``whsec_`` and 32 random bytes in standard base64, the form
+    the reference libraries (in every language) decode."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
 
 
 class WebhookSubscription(models.Model):
     """A firm's endpoint for events about its own collectors, with the secret that signs them.
 
     The secret is kept (not hashed) because the platform must sign with it; it is shown to the
-    firm's staff when the subscription is created and can be rotated.
+    firm's staff when the subscription is created and can be rotated. Rotating keeps the
+    previous secret for ``settings.WEBHOOK_SECRET_OVERLAP``: until then every delivery carries a
+    signature with each, so the receiver can switch without refusing a delivery.
     """
 
     firm = models.ForeignKey(
@@ -36,6 +47,12 @@ class WebhookSubscription(models.Model):
     )
     url = models.URLField(_("URL"), max_length=500)
     secret = models.CharField(_("signing secret"), max_length=80, default=new_secret)
+    previous_secret = models.CharField(
+        _("previous signing secret"), max_length=80, blank=True, editable=False
+    )
+    previous_secret_expires_at = models.DateTimeField(
+        _("previous secret valid until"), null=True, blank=True, editable=False
+    )
     events = models.JSONField(_("events"), default=list)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -46,6 +63,25 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.firm}: {self.url}"
+
+    def rotate_secret(self, now: datetime | None = None) -> str:
+        """Sign with a new secret from now on, and with the current one too for the overlap
+        (a secret older than the current one is dropped at once). Returns the new secret."""
+        now = now or timezone.now()
+        self.previous_secret = self.secret
+        self.previous_secret_expires_at = now + settings.WEBHOOK_SECRET_OVERLAP
+        self.secret = new_secret()
+        self.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+        return self.secret
+
+    def signing_secrets(self, now: datetime | None = None) -> list[str]:
+        """The secrets a delivery is signed with at ``now``: the current one, and the previous
+        one while the rotation's overlap lasts."""
+        now = now or timezone.now()
+        expires = self.previous_secret_expires_at
+        if self.previous_secret and expires is not None and now < expires:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
 
 class DeliveryStatus(models.TextChoices):
