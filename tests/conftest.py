@@ -192,3 +192,18 @@ def _force_login_signs_in_through_allauth(monkeypatch):
         record_allauth_sign_in(self, user)
 
     monkeypatch.setattr(ClientMixin, "force_login", force_login)
+
+
+@pytest.fixture
+def wagtail_asserts(client):
+    """Wagtail's page-type assertions (``assertCanCreate``, ``assertPageIsRenderable``,
+    ``assertAllowedSubpageTypes``...) for plain pytest functions, as ``pytest_django.asserts``
+    offers Django's: a ``WagtailPageTestCase`` that runs no test of its own and drives this
+    test's ``client``."""
+    from wagtail.coreutils import get_dummy_request
+    from wagtail.test.utils import WagtailPageTestCase
+
+    case = WagtailPageTestCase("run")
+    case.client = client
+    case.dummy_request = get_dummy_request()
+    return case

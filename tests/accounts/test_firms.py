@@ -11,8 +11,8 @@ from django.utils import timezone, translation
 
 from lms.accounts.models import Contract, Firm, FirmKind, FirmStatus, Membership, MembershipRole
 from lms.accounts.onboarding import memberships
-from tests.compliance.factories import credit_code, make_firm, make_member
 from tests.conftest import signed_in
+from tests.factories import FirmFactory, MembershipFactory, credit_code
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,7 @@ def test_admin_form_refuses_a_bad_check_character_with_the_code_in_the_message(a
 def test_status_changes_only_through_the_action_and_the_history_says_who_when_why(
     admin_client, admin_user
 ):
-    firm = make_firm("待审机构", status=FirmStatus.PENDING)
+    firm = FirmFactory(name="待审机构", status=FirmStatus.PENDING)
 
     # The edit form has no status field: posting one changes nothing.
     admin_client.post(
@@ -118,7 +118,7 @@ def test_status_changes_only_through_the_action_and_the_history_says_who_when_wh
 
 
 def test_the_current_status_is_not_offered_as_the_new_one(admin_client):
-    firm = make_firm(status=FirmStatus.ADMITTED)
+    firm = FirmFactory(status=FirmStatus.ADMITTED)
     response = admin_client.post(
         reverse("accounts_firms:change_status", args=[firm.pk]),
         {"status": FirmStatus.ADMITTED, "reason": "无变化"},
@@ -128,7 +128,7 @@ def test_the_current_status_is_not_offered_as_the_new_one(admin_client):
 
 
 def test_auditor_may_look_at_firms_but_not_change_their_status(client, auditor):
-    firm = make_firm()
+    firm = FirmFactory()
     signed_in(client, auditor)
     assert client.get(reverse("accounts_firms:index")).status_code == 200
     assert client.get(reverse("accounts_firms:inspect", args=[firm.pk])).status_code == 200
@@ -144,7 +144,7 @@ def test_auditor_may_look_at_firms_but_not_change_their_status(client, auditor):
 
 
 def test_firm_managers_have_no_admin_access(client, manager):
-    make_member(make_firm(), MembershipRole.MANAGER, manager)
+    MembershipFactory(firm=FirmFactory(), role=MembershipRole.MANAGER, user=manager)
     client.force_login(manager)
     response = client.get(reverse("accounts_firms:index"))
     assert response.status_code == 302
@@ -155,9 +155,9 @@ def test_firm_managers_have_no_admin_access(client, manager):
 
 
 def test_contract_validation_checks_kinds_and_dates(admin_client):
-    lender = make_firm("消费金融公司", kind=FirmKind.LENDER)
-    agency = make_firm("催收公司", kind=FirmKind.AGENCY)
-    other_agency = make_firm("另一催收公司", kind=FirmKind.AGENCY)
+    lender = FirmFactory(name="消费金融公司", kind=FirmKind.LENDER)
+    agency = FirmFactory(name="催收公司", kind=FirmKind.AGENCY)
+    other_agency = FirmFactory(name="另一催收公司", kind=FirmKind.AGENCY)
     today = timezone.localdate()
     url = reverse("accounts_contracts:add")
 
@@ -186,8 +186,8 @@ def test_contract_validation_checks_kinds_and_dates(admin_client):
 
 
 def test_contract_model_rules_hold_outside_the_admin_too():
-    lender = make_firm(kind=FirmKind.LENDER)
-    agency = make_firm(kind=FirmKind.AGENCY)
+    lender = FirmFactory(kind=FirmKind.LENDER)
+    agency = FirmFactory(kind=FirmKind.AGENCY)
     today = timezone.localdate()
     with pytest.raises(ValidationError) as error:
         Contract(lender=agency, agency=lender, starts_on=today).full_clean()
@@ -198,8 +198,8 @@ def test_contract_model_rules_hold_outside_the_admin_too():
 
 
 def test_moving_a_collector_ends_the_old_membership_and_keeps_it(collector):
-    old_firm, new_firm = make_firm("旧机构"), make_firm("新机构")
-    make_member(old_firm, user=collector, employee_number="A1")
+    old_firm, new_firm = FirmFactory(name="旧机构"), FirmFactory(name="新机构")
+    MembershipFactory(firm=old_firm, user=collector, employee_number="A1")
     today = timezone.localdate()
 
     moved = memberships.move(collector, new_firm, "B7", today)
@@ -215,23 +215,23 @@ def test_moving_a_collector_ends_the_old_membership_and_keeps_it(collector):
 
 
 def test_a_move_cannot_start_before_the_current_membership_did(collector):
-    firm = make_firm()
-    make_member(firm, user=collector, active_from=timezone.localdate())
+    firm = FirmFactory()
+    MembershipFactory(firm=firm, user=collector, active_from=timezone.localdate())
     with pytest.raises(ValidationError):
-        memberships.move(collector, make_firm(), "", timezone.localdate())
+        memberships.move(collector, FirmFactory(), "", timezone.localdate())
     assert Membership.objects.get(user=collector).active_to is None
 
 
 def test_joining_a_second_firm_without_moving_is_refused(collector):
-    make_member(make_firm(), user=collector)
+    MembershipFactory(firm=FirmFactory(), user=collector)
     with pytest.raises(ValidationError) as error:
-        memberships.join(collector, make_firm())
+        memberships.join(collector, FirmFactory())
     assert error.value.code == "member_elsewhere"
 
 
 def test_admin_adding_a_membership_for_someone_elsewhere_moves_them(admin_client, collector):
-    old_firm, new_firm = make_firm("甲公司"), make_firm("乙公司")
-    make_member(old_firm, user=collector)
+    old_firm, new_firm = FirmFactory(name="甲公司"), FirmFactory(name="乙公司")
+    MembershipFactory(firm=old_firm, user=collector)
     today = timezone.localdate()
     response = admin_client.post(
         reverse("accounts_memberships:add"),
@@ -249,7 +249,7 @@ def test_admin_adding_a_membership_for_someone_elsewhere_moves_them(admin_client
 
 
 def test_memberships_cannot_be_deleted_in_the_admin(admin_client):
-    membership = make_member(make_firm())
+    membership = MembershipFactory(firm=FirmFactory())
     with pytest.raises(Exception):  # noqa: B017 — there is no such URL at all
         reverse("accounts_memberships:delete", args=[membership.pk])
     response = admin_client.get(reverse("accounts_memberships:edit", args=[membership.pk]))
@@ -257,8 +257,8 @@ def test_memberships_cannot_be_deleted_in_the_admin(admin_client):
 
 
 def test_the_admin_pages_render(admin_client, collector):
-    firm = make_firm()
-    membership = make_member(firm, user=collector)
+    firm = FirmFactory()
+    membership = MembershipFactory(firm=firm, user=collector)
     for url in [
         reverse("accounts_firms:index"),
         reverse("accounts_firms:index") + "?status=admitted&q=测试",

@@ -18,8 +18,8 @@ from lms.accounts.models import Invitation, Membership, MembershipRole, User
 from lms.accounts.onboarding import assignments, invitations
 from lms.accounts.roles import Role
 from lms.compliance.privacy import mask_email
-from tests.compliance.factories import make_firm, make_member
 from tests.conftest import PASSWORD
+from tests.factories import FirmFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,12 +29,12 @@ LINK = re.compile(r"https?://[^\s]+/firm/staff/invitations/[\w-]+/")
 
 @pytest.fixture
 def firm():
-    return make_firm("阳光催收有限公司")
+    return FirmFactory(name="阳光催收有限公司")
 
 
 @pytest.fixture
 def manager_client(client, manager, firm):
-    make_member(firm, MembershipRole.MANAGER, manager)
+    MembershipFactory(firm=firm, role=MembershipRole.MANAGER, user=manager)
     manager.preferred_language = "en"  # messages are asserted in English
     manager.save(update_fields=["preferred_language"])
     client.force_login(manager)
@@ -124,7 +124,7 @@ def test_an_assigned_programme_comes_before_the_other_active_ones(firm):
 
     make_programme(courses=1)
     assigned = make_programme(courses=1)
-    member = make_member(firm, MembershipRole.COLLECTOR)
+    member = MembershipFactory(firm=firm, role=MembershipRole.COLLECTOR)
     ProgrammeAssignment.objects.create(
         user=member.user, programme=assigned.programme, firm=firm, due_on=timezone.localdate()
     )
@@ -204,7 +204,7 @@ def test_an_expired_or_withdrawn_invitation_does_nothing(firm, client, collector
 
 
 def test_someone_active_in_another_firm_cannot_be_invited(manager_client, firm, collector):
-    make_member(make_firm("别家公司"), user=collector)
+    MembershipFactory(firm=FirmFactory(name="别家公司"), user=collector)
     response = manager_client.post(
         reverse("staff:invite"), {"legal_name": "张三", "email": collector.email}
     )
@@ -247,8 +247,8 @@ def test_a_manager_in_the_group_but_without_a_membership_gets_403(client, manage
 
 
 def test_a_manager_sees_only_their_own_firm(manager_client, firm):
-    mine = make_member(firm, employee_number="M-1")
-    theirs = make_member(make_firm("别家公司"), employee_number="T-1")
+    mine = MembershipFactory(firm=firm, employee_number="M-1")
+    theirs = MembershipFactory(firm=FirmFactory(name="别家公司"), employee_number="T-1")
     html = manager_client.get(reverse("staff:home")).content.decode()
     assert f'data-member="{mine.pk}"' in html
     assert mine.user.legal_name in html
@@ -269,7 +269,7 @@ def test_a_manager_sees_only_their_own_firm(manager_client, firm):
 
 
 def test_a_manager_ends_a_collectors_membership_and_the_history_stays(manager_client, firm):
-    member = make_member(firm, employee_number="C-7")
+    member = MembershipFactory(firm=firm, employee_number="C-7")
     member.active_from = timezone.localdate() - timedelta(days=30)
     member.save(update_fields=["active_from"])
     url = reverse("staff:end_membership", args=[member.pk])
@@ -296,7 +296,7 @@ def test_a_manager_ends_a_collectors_membership_and_the_history_stays(manager_cl
 def test_marking_as_left_with_a_bad_date_is_refused_and_changes_nothing(
     manager_client, firm, left_on
 ):
-    member = make_member(firm)
+    member = MembershipFactory(firm=firm)
     member.active_from = timezone.localdate() - timedelta(days=10)
     member.save(update_fields=["active_from"])
     left_on = {
@@ -313,7 +313,7 @@ def test_marking_as_left_with_a_bad_date_is_refused_and_changes_nothing(
 
 
 def test_the_staff_list_shows_status_as_a_label_and_mark_as_left_as_a_link(manager_client, firm):
-    member = make_member(firm)
+    member = MembershipFactory(firm=firm)
     html = manager_client.get(reverse("staff:home")).content.decode()
     item = html[html.index(f'data-member="{member.pk}"') :]
     item = item[: item.index("</li>")]
@@ -326,7 +326,7 @@ def test_the_staff_list_shows_status_as_a_label_and_mark_as_left_as_a_link(manag
 def test_the_staff_list_shows_each_collectors_grade_and_certificate_first(manager_client, firm):
     from tests.compliance.dashboard_factories import rate
 
-    certified, lapsed, unrated = make_member(firm), make_member(firm), make_member(firm)
+    certified, lapsed, unrated = MembershipFactory.create_batch(3, firm=firm)
     rating = rate(certified.user, grade="A", score="93.10", expires_in_days=200)
     rate(lapsed.user, grade="C", score="64.00", expires_in_days=-1)  # valid, but past expiry
     html = manager_client.get(reverse("staff:home")).content.decode()
@@ -346,8 +346,8 @@ def test_the_staff_list_shows_each_collectors_grade_and_certificate_first(manage
 
 
 def test_marking_as_left_needs_the_csrf_token(manager, firm):
-    make_member(firm, MembershipRole.MANAGER, manager)
-    member = make_member(firm)
+    MembershipFactory(firm=firm, role=MembershipRole.MANAGER, user=manager)
+    member = MembershipFactory(firm=firm)
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(manager)
     response = browser.post(
@@ -384,8 +384,8 @@ def programme(db):
 
 
 def test_manager_assigns_a_programme_to_several_collectors(manager_client, firm, programme):
-    first, second = make_member(firm), make_member(firm)
-    outsider = make_member(make_firm())
+    first, second = MembershipFactory(firm=firm), MembershipFactory(firm=firm)
+    outsider = MembershipFactory(firm=FirmFactory())
     due = timezone.localdate() + timedelta(days=30)
     response = manager_client.post(
         reverse("staff:assign"),
@@ -425,7 +425,7 @@ def test_assigning_to_a_valid_certificate_holder_completes_it_at_once(
     from tests.exams.certificate_factories import issue_certificate, use_fast_pdf
 
     use_fast_pdf(monkeypatch)
-    certified, expired, newcomer = make_member(firm), make_member(firm), make_member(firm)
+    certified, expired, newcomer = MembershipFactory.create_batch(3, firm=firm)
     with django_capture_on_commit_callbacks(execute=True):
         issue_certificate(certified.user, programme)
         # Issued long ago: past its expiry (the nightly job has not marked it expired yet).
@@ -455,7 +455,7 @@ def test_assigning_to_a_valid_certificate_holder_completes_it_at_once(
 
 
 def test_the_assignment_form_masks_emails_as_the_staff_list_does(manager_client, firm, programme):
-    member = make_member(firm)
+    member = MembershipFactory(firm=firm)
     html = manager_client.get(reverse("staff:assign")).content.decode()
     assert member.user.legal_name in html
     assert member.user.email not in html
@@ -463,7 +463,7 @@ def test_the_assignment_form_masks_emails_as_the_staff_list_does(manager_client,
 
 
 def test_one_open_assignment_per_collector_and_programme(firm, programme, manager):
-    member = make_member(firm)
+    member = MembershipFactory(firm=firm)
     due = timezone.localdate() + timedelta(days=10)
     assignments.assign(firm, programme, [member.user], due_on=due, by=manager)
     result = assignments.assign(firm, programme, [member.user], due_on=due, by=manager)
@@ -472,7 +472,7 @@ def test_one_open_assignment_per_collector_and_programme(firm, programme, manage
 
 
 def test_assignment_lists_and_cancelling(manager_client, firm, programme):
-    member = make_member(firm)
+    member = MembershipFactory(firm=firm)
     overdue = ProgrammeAssignment.objects.create(
         user=member.user,
         programme=programme,
@@ -485,9 +485,9 @@ def test_assignment_lists_and_cancelling(manager_client, firm, programme):
     assert f'data-assignment="{overdue.pk}"' not in html
 
     other = ProgrammeAssignment.objects.create(
-        user=make_member(make_firm()).user,
+        user=MembershipFactory(firm=FirmFactory()).user,
         programme=programme,
-        firm=make_firm(),
+        firm=FirmFactory(),
         due_on=timezone.localdate(),
     )
     assert (
@@ -507,7 +507,7 @@ def test_a_certificate_of_the_programme_completes_the_assignment(
     from tests.exams.certificate_factories import issue_certificate, use_fast_pdf
 
     use_fast_pdf(monkeypatch)
-    member = make_member(firm)
+    member = MembershipFactory(firm=firm)
     assignments.assign(
         firm, programme, [member.user], due_on=timezone.localdate() + timedelta(5), by=manager
     )

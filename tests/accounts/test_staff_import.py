@@ -13,7 +13,7 @@ from openpyxl import Workbook
 
 from lms.accounts.models import Invitation, MembershipRole, User
 from lms.accounts.onboarding import importing
-from tests.compliance.factories import make_firm, make_member
+from tests.factories import FirmFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,12 +29,12 @@ BAD_PHONE = "陈静,chen.jing@example.com,1234567,A005"
 
 @pytest.fixture
 def firm():
-    return make_firm("阳光催收有限公司")
+    return FirmFactory(name="阳光催收有限公司")
 
 
 @pytest.fixture
 def manager_client(client, manager, firm):
-    make_member(firm, MembershipRole.MANAGER, manager)
+    MembershipFactory(firm=firm, role=MembershipRole.MANAGER, user=manager)
     manager.preferred_language = "en"
     manager.save(update_fields=["preferred_language"])
     client.force_login(manager)
@@ -213,8 +213,8 @@ def test_duplicates_within_the_file_are_errors(manager_client):
 def test_members_of_another_firm_are_errors_and_own_members_are_skipped(
     manager_client, firm, collector, other_collector
 ):
-    make_member(make_firm("别家公司"), user=collector)
-    make_member(firm, user=other_collector, employee_number="OWN-1")
+    MembershipFactory(firm=FirmFactory(name="别家公司"), user=collector)
+    MembershipFactory(firm=firm, user=other_collector, employee_number="OWN-1")
     data = csv_bytes(
         [
             f"张三,{collector.email},,",
@@ -265,7 +265,7 @@ def test_a_confirmation_must_match_the_previewed_file(manager_client):
 
 
 def test_a_manager_cannot_import_into_another_firm(manager_client, manager, firm, client):
-    other = make_firm("别家公司")
+    other = FirmFactory(name="别家公司")
     # A firm in the request is ignored: the import goes to the manager's own firm.
     response = manager_client.post(
         reverse("staff:import"),

@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from lms.accounts.models import Invitation, MembershipRole
 from lms.accounts.onboarding import importing
-from tests.compliance.factories import make_firm, make_member
+from tests.factories import FirmFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -94,8 +94,8 @@ def three_million_cells() -> bytes:
 
 @pytest.fixture
 def manager_client(client, manager):
-    firm = make_firm("阳光催收有限公司")
-    make_member(firm, MembershipRole.MANAGER, manager)
+    firm = FirmFactory(name="阳光催收有限公司")
+    MembershipFactory(firm=firm, role=MembershipRole.MANAGER, user=manager)
     manager.preferred_language = "en"
     manager.save(update_fields=["preferred_language"])
     client.force_login(manager)

@@ -1,6 +1,7 @@
-"""Builders for the platform API and webhook tests: firms, collectors with current ratings, and
-API tokens, written straight to the database (no signal-driven recompute runs in these tests
-unless a test executes the on-commit callbacks itself)."""
+"""Builders for the platform API and webhook tests: collectors with current ratings, and API
+tokens (firms and memberships: tests/factories.py), written straight to the database (no
+signal-driven recompute runs in these tests unless a test executes the on-commit callbacks
+itself)."""
 
 from __future__ import annotations
 
@@ -9,30 +10,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
-from stdnum.cn import uscc
 
-from lms.accounts.models import Firm, FirmKind, FirmStatus, Membership, MembershipRole, User
+from lms.accounts.models import Firm, Membership, User
 from lms.accounts.roles import Role
 from lms.compliance import formula
 from lms.compliance.models import ApiScope, ApiToken, CollectorRating, RatingSnapshot
-from tests.conftest import make_user
+from tests.factories import MembershipFactory, UserFactory
 
 _numbers = itertools.count(1)
 ALL_SCOPES = [ApiScope.COLLECTORS_READ, ApiScope.RATINGS_READ, ApiScope.CERTIFICATES_VERIFY]
-
-
-def credit_code(number: int) -> str:
-    base = f"91310000{number:09d}"
-    return base + uscc.calc_check_digit(base)
-
-
-def make_firm(name: str, kind: str = FirmKind.AGENCY) -> Firm:
-    return Firm.objects.create(
-        name=name,
-        credit_code=credit_code(next(_numbers)),
-        kind=kind,
-        status=FirmStatus.ADMITTED,
-    )
 
 
 def make_collector(
@@ -43,25 +29,15 @@ def make_collector(
     employee_number: str | None = None,
 ) -> User:
     number = next(_numbers)
-    user = make_user(
-        f"collector{number}@example.com",
-        legal_name,
-        Role.COLLECTOR,
+    user = UserFactory(
+        email=f"collector{number}@example.com",
+        legal_name=legal_name,
+        role=Role.COLLECTOR,
         phone=phone or f"138{number:08d}",
     )
     if firm is not None:
-        join(user, firm, employee_number=employee_number or f"E{number:05d}")
+        MembershipFactory(user=user, firm=firm, employee_number=employee_number or f"E{number:05d}")
     return user
-
-
-def join(user: User, firm: Firm, *, employee_number: str = "") -> Membership:
-    return Membership.objects.create(
-        user=user,
-        firm=firm,
-        role=MembershipRole.COLLECTOR,
-        employee_number=employee_number,
-        active_from=timezone.localdate() - timedelta(days=30),
-    )
 
 
 def move(user: User, firm: Firm) -> Membership:
@@ -71,9 +47,7 @@ def move(user: User, firm: Firm) -> Membership:
     current.active_from = min(current.active_from, today - timedelta(days=2))
     current.active_to = today - timedelta(days=1)
     current.save(update_fields=["active_from", "active_to"])
-    return Membership.objects.create(
-        user=user, firm=firm, role=MembershipRole.COLLECTOR, active_from=today
-    )
+    return MembershipFactory(user=user, firm=firm, active_from=today)
 
 
 def real_components(today: date | None = None) -> tuple[dict, dict]:

@@ -1,5 +1,6 @@
-"""Small builders for the dashboard, export, report and my-data tests: firms, people in them,
-contracts and current ratings, written straight to the database."""
+"""Small builders for the dashboard, export, report and my-data tests: managers and collectors
+of a firm, contracts and current ratings, written straight to the database (firms and
+memberships: tests/factories.py)."""
 
 from __future__ import annotations
 
@@ -9,54 +10,28 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Group
 from django.utils import timezone
-from stdnum.cn import uscc
 
 from lms.accounts.models import (
     Contract,
     Firm,
-    FirmKind,
-    FirmStatus,
-    Membership,
     MembershipRole,
     User,
 )
 from lms.accounts.roles import Role
 from lms.compliance.models import CollectorRating
-from tests.conftest import make_user
+from tests.factories import MembershipFactory, UserFactory
 
 _numbers = itertools.count(1)
-
-
-def credit_code(number: int) -> str:
-    """A valid unified social credit code (GB 32100-2015 check character) for ``number``."""
-    base = f"91110000{number:09d}"
-    return base + uscc.calc_check_digit(base)
-
-
-def make_firm(name: str, kind: str = FirmKind.AGENCY, status: str = FirmStatus.ADMITTED) -> Firm:
-    return Firm.objects.create(
-        name=name, credit_code=credit_code(next(_numbers)), kind=kind, status=status
-    )
 
 
 def make_manager(email: str, legal_name: str, firm: Firm, **extra) -> User:
     """A firm manager who reads the site in English (tests assert English text)."""
     extra.setdefault("preferred_language", "en")
-    user = make_user(email, legal_name, Role.FIRM_MANAGER, **extra)
-    Membership.objects.create(user=user, firm=firm, role=MembershipRole.MANAGER)
-    return user
-
-
-def join(
-    user: User, firm: Firm, *, employee_number: str = "", role: str = MembershipRole.COLLECTOR
-) -> Membership:
-    return Membership.objects.create(
-        user=user,
-        firm=firm,
-        role=role,
-        employee_number=employee_number,
-        active_from=timezone.localdate() - timedelta(days=30),
+    user = UserFactory(email=email, legal_name=legal_name, role=Role.FIRM_MANAGER, **extra)
+    MembershipFactory(
+        user=user, firm=firm, role=MembershipRole.MANAGER, active_from=timezone.localdate()
     )
+    return user
 
 
 def make_collector(
@@ -68,12 +43,15 @@ def make_collector(
     employee_number: str | None = None,
 ) -> User:
     number = next(_numbers)
-    user = make_user(
-        email or f"collector{number}@example.com", legal_name, Role.COLLECTOR, phone=phone
+    user = UserFactory(
+        email=email or f"collector{number}@example.com",
+        legal_name=legal_name,
+        role=Role.COLLECTOR,
+        phone=phone,
     )
     if employee_number is None:
         employee_number = f"E{number:05d}"
-    join(user, firm, employee_number=employee_number)
+    MembershipFactory(user=user, firm=firm, employee_number=employee_number)
     return user
 
 

@@ -14,15 +14,9 @@ from django.utils import timezone
 
 from lms.compliance.models import ApiScope, PersonalDataAccess
 from tests.exams.certificate_factories import issue_certificate, make_programme, use_fast_pdf
+from tests.factories import FirmFactory
 
-from .api_factories import (
-    bearer,
-    issue_token,
-    make_collector,
-    make_firm,
-    move,
-    rate,
-)
+from .api_factories import bearer, issue_token, make_collector, move, rate
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +27,8 @@ class World:
 
     def __init__(self, monkeypatch) -> None:
         use_fast_pdf(monkeypatch)
-        self.firm = make_firm("阳光资产管理有限公司")
-        self.other_firm = make_firm("其他催收有限公司")
+        self.firm = FirmFactory(name="阳光资产管理有限公司")
+        self.other_firm = FirmFactory(name="其他催收有限公司")
         self.collector = make_collector(self.firm, legal_name="张小三", phone="13812345678")
         self.outsider = make_collector(self.other_firm, legal_name="李四", phone="13987654321")
         rate(self.collector, "A", "91.00", snapshots=3)

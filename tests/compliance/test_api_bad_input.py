@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from .api_factories import bearer, issue_token, make_collector, make_firm, rate
+from tests.factories import FirmFactory
+
+from .api_factories import bearer, issue_token, make_collector, rate
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def key() -> str:
-    firm = make_firm("阳光资产管理有限公司")
+    firm = FirmFactory(name="阳光资产管理有限公司")
     rate(make_collector(firm), "A", "91.00")
     return issue_token(firm)[1]
 

@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, settings
 
 from lms.compliance.models import ApiScope
 from lms.wsgi import application
+from tests.factories import FirmFactory
 
-from .api_factories import ALL_SCOPES, bearer, issue_token, make_collector, make_firm, rate
+from .api_factories import ALL_SCOPES, bearer, issue_token, make_collector, rate
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
@@ -26,7 +27,7 @@ def api_key(db, settings) -> str:
     """A key with every scope, for a firm with rated collectors (so lists have rows to page)."""
     # The schema's 429 is documented and tested in test_api; here it would only cut the run short.
     settings.API_RATE_LIMIT = "100000/m"
-    firm = make_firm("阳光资产管理有限公司")
+    firm = FirmFactory(name="阳光资产管理有限公司")
     for grade, score in (("A", "91.00"), ("C", "62.50"), ("D", "40.00")):
         rate(make_collector(firm), grade, score, snapshots=2)
     _token, key = issue_token(firm, [*ALL_SCOPES, ApiScope.PERSONAL_DATA])

@@ -14,15 +14,16 @@ from django.utils import timezone
 
 from lms.compliance.models import ApiScope, ApiToken, WebhookSubscription
 from tests.conftest import signed_in
+from tests.factories import FirmFactory
 
-from .api_factories import bearer, issue_token, make_firm
+from .api_factories import bearer, issue_token
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def firm():
-    return make_firm("阳光资产管理有限公司")
+    return FirmFactory(name="阳光资产管理有限公司")
 
 
 def run(*args: str) -> str:

@@ -27,15 +27,9 @@ from lms.compliance.models import (
 )
 from tests.conftest import make_user, signed_in
 from tests.exams.certificate_factories import make_programme
+from tests.factories import FirmFactory
 
-from .dashboard_factories import (
-    add_role,
-    contract,
-    make_collector,
-    make_firm,
-    make_manager,
-    rate,
-)
+from .dashboard_factories import add_role, contract, make_collector, make_manager, rate
 
 ROSTER = reverse("dashboard:roster")
 pytestmark = pytest.mark.django_db
@@ -53,7 +47,7 @@ def _english():
 
 @pytest.fixture
 def agency():
-    return make_firm("阳光资产管理有限公司")
+    return FirmFactory(name="阳光资产管理有限公司")
 
 
 @pytest.fixture
@@ -131,7 +125,7 @@ def test_managers_and_former_staff_are_not_on_the_roster(client, agency, boss, s
 
 
 def test_a_manager_cannot_see_another_firms_staff(client, agency, boss, staff):
-    other_firm = make_firm("别家催收有限公司")
+    other_firm = FirmFactory(name="别家催收有限公司")
     outsider = make_collector(other_firm, "王外人")
 
     response = get(client, boss, ROSTER)
@@ -144,7 +138,7 @@ def test_a_manager_cannot_see_another_firms_staff(client, agency, boss, staff):
 
 @pytest.fixture
 def lender():
-    return make_firm("诚信消费金融", kind=FirmKind.LENDER)
+    return FirmFactory(name="诚信消费金融", kind=FirmKind.LENDER)
 
 
 @pytest.fixture
@@ -188,7 +182,7 @@ def test_a_lenders_manager_loses_sight_of_an_agency_when_the_contract_ends(
 def test_a_lenders_manager_never_sees_an_uncontracted_agency(
     client, lender, lender_boss, agency, staff
 ):
-    other_agency = make_firm("另一家处置公司")
+    other_agency = FirmFactory(name="另一家处置公司")
     contract(lender, other_agency, starts_on=timezone.localdate())
 
     assert staff.pk not in roster_ids(get(client, lender_boss, ROSTER))

@@ -14,8 +14,9 @@ from openpyxl import load_workbook
 
 from lms.accounts.models import FirmKind
 from lms.compliance.models import PersonalDataAccess
+from tests.factories import FirmFactory
 
-from .dashboard_factories import contract, make_collector, make_firm, make_manager, rate
+from .dashboard_factories import contract, make_collector, make_manager, rate
 
 CSV_URL = reverse("dashboard:export_csv")
 XLSX_URL = reverse("dashboard:export_xlsx")
@@ -30,7 +31,7 @@ def _english():
 
 @pytest.fixture
 def agency():
-    return make_firm("阳光资产管理有限公司")
+    return FirmFactory(name="阳光资产管理有限公司")
 
 
 @pytest.fixture
@@ -138,7 +139,7 @@ def test_each_export_logs_the_rows_it_unmasked(client, agency, boss, staff):
 
 
 def test_a_lenders_export_masks_agency_names_and_logs_nothing(client, agency, staff):
-    lender = make_firm("诚信消费金融", kind=FirmKind.LENDER)
+    lender = FirmFactory(name="诚信消费金融", kind=FirmKind.LENDER)
     lender_boss = make_manager("boss@lender.example", "钱总", lender)
     contract(lender, agency, starts_on=timezone.localdate())
 
@@ -155,7 +156,7 @@ def test_a_lenders_export_masks_agency_names_and_logs_nothing(client, agency, st
 
 
 def test_exports_are_for_managers_in_scope_only(client, agency, boss, staff):
-    other_firm = make_firm("别家催收有限公司")
+    other_firm = FirmFactory(name="别家催收有限公司")
     make_collector(other_firm, "王外人")
     rows = read_csv(download(client, boss, CSV_URL))
     assert "王外人" not in {row[0] for row in rows}

@@ -25,20 +25,21 @@ from lms.compliance.models import (
     Severity,
 )
 from lms.compliance.signals import finding_status_changed
-from tests.compliance.factories import make_finding, make_firm, make_member
+from tests.compliance.factories import make_finding
 from tests.conftest import activate_totp, make_user, signed_in
+from tests.factories import FirmFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def firm():
-    return make_firm("阳光催收有限公司")
+    return FirmFactory(name="阳光催收有限公司")
 
 
 @pytest.fixture
 def membership(firm, collector):
-    return make_member(firm, user=collector)
+    return MembershipFactory(firm=firm, user=collector)
 
 
 @pytest.fixture
@@ -151,7 +152,7 @@ def test_staff_without_the_permission_cannot_reach_the_findings_admin(
 @pytest.mark.parametrize("role", ["collector", "manager"])
 def test_collectors_and_managers_are_sent_to_sign_in(request, client, role):
     user = request.getfixturevalue(role)
-    finding = make_finding(make_member(make_firm()).user)
+    finding = make_finding(MembershipFactory(firm=FirmFactory()).user)
     client.force_login(user)
     for url in [
         reverse("compliance_findings:index"),
@@ -285,10 +286,10 @@ def test_a_dismissed_finding_cannot_be_appealed(collector):
 
 
 def test_a_manager_appeals_for_their_own_collectors_only(client, manager, firm, collector):
-    make_member(firm, MembershipRole.MANAGER, manager)
-    make_member(firm, user=collector)
+    MembershipFactory(firm=firm, role=MembershipRole.MANAGER, user=manager)
+    MembershipFactory(firm=firm, user=collector)
     own = make_finding(collector)
-    stranger = make_member(make_firm("别家公司")).user
+    stranger = MembershipFactory(firm=FirmFactory(name="别家公司")).user
     foreign = make_finding(stranger)
     client.force_login(manager)
 

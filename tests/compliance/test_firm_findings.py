@@ -12,8 +12,9 @@ from django.utils import timezone
 from lms.accounts.models import FirmKind
 from lms.compliance.models import Appeal
 from lms.compliance.privacy import mask_name
-from tests.compliance.dashboard_factories import contract, make_collector, make_firm, make_manager
+from tests.compliance.dashboard_factories import contract, make_collector, make_manager
 from tests.compliance.factories import make_finding
+from tests.factories import FirmFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +27,10 @@ def world():
     """A lender contracting two agencies today (one contract has ended for a third), each
     agency's manager and a collector per firm with one finding each."""
     today = timezone.localdate()
-    lender = make_firm("阳光消费金融", kind=FirmKind.LENDER)
-    hired = make_firm("诚信催收")
-    also_hired = make_firm("和顺资产管理")
-    former = make_firm("旧合作催收")
+    lender = FirmFactory(name="阳光消费金融", kind=FirmKind.LENDER)
+    hired = FirmFactory(name="诚信催收")
+    also_hired = FirmFactory(name="和顺资产管理")
+    former = FirmFactory(name="旧合作催收")
     contract(lender, hired, starts_on=today - timedelta(days=90))
     contract(lender, also_hired, starts_on=today - timedelta(days=30))
     contract(lender, former, starts_on=today - timedelta(days=400), ends_on=today - timedelta(1))
@@ -73,7 +74,7 @@ def test_a_lender_sees_its_contracted_agencies_findings_masked(client, world):
 
 
 def test_a_lender_does_not_see_a_former_or_unrelated_agencys_findings(client, world):
-    stranger = make_collector(make_firm("无关催收"), "王五")
+    stranger = make_collector(FirmFactory(name="无关催收"), "王五")
     unrelated = make_finding(stranger)
     client.force_login(world["lender_manager"])
     ids, html = listed(client)

@@ -24,15 +24,16 @@ from lms.compliance.models import (
 )
 from lms.compliance.tasks.reports import send_monthly_report, send_monthly_reports
 from tests.exams.certificate_factories import make_programme
+from tests.factories import FirmFactory
 
-from .dashboard_factories import make_collector, make_firm, make_manager, rate
+from .dashboard_factories import make_collector, make_manager, rate
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def agency():
-    return make_firm("阳光资产管理有限公司")
+    return FirmFactory(name="阳光资产管理有限公司")
 
 
 @pytest.fixture
@@ -145,7 +146,7 @@ def test_the_task_emails_each_firms_managers_once_a_month(agency, managers, staf
         active_from=timezone.localdate() - timedelta(days=100),
         active_to=timezone.localdate() - timedelta(days=1),
     )
-    other = make_firm("别家催收有限公司")
+    other = FirmFactory(name="别家催收有限公司")
     other_manager = make_manager("boss@other.example", "钱经理", other)
 
     assert send_monthly_reports() == 2
@@ -181,9 +182,13 @@ def test_a_new_month_gets_a_new_report(agency, managers, staff):
 
 
 def test_pending_banned_or_managerless_firms_get_no_report(agency, staff):
-    make_manager("boss@pending.example", "甲", make_firm("待审公司", status=FirmStatus.PENDING))
-    make_manager("boss@banned.example", "乙", make_firm("禁入公司", status=FirmStatus.BANNED))
-    suspended = make_firm("暂停公司", status=FirmStatus.SUSPENDED)
+    make_manager(
+        "boss@pending.example", "甲", FirmFactory(name="待审公司", status=FirmStatus.PENDING)
+    )
+    make_manager(
+        "boss@banned.example", "乙", FirmFactory(name="禁入公司", status=FirmStatus.BANNED)
+    )
+    suspended = FirmFactory(name="暂停公司", status=FirmStatus.SUSPENDED)
     make_manager("boss@suspended.example", "丙", suspended)
 
     assert send_monthly_reports() == 1  # the suspended firm; the agency has no manager

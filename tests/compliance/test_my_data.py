@@ -31,8 +31,9 @@ from tests.exams.certificate_factories import (
     make_programme,
     use_fast_pdf,
 )
+from tests.factories import FirmFactory
 
-from .dashboard_factories import make_collector, make_firm, make_manager, rate
+from .dashboard_factories import make_collector, make_manager, rate
 
 URL = reverse("my_data")
 pytestmark = pytest.mark.django_db
@@ -40,7 +41,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def agency():
-    return make_firm("阳光资产管理有限公司")
+    return FirmFactory(name="阳光资产管理有限公司")
 
 
 @pytest.fixture

@@ -24,8 +24,9 @@ from lms.celery import app
 from lms.compliance import findings, formula
 from lms.compliance.models import CollectorRating, FirmRating, RatingSnapshot
 from lms.compliance.tasks import ratings as tasks
-from tests.compliance.factories import make_finding, make_firm, make_member
+from tests.compliance.factories import make_finding
 from tests.exams.certificate_factories import issue_certificate, make_programme, use_fast_pdf
+from tests.factories import FirmFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ def programme(monkeypatch):
 
 @pytest.fixture
 def firm():
-    return make_firm("阳光资产管理有限公司")
+    return FirmFactory(name="阳光资产管理有限公司")
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def on_commit(django_capture_on_commit_callbacks):
 @pytest.fixture
 def holder(firm, programme, on_commit):
     """A collector of ``firm`` who has just been certified (the events ran)."""
-    collector = make_member(firm).user
+    collector = MembershipFactory(firm=firm).user
     with on_commit():
         issue_certificate(collector, programme)
     return collector
@@ -82,7 +83,7 @@ def test_a_revoked_certificate_lowers_the_rating(holder, auditor, on_commit):
 
 
 def test_an_expired_certificate_lowers_the_rating(firm, programme, on_commit):
-    collector = make_member(firm).user
+    collector = MembershipFactory(firm=firm).user
     issue_certificate(collector, programme, now=timezone.now() - timedelta(days=800))
 
     with on_commit():
@@ -128,13 +129,13 @@ def test_an_appeal_suspends_the_finding_and_upholding_it_restores_the_rating(
 
 
 def test_joining_and_leaving_a_firm_moves_the_rating(holder, firm, on_commit):
-    other = make_firm("晨曦资产管理有限公司")
+    other = FirmFactory(name="晨曦资产管理有限公司")
     with on_commit():
         holder.memberships.get().end(timezone.localdate() - timedelta(days=1))
     assert CollectorRating.objects.get(user=holder).firm is None
 
     with on_commit():
-        make_member(other, user=holder)
+        MembershipFactory(firm=other, user=holder)
 
     assert CollectorRating.objects.get(user=holder).firm == other
     assert FirmRating.objects.get(firm=firm).active_collectors == 0
@@ -164,7 +165,7 @@ def test_a_broker_outage_never_breaks_the_users_action(firm, on_commit, monkeypa
 
     monkeypatch.setattr(tasks.recompute_collectors, "delay", unreachable)
     with caplog.at_level(logging.WARNING), on_commit():
-        membership = make_member(firm)
+        membership = MembershipFactory(firm=firm)
 
     assert membership.pk is not None
     assert not CollectorRating.objects.exists()
@@ -177,7 +178,7 @@ def test_the_event_task_is_idempotent(holder):
 
 
 def test_the_nightly_task_recomputes_everyone(firm, programme):
-    collector = make_member(firm).user
+    collector = MembershipFactory(firm=firm).user
     issue_certificate(collector, programme)  # its events never ran
 
     assert tasks.recompute_all_ratings.delay().get() == 1

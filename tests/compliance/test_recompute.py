@@ -35,9 +35,10 @@ from lms.compliance.models import (
     FirmRatingSnapshot,
     RatingSnapshot,
 )
-from tests.compliance.factories import make_finding, make_firm, make_member
+from tests.compliance.factories import make_finding
 from tests.conftest import make_user
 from tests.exams.certificate_factories import issue_certificate, make_programme, use_fast_pdf
+from tests.factories import FirmFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,12 +53,12 @@ def programme(monkeypatch):
 
 @pytest.fixture
 def firm():
-    return make_firm("阳光资产管理有限公司")
+    return FirmFactory(name="阳光资产管理有限公司")
 
 
 def certified(firm, programme, **certificate):
     """A collector of ``firm`` holding a valid certificate (92.50 % unless told otherwise)."""
-    collector = make_member(firm).user
+    collector = MembershipFactory(firm=firm).user
     issue_certificate(collector, programme, **certificate)
     return collector
 
@@ -69,8 +70,9 @@ def confirmed(collector, auditor, **fields):
 
 def test_the_first_recompute_rates_everyone_it_should_once(firm, programme, auditor, manager):
     collector = certified(firm, programme)
-    uncertified = make_member(firm).user
-    make_member(firm, MembershipRole.MANAGER, user=manager)  # managers are not rated
+    uncertified = MembershipFactory(firm=firm).user
+    # Managers are not rated.
+    MembershipFactory(firm=firm, role=MembershipRole.MANAGER, user=manager)
     firmless = make_user("left@example.com", "赵离职", Role.COLLECTOR)
     confirmed(firmless, auditor, severity="minor")
     make_user("idle@example.com", "钱空闲", Role.COLLECTOR)  # nothing to rate them on
@@ -100,7 +102,7 @@ def test_the_first_recompute_rates_everyone_it_should_once(firm, programme, audi
 
 def test_a_second_recompute_writes_nothing(firm, programme):
     certified(firm, programme)
-    make_member(firm)
+    MembershipFactory(firm=firm)
     recompute.full()
     before = list(CollectorRating.objects.values_list("user_id", "computed_at"))
 
@@ -167,10 +169,10 @@ def test_a_critical_finding_caps_at_d(firm, programme, auditor):
 
 def test_moving_firm_refreshes_the_rating_without_a_snapshot(firm, programme):
     collector = certified(firm, programme)
-    other = make_firm("晨曦资产管理有限公司")
+    other = FirmFactory(name="晨曦资产管理有限公司")
     recompute.full()
     collector.memberships.get().end(timezone.localdate() - timedelta(days=1))
-    make_member(other, user=collector)
+    MembershipFactory(firm=other, user=collector)
 
     outcome = recompute.for_users([collector.pk], reason="membership_changed")
 
@@ -183,10 +185,10 @@ def test_moving_firm_refreshes_the_rating_without_a_snapshot(firm, programme):
 
 
 def test_firm_aggregates_and_flags_never_touch_the_firms_status(programme, auditor):
-    firm = make_firm("阳光资产管理有限公司", status=FirmStatus.ADMITTED)
+    firm = FirmFactory(name="阳光资产管理有限公司", status=FirmStatus.ADMITTED)
     a = [certified(firm, programme) for _ in range(3)]
     certified(firm, programme, percent="60.00")  # 30 + 0 + 10 + 15 + 30 = 85.00, A
-    make_member(firm)  # not certified: 45.00, D
+    MembershipFactory(firm=firm)  # not certified: 45.00, D
     confirmed(a[0], auditor, severity="minor", occurred_on=timezone.localdate())  # 88.13, A
 
     outcome = recompute.full()
@@ -210,11 +212,11 @@ def test_firm_aggregates_and_flags_never_touch_the_firms_status(programme, audit
 
 
 def test_findings_count_against_the_firm_of_the_time(programme, auditor):
-    then, now = make_firm("旧机构"), make_firm("新机构")
+    then, now = FirmFactory(name="旧机构"), FirmFactory(name="新机构")
     collector = certified(then, programme)
     confirmed(collector, auditor, occurred_on=timezone.localdate() - timedelta(days=10))
     collector.memberships.get().end(timezone.localdate() - timedelta(days=1))
-    make_member(now, user=collector)
+    MembershipFactory(firm=now, user=collector)
     certified(then, programme)  # someone is still there
 
     recompute.full()
@@ -278,7 +280,7 @@ def test_changes_are_announced_once_per_chunk_after_commit(
 
 def test_the_command_prints_what_changed_and_how_long_it_took(firm, programme):
     certified(firm, programme)
-    make_member(firm)
+    MembershipFactory(firm=firm)
     out = StringIO()
 
     call_command("recompute_ratings", stdout=out)

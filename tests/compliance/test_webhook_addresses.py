@@ -16,8 +16,9 @@ from django.urls import reverse
 from lms.compliance import public_addresses, webhooks
 from lms.compliance.models import WebhookDelivery, WebhookSubscription
 from tests.conftest import signed_in
+from tests.factories import FirmFactory
 
-from .api_factories import make_collector, make_firm
+from .api_factories import make_collector
 from .test_webhooks import rating_change
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +100,7 @@ def admin(client, admin_user):
 
 @pytest.fixture
 def firm():
-    return make_firm("阳光资产管理有限公司")
+    return FirmFactory(name="阳光资产管理有限公司")
 
 
 @pytest.mark.parametrize("address, why", REFUSED)

@@ -28,9 +28,10 @@ from lms.compliance.models.webhooks import new_secret
 from lms.compliance.tasks.webhooks import deliver_webhook, retry_pending_webhooks
 from tests.conftest import signed_in
 from tests.exams.certificate_factories import issue_certificate, make_programme, use_fast_pdf
+from tests.factories import FirmFactory
 from tests.lms.test_celery_worker import wait_for, worker  # noqa: F401 (the worker fixture)
 
-from .api_factories import make_collector, make_firm, move, rate
+from .api_factories import make_collector, move, rate
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +100,7 @@ def receiver(settings):
 
 @pytest.fixture
 def firm():
-    return make_firm("阳光资产管理有限公司")
+    return FirmFactory(name="阳光资产管理有限公司")
 
 
 @pytest.fixture
@@ -570,7 +571,7 @@ def test_the_migration_rewrites_the_stored_secrets(subscription):
 def test_only_the_collectors_firm_hears_about_them(
     django_capture_on_commit_callbacks, firm, subscription, receiver
 ):
-    other_firm = make_firm("其他催收有限公司")
+    other_firm = FirmFactory(name="其他催收有限公司")
     other_subscription = WebhookSubscription.objects.create(
         firm=other_firm, url=receiver.url, events=ALL_EVENTS
     )
@@ -706,7 +707,7 @@ def test_a_superseded_certificate_is_not_announced(certified, subscription):
 
 def test_another_firms_certificate_events_reach_only_that_firm(certified, subscription):
     collector, programme = certified
-    other_firm = make_firm("其他催收有限公司")
+    other_firm = FirmFactory(name="其他催收有限公司")
     move(collector, other_firm)
     certificate = issue_certificate(collector, programme)
 
@@ -724,7 +725,7 @@ def test_another_firms_certificate_events_reach_only_that_firm(certified, subscr
 def test_a_real_worker_delivers_and_retries_through_the_broker(monkeypatch, receiver):
     monkeypatch.setattr(webhooks, "FIRST_RETRY_SECONDS", 1)  # the retry waits 1 s, not 10
     receiver.statuses = [500, 200]
-    firm = make_firm("阳光资产管理有限公司")
+    firm = FirmFactory(name="阳光资产管理有限公司")
     WebhookSubscription.objects.create(firm=firm, url=receiver.url, events=ALL_EVENTS)
 
     # Committed at once (no atomic block), so the membership's own recompute may announce a

@@ -50,8 +50,9 @@ from lms.compliance.models import (
     FirmRatingSnapshot,
     Severity,
 )
-from tests.compliance.factories import make_finding, make_firm, make_member
+from tests.compliance.factories import make_finding
 from tests.conftest import PASSWORD, activate_totp, make_user
+from tests.factories import FirmFactory, MembershipFactory
 
 from .conftest import assert_fits_the_viewport, log_in
 
@@ -85,9 +86,9 @@ DECISION_NOTE = "录音清楚，情节严重，确认。"
 def firm_with_staff() -> tuple[Firm, User, list[User]]:
     """An admitted agency, its manager (the Firm managers group and a manager membership) and
     three collectors with employee numbers. Each new membership queues a recompute (eager)."""
-    firm = make_firm(FIRM_NAME)
+    firm = FirmFactory(name=FIRM_NAME)
     manager = make_user("wang.manager@example.com", "王经理")
-    make_member(firm, MembershipRole.MANAGER, user=manager)
+    MembershipFactory(firm=firm, role=MembershipRole.MANAGER, user=manager)
     collectors = []
     for number, (email, name) in enumerate(
         [
@@ -98,7 +99,7 @@ def firm_with_staff() -> tuple[Firm, User, list[User]]:
         start=1,
     ):
         collector = make_user(email, name)
-        make_member(firm, user=collector, employee_number=f"C{number:03d}")
+        MembershipFactory(firm=firm, user=collector, employee_number=f"C{number:03d}")
         collectors.append(collector)
     return firm, manager, collectors
 

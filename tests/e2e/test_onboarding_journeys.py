@@ -19,10 +19,10 @@ from courses.models import LessonPage
 from lms.accounts.models import Membership, MembershipRole
 from lms.accounts.onboarding import invitations
 from lms.accounts.roles import Role
-from tests.compliance.factories import make_firm, make_member
 from tests.conftest import PASSWORD, activate_totp, make_user
 from tests.courses.pages import make_course
 from tests.exams.certificate_factories import make_programme
+from tests.factories import FirmFactory, MembershipFactory
 
 from .conftest import assert_fits_the_viewport, log_in, log_out
 
@@ -67,7 +67,7 @@ def test_each_role_lands_where_its_work_is_and_a_reviewer_approves_in_one_step(
     reviewer = staff("liu.reviewer@example.com", "刘审核", Role.REVIEWER)
     auditor = staff("sun.auditor@example.com", "孙稽核", Role.AUDITOR)
     manager = make_user("li.manager@example.com", "李经理", Role.FIRM_MANAGER)
-    make_member(make_firm("晴川资产"), MembershipRole.MANAGER, manager)
+    MembershipFactory(firm=FirmFactory(name="晴川资产"), role=MembershipRole.MANAGER, user=manager)
     lesson = submitted_lesson(trainer)
 
     # 1. The trainer signs in and lands on the admin dashboard, not the learners' home page.
@@ -126,7 +126,7 @@ def test_an_invitee_sets_a_password_and_lands_on_the_first_course_of_their_progr
     base, page = live_server.url, phone_page
     programme = make_programme(courses=2)
     first_course = programme.courses[0]
-    firm = make_firm("晴川资产")
+    firm = FirmFactory(name="晴川资产")
     invitations.invite(firm, email="zhao.liu@example.com", by=None, legal_name="赵六")
 
     # 1. The email: a readable greeting and one link, on this server.

@@ -31,10 +31,11 @@ from lms.accounts.landing import landing_url
 from lms.accounts.models import FirmKind, Membership, MembershipRole, User
 from lms.compliance import recompute
 from lms.compliance.privacy import mask_name
-from tests.compliance.dashboard_factories import contract, make_collector, make_firm
-from tests.compliance.factories import make_finding, make_member
+from tests.compliance.dashboard_factories import contract, make_collector
+from tests.compliance.factories import make_finding
 from tests.conftest import PASSWORD, make_user
 from tests.exams.certificate_factories import issue_certificate, make_programme, use_fast_pdf
+from tests.factories import FirmFactory, MembershipFactory
 
 from .conftest import SCREENSHOT_ROOT, assert_fits_the_viewport, log_in
 
@@ -75,9 +76,9 @@ def agency_team(monkeypatch) -> Iterator[dict]:
     them with several rating changes today), one not."""
     use_fast_pdf(monkeypatch)
     programme = make_programme().programme
-    agency = make_firm(AGENCY_NAME)
+    agency = FirmFactory(name=AGENCY_NAME)
     manager = make_user("wang.manager@example.com", "王经理")
-    make_member(agency, MembershipRole.MANAGER, user=manager)
+    MembershipFactory(firm=agency, role=MembershipRole.MANAGER, user=manager)
     people = {
         "zhang": make_collector(agency, "张小三", phone="13800138001"),
         "ouyang": make_collector(agency, "欧阳小明", phone="13800138002"),
@@ -192,11 +193,11 @@ def test_a_lender_reads_its_agencys_staff_and_findings_masked_on_a_phone(
     live_server, phone_page: Page, desktop_page: Page, agency_team: dict
 ) -> None:
     page, base = phone_page, live_server.url
-    lender = make_firm(LENDER_NAME, kind=FirmKind.LENDER)
+    lender = FirmFactory(name=LENDER_NAME, kind=FirmKind.LENDER)
     contract(lender, agency_team["agency"], starts_on=timezone.localdate() - timedelta(days=60))
     boss = make_user("qian.boss@example.com", "钱总")
-    make_member(lender, MembershipRole.MANAGER, user=boss)
-    outsider = make_collector(make_firm("无关催收有限公司"), "王五")
+    MembershipFactory(firm=lender, role=MembershipRole.MANAGER, user=boss)
+    outsider = make_collector(FirmFactory(name="无关催收有限公司"), "王五")
     unrelated = make_finding(outsider)
     sign_in(page, base, boss)
 

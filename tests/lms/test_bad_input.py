@@ -22,8 +22,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern, RoutePattern
 
-from tests.compliance.dashboard_factories import join, make_firm, make_manager
+from tests.compliance.dashboard_factories import make_manager
 from tests.conftest import signed_in
+from tests.factories import FirmFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -165,8 +166,8 @@ class Walker:
 
 @pytest.fixture
 def personas(collector, admin_user) -> dict[str, Client]:
-    firm = make_firm("阳光资产管理有限公司")
-    join(collector, firm, employee_number="E001")
+    firm = FirmFactory(name="阳光资产管理有限公司")
+    MembershipFactory(user=collector, firm=firm, employee_number="E001")
     boss = make_manager("boss@example.com", "王经理", firm)
     clients = {"anonymous": Client()}
     for who, user in {"collector": collector, "manager": boss}.items():

@@ -19,9 +19,10 @@ from exams.certificates import emails as certificate_emails
 from lms.accounts.models import User
 from lms.accounts.onboarding import invitations
 from lms.compliance import findings, monthly_report
-from tests.compliance.factories import make_finding, make_firm, make_member
+from tests.compliance.factories import make_finding
 from tests.conftest import make_user
 from tests.exams.certificate_factories import issue_certificate, make_programme, use_fast_pdf
+from tests.factories import FirmFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -138,7 +139,7 @@ def person(language: str) -> User:
 def test_the_invitation_email(language, django_capture_on_commit_callbacks):
     invitee = person(language)
     with django_capture_on_commit_callbacks(execute=True):
-        invitations.invite(make_firm("晴川资产"), email=invitee.email, by=None)
+        invitations.invite(FirmFactory(name="晴川资产"), email=invitee.email, by=None)
     subject, body = last_mail()
     check(subject, body, language)
     assert "/firm/staff/invitations/" in body
@@ -179,8 +180,8 @@ def test_the_finding_confirmed_email(auditor, language, django_capture_on_commit
 
 
 def test_the_monthly_report_email_in_the_sites_language(manager):
-    firm = make_firm("晴川资产")
-    make_member(firm, "manager", manager)
+    firm = FirmFactory(name="晴川资产")
+    MembershipFactory(firm=firm, role="manager", user=manager)
     report = monthly_report.build(firm, monthly_report.previous_month())
     message = monthly_report.email(report, b"%PDF-1.7", [manager])
     check(message.subject, message.body, "zh-hans")
