@@ -54,7 +54,7 @@ from wagtail.admin.widgets import Button, ListingButton
 from wagtail.log_actions import log
 
 from lms import uploads
-from lms.accounts.firm_admin import PersonChooserViewSet
+from lms.accounts.admin_views.people import PersonChooserViewSet
 from lms.accounts.models import Firm, User
 from lms.accounts.roles import Role
 
