@@ -36,7 +36,6 @@ from exams.models import Certificate, CertificateStatus, IssuanceRequest
 from exams.viewsets import ProtectedDeleteView
 from lms.lib.admin_actions import (
     ListingActionsMixin,
-    Notice,
     ObjectAction,
     ObjectActionView,
     ObjectActionViewSetMixin,
@@ -196,6 +195,11 @@ class CertificateRevokeView(ObjectActionView):
     # trainer who follows a revoke link should see that they may not, not be moved away.
     deny_with_403 = True
     refusals = (lifecycle.RevocationError,)
+    warning = _(
+        "Revoking cannot be undone. The certificate's verification page, its digital "
+        "credential and the published revocation list will show it as revoked at once, and "
+        "the holder is emailed the reason."
+    )
 
     def get_queryset(self):
         return Certificate.objects.select_related("programme", "holder")
@@ -212,18 +216,6 @@ class CertificateRevokeView(ObjectActionView):
 
     def is_actionable(self):
         return self.object.status in lifecycle.REVOCABLE
-
-    def get_notices(self):
-        return [
-            Notice(
-                _(
-                    "Revoking cannot be undone. The certificate's verification page, its digital "
-                    "credential and the published revocation list will show it as revoked at "
-                    "once, and the holder is emailed the reason."
-                ),
-                level="warning",
-            )
-        ]
 
     def get_refusal(self):
         return _(

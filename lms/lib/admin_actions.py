@@ -165,6 +165,7 @@ class ObjectActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormVi
     submit_label = ""
     submit_class = "button"
     question = ""
+    warning = ""
     success_message = ""
     log_action: str | None = None
     refusals: tuple[type[Exception], ...] = (ValidationError,)
@@ -213,7 +214,7 @@ class ObjectActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormVi
 
     def get_notices(self) -> list[Notice]:
         """Help blocks shown above the form (only while the action is available)."""
-        return []
+        return [Notice(self.warning, level="warning")] if self.warning else []
 
     def is_actionable(self) -> bool:
         """False: the page says why (:meth:`get_refusal`) instead of showing the form."""
