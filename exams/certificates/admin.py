@@ -185,7 +185,6 @@ class CertificateRevokeView(ObjectActionView):
     """Revoke a certificate, with a reason (``exams.revoke_certificate``; others get a 403)."""
 
     permission_required = "revoke"
-    model = Certificate
     form_class = RevokeForm
     page_title = _("Revoke certificate")
     index_label = _("Certificates")

@@ -145,12 +145,12 @@ class Notice:
 class ObjectActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormView):
     """Acts on one object of ``model`` after asking (see the module docstring).
 
-    Subclasses set ``model``, ``page_title``, ``submit_label`` and usually ``form_class`` (none:
-    a plain confirmation, GET asks and POST does), and define :meth:`perform`. The view set
-    passes the URL names (:class:`ObjectActionViewSetMixin`).
+    Subclasses set ``page_title``, ``submit_label`` and usually ``form_class`` (none: a plain
+    confirmation, GET asks and POST does), and define :meth:`perform`. The view set passes the
+    model and the URL names (:class:`ObjectActionViewSetMixin`).
     """
 
-    model: type[Model]
+    model: type[Model] | None = None  # the view set's, unless the subclass names one
     permission_required = "change"
     form_class: type[forms.Form] | None = None
     template_name = TEMPLATE
@@ -286,12 +286,10 @@ class ObjectActionViewSetMixin:
     action_views: ClassVar[Sequence[tuple]] = ()
 
     def action_view(self, view_class: type[ObjectActionView]) -> Callable:
-        return self.construct_view(  # type: ignore[attr-defined]
-            view_class,
-            index_url_name=self.get_url_name("index"),  # type: ignore[attr-defined]
-            inspect_url_name=self.get_url_name("inspect"),  # type: ignore[attr-defined]
-            edit_url_name=self.get_url_name("edit"),  # type: ignore[attr-defined]
-        )
+        # The model and the index, inspect and edit URL names come with the common view kwargs;
+        # the edit view's name even where a view set leaves it out of the other views.
+        edit_url_name = self.get_url_name("edit")  # type: ignore[attr-defined]
+        return self.construct_view(view_class, edit_url_name=edit_url_name)  # type: ignore[attr-defined]
 
     def action_urlpatterns(self) -> list:
         patterns = []

@@ -187,7 +187,6 @@ class ChangeStatusForm(forms.Form):
 class FirmChangeStatusView(ObjectActionView):
     """Admit, suspend, ban or return a firm to review, with a reason (``change_firm``)."""
 
-    model = Firm
     form_class = ChangeStatusForm
     page_title = _("Change status")
     header_icon = "tag"

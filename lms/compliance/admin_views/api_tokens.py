@@ -7,7 +7,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
@@ -22,12 +22,10 @@ from lms.lib.admin_actions import (
     HeaderActionsMixin,
     ListingActionsMixin,
     ObjectAction,
-    ObjectActionView,
-    ObjectActionViewSetMixin,
 )
 
 from ..models import ApiScope, ApiToken
-from .common import inspect_url_finder, show_secret_once
+from .common import ConfirmView, InspectOnlyViewSetMixin, show_secret_once
 
 TOKENS = "compliance_api_tokens"
 
@@ -159,14 +157,9 @@ class ApiTokenInspectView(HeaderActionsMixin, generic.InspectView):
         return f"{self.object.prefix}…"
 
 
-class ApiTokenRevokeView(ObjectActionView):
-    """GET asks, POST revokes (``change`` on ApiToken)."""
-
-    model = ApiToken
-    return_to = "index"
+class ApiTokenRevokeView(ConfirmView):
     page_title = _("Revoke API token")
     submit_label = _("Revoke token")
-    submit_class = "button serious"
     question = _("Revoke this token? Every call made with it will be refused from now on.")
     warning = _("Revoking cannot be undone; the firm will need a new token.")
     log_action = "wagtail.apitoken.revoke"
@@ -180,13 +173,14 @@ class ApiTokenRevokeView(ObjectActionView):
         return _("API token “%(name)s” revoked.") % {"name": self.object}
 
 
-class ApiTokenViewSet(ObjectActionViewSetMixin, ModelViewSet):
+class ApiTokenViewSet(InspectOnlyViewSetMixin, ModelViewSet):
     model = ApiToken
     name = TOKENS
     url_prefix = "api-tokens"
     icon = "key"
     menu_label = _("API tokens")
     add_to_reference_index = False
+    add_enabled = True
     inspect_view_enabled = True
     copy_view_enabled = False
     index_view_class = ApiTokenIndexView
@@ -221,22 +215,3 @@ class ApiTokenViewSet(ObjectActionViewSetMixin, ModelViewSet):
 
     def get_form_class(self, for_update=False):
         return ApiTokenForm
-
-    def get_common_view_kwargs(self, **kwargs):
-        view_kwargs = super().get_common_view_kwargs(**kwargs)
-        for name in ("edit", "delete", "history", "usage"):
-            view_kwargs[f"{name}_url_name"] = None
-        return view_kwargs
-
-    def get_urlpatterns(self):
-        return [
-            path("", self.index_view, name="index"),
-            path("results/", self.index_results_view, name="index_results"),
-            path("new/", self.add_view, name="add"),
-            path("inspect/<id:pk>/", self.inspect_view, name="inspect"),
-            *self.action_urlpatterns(),
-        ]
-
-    @property
-    def url_finder_class(self):
-        return inspect_url_finder(self.get_url_name("inspect"))

@@ -20,6 +20,7 @@ The rules themselves are in ``lms.compliance.findings``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
 import django_filters
@@ -397,7 +398,6 @@ class FindingDecisionView(ObjectActionView):
     """
 
     permission_required = DECIDE
-    model = Finding
     form_class = DecisionNoteForm
     index_label = _("Audit findings")
     allowed_status = FindingStatus.OPEN
@@ -435,22 +435,27 @@ class FindingDecisionView(ObjectActionView):
         }
 
 
-class ConfirmView(FindingDecisionView):
+class NoteDecisionView(FindingDecisionView):
+    """Confirm or dismiss an open finding with a note, through ``decide`` (the service call)."""
+
+    decide: Callable[..., Finding]
+
+    def perform(self, finding, form):
+        self.decide(finding, by=self.request.user, note=form.cleaned_data["note"])
+
+
+class ConfirmView(NoteDecisionView):
+    decide = staticmethod(findings.confirm)
     page_title = _("Confirm finding")
     submit_label = _("Confirm the finding")
     success_message = _("The finding is confirmed and the collector has been told.")
 
-    def perform(self, finding, form):
-        findings.confirm(finding, by=self.request.user, note=form.cleaned_data["note"])
 
-
-class DismissView(FindingDecisionView):
+class DismissView(NoteDecisionView):
+    decide = staticmethod(findings.dismiss)
     page_title = _("Dismiss finding")
     submit_label = _("Dismiss the finding")
     success_message = _("The finding is dismissed.")
-
-    def perform(self, finding, form):
-        findings.dismiss(finding, by=self.request.user, note=form.cleaned_data["note"])
 
 
 class DecideAppealView(FindingDecisionView):

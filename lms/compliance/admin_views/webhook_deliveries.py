@@ -10,7 +10,7 @@ import django_filters
 from django import forms
 from django.contrib.admin.utils import quote
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -24,14 +24,12 @@ from lms.lib.admin_actions import (
     HeaderActionsMixin,
     ListingActionsMixin,
     ObjectAction,
-    ObjectActionView,
-    ObjectActionViewSetMixin,
 )
 
 from .. import webhooks
 from ..models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from ..models.webhooks import DeliveryStatus
-from .common import inspect_url_finder
+from .common import ConfirmView, InspectOnlyViewSetMixin
 
 DELIVERIES = "compliance_webhook_deliveries"
 REDELIVER_ACTION = "compliance.webhook.redeliver"
@@ -104,14 +102,9 @@ class WebhookDeliveryInspectView(HeaderActionsMixin, generic.InspectView):
         )
 
 
-class WebhookDeliveryRedeliverView(ObjectActionView):
-    """GET asks, POST queues a new delivery of the same event (``change`` on the model)."""
-
-    model = WebhookDelivery
-    return_to = "index"
+class WebhookDeliveryRedeliverView(ConfirmView):
     page_title = _("Redeliver webhook")
     submit_label = _("Redeliver")
-    submit_class = "button serious"
     question = _(
         "Send this event to the subscription again? The receiver gets the same event id and "
         "payload, freshly signed."
@@ -133,7 +126,7 @@ def delivery_target(delivery: WebhookDelivery) -> str:
     return f"{delivery.subscription.firm} · {Truncator(delivery.subscription.url).chars(50)}"
 
 
-class WebhookDeliveryViewSet(ObjectActionViewSetMixin, ModelViewSet):
+class WebhookDeliveryViewSet(InspectOnlyViewSetMixin, ModelViewSet):
     """The delivery log: read-only, written by the delivery task; "Redeliver" adds a row."""
 
     model = WebhookDelivery
@@ -179,21 +172,3 @@ class WebhookDeliveryViewSet(ObjectActionViewSetMixin, ModelViewSet):
         "redelivery_of",
         "payload",
     ]
-
-    def get_common_view_kwargs(self, **kwargs):
-        view_kwargs = super().get_common_view_kwargs(**kwargs)
-        for name in ("add", "edit", "delete", "history", "usage"):
-            view_kwargs[f"{name}_url_name"] = None
-        return view_kwargs
-
-    def get_urlpatterns(self):
-        return [
-            path("", self.index_view, name="index"),
-            path("results/", self.index_results_view, name="index_results"),
-            path("inspect/<id:pk>/", self.inspect_view, name="inspect"),
-            *self.action_urlpatterns(),
-        ]
-
-    @property
-    def url_finder_class(self):
-        return inspect_url_finder(self.get_url_name("inspect"))

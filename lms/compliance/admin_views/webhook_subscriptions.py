@@ -16,14 +16,13 @@ from wagtail.admin.widgets import ListingButton
 from lms.lib.admin_actions import (
     ListingActionsMixin,
     ObjectAction,
-    ObjectActionView,
     ObjectActionViewSetMixin,
 )
 
 from .. import public_addresses, webhook_http
 from ..models import WebhookEvent, WebhookSubscription
 from ..models.webhooks import new_secret
-from .common import show_secret_once
+from .common import ConfirmView, show_secret_once
 from .webhook_deliveries import DELIVERIES
 
 SUBSCRIPTIONS = "compliance_webhook_subscriptions"
@@ -104,14 +103,9 @@ class WebhookSubscriptionCreateView(generic.CreateView):
         )
 
 
-class WebhookSubscriptionRotateView(ObjectActionView):
-    """GET asks, POST signs with a new secret and shows it once (``change`` on the model)."""
-
-    model = WebhookSubscription
-    return_to = "index"
+class WebhookSubscriptionRotateView(ConfirmView):
     page_title = _("Rotate signing secret")
     submit_label = _("Rotate secret")
-    submit_class = "button serious"
     question = _("Sign this subscription's webhooks with a new secret?")
     warning = _(
         "From now on deliveries are signed with the new secret, and the receiver must switch "
