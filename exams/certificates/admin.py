@@ -18,29 +18,29 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.contrib.admin.utils import quote
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
-from django.views.defaults import permission_denied
-from django.views.generic import FormView
-from wagtail.admin import messages
 from wagtail.admin.admin_url_finder import ModelAdminURLFinder
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn
 from wagtail.admin.views import generic
-from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
-from wagtail.admin.widgets import Button, ListingButton
+from wagtail.admin.widgets import Button
 from wagtail.permissions import policy_registry
 
 from courses.models import CertificationProgramme
 from exams.models import Certificate, CertificateStatus, IssuanceRequest
 from exams.viewsets import ProtectedDeleteView
+from lms.lib.admin_actions import (
+    ListingActionsMixin,
+    ObjectAction,
+    ObjectActionView,
+    ObjectActionViewSetMixin,
+    display_date,
+)
 
 from . import lifecycle
 
@@ -122,23 +122,16 @@ class CertificateFilterSet(WagtailFilterSet):
         fields = ["status", "programme"]
 
 
-def revoke_url(certificate: Certificate) -> str:
-    return reverse(f"{CERTIFICATES}:revoke", args=[quote(certificate.pk)])
+REVOKE = ObjectAction(
+    _("Revoke"), f"{CERTIFICATES}:revoke", icon_name="warning", priority=40, permitted=can_revoke
+)
 
 
-class CertificateIndexView(generic.IndexView):
+class CertificateIndexView(ListingActionsMixin, generic.IndexView):
+    object_actions = (REVOKE,)
+
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("programme")
-
-    def get_list_more_buttons(self, instance):
-        buttons = list(super().get_list_more_buttons(instance))
-        if can_revoke(self.request.user, instance):
-            buttons.append(
-                ListingButton(
-                    _("Revoke"), url=revoke_url(instance), icon_name="warning", priority=40
-                )
-            )
-        return buttons
 
 
 class CertificateInspectView(generic.InspectView):
@@ -166,11 +159,7 @@ class CertificateInspectView(generic.InspectView):
                 priority=20,
             ),
         ]
-        if can_revoke(self.request.user, certificate):
-            buttons.append(
-                Button(_("Revoke"), url=revoke_url(certificate), icon_name="warning", priority=30)
-            )
-        return buttons
+        return buttons + REVOKE.buttons(self.request.user, certificate)
 
     def get_holder_display_value(self):
         holder = self.object.holder
@@ -192,68 +181,56 @@ class RevokeForm(forms.Form):
     )
 
 
-class CertificateRevokeView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormView):
+class CertificateRevokeView(ObjectActionView):
     """Revoke a certificate, with a reason (``exams.revoke_certificate``; others get a 403)."""
 
     permission_required = "revoke"
-    model = Certificate
     form_class = RevokeForm
-    template_name = "exams/certificates/admin/revoke.html"
     page_title = _("Revoke certificate")
-    header_icon = "warning"
-    index_url_name = None
-    inspect_url_name = None
+    index_label = _("Certificates")
+    submit_label = _("Revoke certificate")
+    submit_class = "button serious"
+    # A plain 403 (as the exam reports give), not Wagtail's redirect to the dashboard: a
+    # trainer who follows a revoke link should see that they may not, not be moved away.
+    deny_with_403 = True
+    refusals = (lifecycle.RevocationError,)
+    warning = _(
+        "Revoking cannot be undone. The certificate's verification page, its digital "
+        "credential and the published revocation list will show it as revoked at once, and "
+        "the holder is emailed the reason."
+    )
 
-    def setup(self, request, *args, **kwargs):
-        super().setup(request, *args, **kwargs)
-        self.object = get_object_or_404(
-            Certificate.objects.select_related("programme", "holder"), pk=kwargs["pk"]
-        )
+    def get_queryset(self):
+        return Certificate.objects.select_related("programme", "holder")
 
-    def dispatch(self, request, *args, **kwargs):
-        # A plain 403 (as the exam reports give), not Wagtail's redirect to the dashboard: a
-        # trainer who follows a revoke link should see that they may not, not be moved away.
-        if not self.user_has_permission(self.permission_required):
-            return permission_denied(request, PermissionDenied())
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_page_subtitle(self):
-        return str(self.object)
-
-    def get_inspect_url(self) -> str:
-        return reverse(self.inspect_url_name, args=[quote(self.object.pk)])
-
-    def get_breadcrumbs_items(self):
-        return self.breadcrumbs_items + [
-            {"url": reverse(self.index_url_name), "label": _("Certificates")},
-            {"url": self.get_inspect_url(), "label": str(self.object)},
-            {"url": "", "label": self.get_page_title()},
+    def get_details(self):
+        certificate = self.object
+        return [
+            (_("Serial number"), certificate.serial),
+            (_("Holder"), f"{certificate.holder_name} <{certificate.holder.email}>"),
+            (_("Programme"), certificate.programme_name),
+            (_("Status"), certificate.get_status_display()),
+            (_("Valid until"), display_date(certificate.expires_at)),
         ]
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(
-            object=self.object,
-            revocable=self.object.status in lifecycle.REVOCABLE,
-            cancel_url=self.get_inspect_url(),
-        )
-        return context
+    def is_actionable(self):
+        return self.object.status in lifecycle.REVOCABLE
 
-    def form_valid(self, form):
-        try:
-            lifecycle.revoke(self.object, by=self.request.user, reason=form.cleaned_data["reason"])
-        except lifecycle.RevocationError as error:
-            form.add_error(None, str(error))
-            return self.form_invalid(form)
-        messages.success(
-            self.request,
-            _("Certificate %(serial)s has been revoked and its holder notified.")
-            % {"serial": self.object.serial},
-        )
-        return redirect(self.get_inspect_url())
+    def get_refusal(self):
+        return _(
+            "This certificate is %(status)s: only a valid or expired certificate can be revoked."
+        ) % {"status": self.object.get_status_display()}
+
+    def perform(self, certificate, form):
+        lifecycle.revoke(certificate, by=self.request.user, reason=form.cleaned_data["reason"])
+
+    def get_success_message(self, result):
+        return _("Certificate %(serial)s has been revoked and its holder notified.") % {
+            "serial": self.object.serial
+        }
 
 
-class CertificateViewSet(ReadOnlyModelViewSet):
+class CertificateViewSet(ObjectActionViewSetMixin, ReadOnlyModelViewSet):
     model = Certificate
     name = CERTIFICATES
     url_prefix = "certificates"
@@ -261,7 +238,7 @@ class CertificateViewSet(ReadOnlyModelViewSet):
     menu_label = _("Certificates")
     index_view_class = CertificateIndexView
     inspect_view_class = CertificateInspectView
-    revoke_view_class = CertificateRevokeView
+    action_views = [("revoke", CertificateRevokeView)]
     list_per_page = 50
     list_display = [
         "serial",
@@ -292,19 +269,6 @@ class CertificateViewSet(ReadOnlyModelViewSet):
         "verification_code",
         "notified_at",
     ]
-
-    @property
-    def revoke_view(self):
-        return self.construct_view(
-            self.revoke_view_class,
-            index_url_name=self.get_url_name("index"),
-            inspect_url_name=self.get_url_name("inspect"),
-        )
-
-    def get_urlpatterns(self):
-        return super().get_urlpatterns() + [
-            path("revoke/<id:pk>/", self.revoke_view, name="revoke"),
-        ]
 
 
 # --- Issuance requests -------------------------------------------------------------------------

@@ -135,10 +135,7 @@ def _decide(finding: Finding, status: str, *, by: User, note: str) -> Finding:
                 code="not_open",
             )
         locked.status = status
-        locked.decided_by = by
-        locked.decided_at = timezone.now()
-        locked.decision_note = note
-        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        locked.save(update_fields=["status", *locked.record_decision(by=by, note=note)])
         _announce(locked, status)
         if status == FindingStatus.CONFIRMED:
             _email("finding_confirmed", locked, [locked.collector], note=note)
@@ -212,18 +209,12 @@ def decide_appeal(finding: Finding, *, by: User, outcome: str, note: str) -> App
             )
         now = timezone.now()
         filed.outcome = outcome
-        filed.decided_by = by
-        filed.decided_at = now
-        filed.decision_note = note
-        filed.save(update_fields=["outcome", "decided_by", "decided_at", "decision_note"])
+        filed.save(update_fields=["outcome", *filed.record_decision(by=by, note=note, at=now)])
         status = (
             FindingStatus.DISMISSED if outcome == AppealOutcome.UPHELD else FindingStatus.CONFIRMED
         )
         locked.status = status
-        locked.decided_by = by
-        locked.decided_at = now
-        locked.decision_note = note
-        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        locked.save(update_fields=["status", *locked.record_decision(by=by, note=note, at=now)])
         _announce(locked, status)
         _email(
             "appeal_decided",

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from wagtail import hooks
 
-from . import admin_api, admin_findings
+from . import admin_views
+from .admin_views import findings as admin_findings
 
 
 @hooks.register("register_admin_viewset")
 def register_platform_api():
-    """平台接口: API tokens, webhook subscriptions and deliveries (lms.compliance.admin_api)."""
-    return admin_api.PlatformApiViewSetGroup()
+    """平台接口: API tokens, webhook subscriptions and deliveries (admin_views)."""
+    return admin_views.PlatformApiViewSetGroup()
 
 
-hooks.register("register_log_actions", admin_api.register_log_actions)
+hooks.register("register_log_actions", admin_views.register_log_actions)
 
 
 @hooks.register("register_admin_viewset")
 def register_audit_findings():
-    """稽核: findings with Confirm/Dismiss and appeal decisions (lms.compliance.admin_findings)."""
+    """稽核: findings with Confirm/Dismiss and appeal decisions (admin_views.findings)."""
     return admin_findings.FindingViewSet()
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 
+from lms.lib.models import DecisionMixin
 from lms.storage import private_storage
 
 
@@ -45,9 +46,10 @@ class FindingStatus(models.TextChoices):
     APPEALED = "appealed", _("Appealed")
 
 
-class Finding(ClusterableModel):
+class Finding(DecisionMixin, ClusterableModel):
     """One audit finding against one collector. ``firm`` is the firm they were with when it
-    happened, kept even if they move on, so firm statistics stay true to the time."""
+    happened, kept even if they move on, so firm statistics stay true to the time. The auditor's
+    decision (confirm or dismiss) is in the :class:`~lms.lib.models.DecisionMixin` fields."""
 
     collector = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -87,16 +89,6 @@ class Finding(ClusterableModel):
         related_name="+",
     )
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_note = models.TextField(_("decision note"), blank=True)
 
     class Meta:
         verbose_name = _("audit finding")
@@ -150,8 +142,9 @@ class AppealOutcome(models.TextChoices):
     REJECTED = "rejected", _("Rejected (finding stands)")
 
 
-class Appeal(models.Model):
-    """The one appeal a finding may have (the one-to-one column enforces "once")."""
+class Appeal(DecisionMixin, models.Model):
+    """The one appeal a finding may have (the one-to-one column enforces "once"); the auditor's
+    decision on it is in the :class:`~lms.lib.models.DecisionMixin` fields."""
 
     finding = models.OneToOneField(Finding, on_delete=models.CASCADE, related_name="appeal")
     appellant = models.ForeignKey(
@@ -166,16 +159,6 @@ class Appeal(models.Model):
     outcome = models.CharField(
         _("outcome"), max_length=10, choices=AppealOutcome.choices, blank=True
     )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_note = models.TextField(_("decision note"), blank=True)
 
     class Meta:
         verbose_name = _("appeal")

@@ -20,6 +20,7 @@ The rules themselves are in ``lms.compliance.findings``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
 import django_filters
@@ -34,7 +35,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import FormView
 from wagtail.admin import messages
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -47,19 +47,25 @@ from wagtail.admin.panels import (
 )
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
-from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.viewsets.model import ModelViewSet
-from wagtail.admin.widgets import Button, ListingButton
 from wagtail.log_actions import log
 
 from lms import uploads
-from lms.accounts.firm_admin import PersonChooserViewSet
+from lms.accounts.admin_views.people import PersonChooserViewSet
 from lms.accounts.models import Firm, User
 from lms.accounts.roles import Role
+from lms.lib.admin_actions import (
+    ListingActionsMixin,
+    ObjectAction,
+    ObjectActionView,
+    ObjectActionViewSetMixin,
+    action_buttons,
+    display_date,
+    display_text,
+)
 
-from . import findings
-from .models import (
+from .. import findings
+from ..models import (
     Appeal,
     AppealOutcome,
     Finding,
@@ -69,7 +75,7 @@ from .models import (
     FindingStatus,
     Severity,
 )
-from .privacy import log_access
+from ..privacy import log_access
 
 FINDINGS = "compliance_findings"
 COLLECTOR_CHOOSER = "compliance_collector_chooser"
@@ -260,38 +266,32 @@ def action_url(name: str, finding: Finding) -> str:
     return reverse(f"{FINDINGS}:{name}", args=[quote(finding.pk)])
 
 
-def decision_buttons(user, finding: Finding, button_class=Button) -> list:
-    if not user.has_perm("compliance.decide_finding"):
-        return []
-    if finding.status == FindingStatus.OPEN:
-        return [
-            button_class(
-                _("Confirm"), url=action_url("confirm", finding), icon_name="check", priority=5
-            ),
-            button_class(
-                _("Dismiss"), url=action_url("dismiss", finding), icon_name="cross", priority=6
-            ),
-        ]
-    if finding.status == FindingStatus.APPEALED:
-        return [
-            button_class(
-                _("Decide the appeal"),
-                url=action_url("decide_appeal", finding),
-                icon_name="warning",
-                priority=5,
-            )
-        ]
-    return []
+def can_decide(user, finding: Finding) -> bool:
+    return finding.status == FindingStatus.OPEN and user.has_perm("compliance.decide_finding")
 
 
-class FindingIndexView(generic.IndexView):
+def can_decide_appeal(user, finding: Finding) -> bool:
+    return finding.status == FindingStatus.APPEALED and user.has_perm("compliance.decide_finding")
+
+
+DECISIONS = (
+    ObjectAction(_("Confirm"), f"{FINDINGS}:confirm", "check", priority=5, permitted=can_decide),
+    ObjectAction(_("Dismiss"), f"{FINDINGS}:dismiss", "cross", priority=6, permitted=can_decide),
+    ObjectAction(
+        _("Decide the appeal"),
+        f"{FINDINGS}:decide_appeal",
+        "warning",
+        priority=5,
+        permitted=can_decide_appeal,
+    ),
+)
+
+
+class FindingIndexView(ListingActionsMixin, generic.IndexView):
+    object_actions = DECISIONS
+
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("collector", "firm")
-
-    def get_list_more_buttons(self, instance):
-        return list(super().get_list_more_buttons(instance)) + decision_buttons(
-            self.request.user, instance, ListingButton
-        )
 
 
 # --- Create, edit, inspect ---------------------------------------------------------------------
@@ -350,7 +350,7 @@ class FindingInspectView(generic.InspectView):
         if self.object.status != FindingStatus.OPEN:
             edit_url = action_url("edit", self.object)
             buttons = [button for button in buttons if button.url != edit_url]
-        return buttons + decision_buttons(self.request.user, self.object)
+        return buttons + action_buttons(self.request.user, self.object, DECISIONS)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -390,96 +390,89 @@ class AppealDecisionForm(DecisionNoteForm):
     field_order = ["outcome", "note"]
 
 
-class FindingActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormView):
-    """Base for the decision forms: the ``decide_finding`` permission, or a 403.
+class FindingDecisionView(ObjectActionView):
+    """Base of the decision forms: the ``decide_finding`` permission (else Wagtail's redirect).
 
-    Each subclass (the only views routed) defines ``act(form)``: it applies the decision
-    through the findings service and returns the success message; a ValidationError it raises
-    is shown on the form instead.
+    Each subclass (the only views routed) applies its decision through the findings service in
+    ``perform``; a ValidationError it raises is shown on the form instead.
     """
 
     permission_required = DECIDE
-    model = Finding
-    template_name = "compliance/admin/findings/decide.html"
-    header_icon = "warning"
-    index_url_name = None
-    inspect_url_name = None
-    allowed_status = FindingStatus.OPEN
-    submit_label = ""
-
-    def setup(self, request, *args, **kwargs):
-        super().setup(request, *args, **kwargs)
-        self.object = get_object_or_404(
-            Finding.objects.select_related("collector", "firm"), pk=kwargs["pk"]
-        )
-
-    def get_page_subtitle(self):
-        return str(self.object)
-
-    def get_inspect_url(self) -> str:
-        return reverse(self.inspect_url_name, args=[quote(self.object.pk)])
-
-    def get_breadcrumbs_items(self):
-        return self.breadcrumbs_items + [
-            {"url": reverse(self.index_url_name), "label": _("Audit findings")},
-            {"url": self.get_inspect_url(), "label": str(self.object)},
-            {"url": "", "label": self.get_page_title()},
-        ]
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(
-            object=self.object,
-            actionable=self.object.status == self.allowed_status,
-            cancel_url=self.get_inspect_url(),
-            submit_label=self.submit_label,
-            appeal=Appeal.objects.filter(finding=self.object).select_related("appellant").first(),
-        )
-        return context
-
-    def form_valid(self, form):
-        try:
-            message = self.act(form)
-        except ValidationError as error:
-            form.add_error(None, error)
-            return self.form_invalid(form)
-        messages.success(self.request, message)
-        return redirect(self.get_inspect_url())
-
-
-class ConfirmView(FindingActionView):
     form_class = DecisionNoteForm
+    index_label = _("Audit findings")
+    allowed_status = FindingStatus.OPEN
+
+    def get_queryset(self):
+        return Finding.objects.select_related("collector", "firm")
+
+    def get_details(self):
+        finding = self.object
+        details = [
+            (_("Collector"), f"{finding.collector} <{finding.collector.email}>"),
+            (_("Firm"), finding.firm or "—"),
+            (_("Date"), display_date(finding.occurred_on)),
+            (
+                _("Category"),
+                f"{finding.get_category_display()} · {finding.get_severity_display()}",
+            ),
+            (_("Status"), finding.get_status_display()),
+            (_("Description"), display_text(finding.description)),
+        ]
+        appeal = Appeal.objects.filter(finding=finding).select_related("appellant").first()
+        if appeal:
+            details += [
+                (_("Appeal grounds"), display_text(appeal.grounds)),
+                (_("Appellant"), appeal.appellant),
+            ]
+        return details
+
+    def is_actionable(self):
+        return self.object.status == self.allowed_status
+
+    def get_refusal(self):
+        return _("This finding is %(status)s: there is nothing to decide here.") % {
+            "status": self.object.get_status_display()
+        }
+
+
+class NoteDecisionView(FindingDecisionView):
+    """Confirm or dismiss an open finding with a note, through ``decide`` (the service call)."""
+
+    decide: Callable[..., Finding]
+
+    def perform(self, finding, form):
+        self.decide(finding, by=self.request.user, note=form.cleaned_data["note"])
+
+
+class ConfirmView(NoteDecisionView):
+    decide = staticmethod(findings.confirm)
     page_title = _("Confirm finding")
     submit_label = _("Confirm the finding")
-
-    def act(self, form):
-        findings.confirm(self.object, by=self.request.user, note=form.cleaned_data["note"])
-        return _("The finding is confirmed and the collector has been told.")
+    success_message = _("The finding is confirmed and the collector has been told.")
 
 
-class DismissView(FindingActionView):
-    form_class = DecisionNoteForm
+class DismissView(NoteDecisionView):
+    decide = staticmethod(findings.dismiss)
     page_title = _("Dismiss finding")
     submit_label = _("Dismiss the finding")
-
-    def act(self, form):
-        findings.dismiss(self.object, by=self.request.user, note=form.cleaned_data["note"])
-        return _("The finding is dismissed.")
+    success_message = _("The finding is dismissed.")
 
 
-class DecideAppealView(FindingActionView):
+class DecideAppealView(FindingDecisionView):
     form_class = AppealDecisionForm
     page_title = _("Decide the appeal")
     submit_label = _("Record the decision")
     allowed_status = FindingStatus.APPEALED
 
-    def act(self, form):
-        filed = findings.decide_appeal(
-            self.object,
+    def perform(self, finding, form):
+        return findings.decide_appeal(
+            finding,
             by=self.request.user,
             outcome=form.cleaned_data["outcome"],
             note=form.cleaned_data["note"],
         )
+
+    def get_success_message(self, filed):
         if filed.outcome == AppealOutcome.UPHELD:
             return _("The appeal is upheld: the finding is dismissed.")
         return _("The appeal is rejected: the finding is confirmed.")
@@ -488,7 +481,7 @@ class DecideAppealView(FindingActionView):
 # --- The viewset -------------------------------------------------------------------------------
 
 
-class FindingViewSet(ModelViewSet):
+class FindingViewSet(ObjectActionViewSetMixin, ModelViewSet):
     model = Finding
     name = FINDINGS
     url_prefix = "findings"
@@ -500,6 +493,11 @@ class FindingViewSet(ModelViewSet):
     inspect_view_enabled = True
     copy_view_enabled = False
     index_view_class = FindingIndexView
+    action_views = [
+        ("confirm", ConfirmView),
+        ("dismiss", DismissView),
+        ("decide_appeal", DecideAppealView),
+    ]
     add_view_class = FindingCreateView
     edit_view_class = FindingEditView
     inspect_view_class = FindingInspectView
@@ -537,24 +535,6 @@ class FindingViewSet(ModelViewSet):
 
     def get_edit_handler(self):
         return ObjectList(self.panels, base_form_class=FindingForm).bind_to_model(self.model)
-
-    def _action_view(self, view_class):
-        return self.construct_view(
-            view_class,
-            index_url_name=self.get_url_name("index"),
-            inspect_url_name=self.get_url_name("inspect"),
-        )
-
-    def get_urlpatterns(self):
-        return super().get_urlpatterns() + [
-            path("confirm/<id:pk>/", self._action_view(ConfirmView), name="confirm"),
-            path("dismiss/<id:pk>/", self._action_view(DismissView), name="dismiss"),
-            path(
-                "decide-appeal/<id:pk>/",
-                self._action_view(DecideAppealView),
-                name="decide_appeal",
-            ),
-        ]
 
 
 def admin_urls() -> list:
