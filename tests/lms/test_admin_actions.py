@@ -29,9 +29,10 @@ from lms.accounts.models import FirmStatus
 from lms.compliance import findings
 from lms.compliance.models import FindingStatus, WebhookDelivery, WebhookSubscription
 from tests.compliance.api_factories import issue_token
-from tests.compliance.factories import make_finding, make_firm
+from tests.compliance.factories import make_finding
 from tests.conftest import signed_in
 from tests.exams.certificate_factories import issue_certificate, make_programme, use_fast_pdf
+from tests.factories import FirmFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -61,17 +62,17 @@ def an_appealed_finding(collector):
 
 
 def a_firm(collector):
-    return make_firm()
+    return FirmFactory()
 
 
 def a_token(collector):
-    token, _key = issue_token(make_firm())
+    token, _key = issue_token(FirmFactory())
     return token
 
 
 def a_subscription(collector):
     return WebhookSubscription.objects.create(
-        firm=make_firm(), url="https://hooks.example.com/ssa", events=["rating.changed"]
+        firm=FirmFactory(), url="https://hooks.example.com/ssa", events=["rating.changed"]
     )
 
 
