@@ -1,6 +1,6 @@
 """What happens to a certificate after it is issued: the email, expiry, reminders, revocation.
 
-Each job is a plain function here, run by a Celery task in ``exams/tasks.py`` (beat runs the
+Each job is a plain function here, run by a Celery task in ``tasks.py`` (beat runs the
 periodic ones). All of them are safe to run twice or concurrently: a status changes under a
 row lock or in one conditional UPDATE, and each email is claimed in the database before it is
 sent, so a second run finds the claim and sends nothing.
@@ -18,9 +18,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from exams.models import Certificate, CertificateReminder, CertificateStatus
-
 from . import emails, signals
+from .models import Certificate, CertificateReminder, CertificateStatus
 
 logger = logging.getLogger(__name__)
 
