@@ -49,7 +49,8 @@ def _migrate(targets):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
+    # The state at those migrations (an app migrated to zero has no node to name).
+    return executor.loader.project_state([node for node in targets if node[1]]).apps
 
 
 def _latest():

@@ -27,40 +27,31 @@ MOVED = {
 }
 
 
-def _move(apps, to_label: str, from_labels: dict[str, str]) -> None:
+def _relabel(apps, model: str, from_label: str, to_label: str) -> None:
+    """Give ``from_label``'s content type row for ``model`` the label ``to_label``."""
     ContentType = apps.get_model("contenttypes", "ContentType")
     Permission = apps.get_model("auth", "Permission")
-    for model, from_label in from_labels.items():
-        old = ContentType.objects.filter(app_label=from_label, model=model).first()
-        if old is None:
-            continue
-        duplicate = ContentType.objects.filter(app_label=to_label, model=model).first()
-        if duplicate is not None:
-            Permission.objects.filter(content_type=duplicate).delete()
-            duplicate.delete()
-        old.app_label = to_label
-        old.save(update_fields=["app_label"])
-    ContentType.objects.clear_cache()
+    row = ContentType.objects.filter(app_label=from_label, model=model).first()
+    if row is None:
+        return
+    duplicate = ContentType.objects.filter(app_label=to_label, model=model).first()
+    if duplicate is not None:
+        Permission.objects.filter(content_type=duplicate).delete()
+        duplicate.delete()
+    row.app_label = to_label
+    row.save(update_fields=["app_label"])
 
 
 def forwards(apps, schema_editor):
-    _move(apps, "certificates", MOVED)
+    for model, old_label in MOVED.items():
+        _relabel(apps, model, old_label, "certificates")
+    apps.get_model("contenttypes", "ContentType").objects.clear_cache()
 
 
 def backwards(apps, schema_editor):
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    Permission = apps.get_model("auth", "Permission")
     for model, old_label in MOVED.items():
-        row = ContentType.objects.filter(app_label="certificates", model=model).first()
-        if row is None:
-            continue
-        duplicate = ContentType.objects.filter(app_label=old_label, model=model).first()
-        if duplicate is not None:
-            Permission.objects.filter(content_type=duplicate).delete()
-            duplicate.delete()
-        row.app_label = old_label
-        row.save(update_fields=["app_label"])
-    ContentType.objects.clear_cache()
+        _relabel(apps, model, "certificates", old_label)
+    apps.get_model("contenttypes", "ContentType").objects.clear_cache()
 
 
 class Migration(migrations.Migration):
