@@ -18,6 +18,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lms.accounts.tasks import send_email
+
 from . import emails, signals
 from .models import Certificate, CertificateReminder, CertificateStatus
 
@@ -153,8 +155,6 @@ def _remind(certificate: Certificate, recipient: Recipient, days: int, now: date
 
 def _queue_reminder(reminder_id: int, message: dict) -> None:
     """Queue the email; if the broker is down, release the claim so the next run retries."""
-    from lms.accounts.tasks import send_email
-
     try:
         send_email.delay(**message)
     except Exception:  # noqa: BLE001 — any broker failure: tomorrow's run sends it
@@ -226,8 +226,6 @@ def revoke(certificate: Certificate, by, reason: str, now: datetime | None = Non
 
 
 def _send_on_commit(message: dict) -> None:
-    from lms.accounts.tasks import send_email
-
     send_email.delay_on_commit(**message)
 
 
