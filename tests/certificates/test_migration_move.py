@@ -7,7 +7,8 @@ certificates), migrates forward and reads it all back through the ``certificates
 rows, foreign keys, the many-to-many courses, content types (the same rows, relabelled) and the
 group's permissions.
 
-It needs real migrations, so it is transactional. It runs on PostgreSQL (as CI does) and on
+It needs real migrations, so it is transactional (with ``serialized_rollback``, as the other
+transactional tests here). It runs on PostgreSQL (as CI does) and on
 SQLite alike: the move is state-only, so neither backend's schema editor is exercised beyond
 the content-type data migration.
 """
@@ -36,7 +37,9 @@ from tests.compliance.factories import make_firm
 from tests.courses.pages import make_course
 from tests.exams.certificate_factories import make_exam_with_questions
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: the pages and groups the data migrations made are back after an earlier
+# transactional test's flush, and this test's own flush leaves no stray content types behind.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 BEFORE = [
     ("courses", "0002_programmes_and_assignments"),
