@@ -43,7 +43,7 @@ from lms.bad_input import fits_column
 
 from . import grading
 from .drawing import BlueprintError, draw_paper
-from .eligibility import Prerequisites, programme_prerequisites
+from .eligibility import Prerequisites, prerequisites_for
 from .models import (
     Attempt,
     AttemptQuestion,
@@ -51,6 +51,7 @@ from .models import (
     ExamPage,
     QuestionType,
 )
+from .signals import exam_passed
 
 if TYPE_CHECKING:
     from lms.accounts.models import User
@@ -139,7 +140,7 @@ def exam_status(user: User, exam: ExamPage, now: datetime | None = None) -> Exam
     now = now or timezone.now()
     close_expired_attempts(now, user=user, exam=exam)
     attempts = list(Attempt.objects.filter(user=user, exam=exam).order_by("-number"))
-    return _status(exam, attempts, now, programme_prerequisites(user, exam))
+    return _status(exam, attempts, now, prerequisites_for(user, exam))
 
 
 def _status(
@@ -205,7 +206,7 @@ def start_attempt(user: User, exam: ExamPage, now: datetime | None = None) -> At
     now = now or timezone.now()
     close_expired_attempts(now, user=user, exam=exam)
     # Read before the lock: completing a course is not something a start can race with.
-    prerequisites = programme_prerequisites(user, exam)
+    prerequisites = prerequisites_for(user, exam)
     try:
         with transaction.atomic():
             # One start at a time per user: concurrent requests queue here, and the second one
@@ -439,10 +440,9 @@ def _grade(attempt_id: int, now: datetime) -> tuple[Attempt, bool]:
             update_fields=["status", "submitted_at", "score", "max_score", "percent", "passed"]
         )
         if attempt.passed:
-            # In this transaction: a passing grade and its certificate request exist together.
-            from .certificates.issuance import on_exam_passed
-
-            on_exam_passed(attempt)
+            # In this transaction: a passing grade and what its receivers record (certification's
+            # issuance request) exist together.
+            exam_passed.send(Attempt, attempt=attempt)
         return attempt, True
 
 

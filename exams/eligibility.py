@@ -1,36 +1,19 @@
-"""Who may sit an exam: a certification programme's prerequisites.
+"""Who may sit an exam: the prerequisites other apps set, asked through one function.
 
-An exam that is the final (or renewal) exam of an active certification programme certifies
-that programme. Sitting it before the programme's courses are done wastes an attempt and
-starts the cooldown for nothing: the collector cannot be certified anyway (issuance also
-requires every course), and is then locked out when they are ready. So such an exam cannot be
-started until the prerequisites are met:
-
-* the final exam of a programme needs the programme's required courses completed;
-* the renewal exam of a programme needs its refresher course completed (if it has one).
-
-When an exam belongs to several programmes, meeting any one programme's prerequisites is
-enough (each programme is a reason to sit it); otherwise the programme with the fewest courses
-left is the one shown. Trainers can make an exam ``open_to_anyone`` (a practice exam, or one
-taken outside any programme), which skips the rule.
-
-A course counts as completed when its enrolment has ``completed_at`` (the same fact issuance
-checks), so adding a lesson to a finished course never re-locks the exam.
-
-:func:`programme_prerequisites` is used by the exam page (to list what is missing, with links)
-and by :func:`exams.attempts.start_attempt` (to refuse the start), so a hand-made POST cannot
-skip it. It costs a fixed number of queries whatever the number of programmes or courses.
+Exams do not know why an exam might need courses first; the certification app does (a
+programme's final exam needs its courses). It registers a *check* here when it starts
+(``CertificatesConfig.ready``), so ``exams`` never imports ``exams.certificates`` and the exam
+page and :func:`exams.attempts.start_attempt` ask :func:`prerequisites_for` alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
-
-from courses.models import CertificationProgramme, CoursePage, Enrolment
-from courses.progress import Progress, progress_for_courses
+from courses.models import CoursePage
+from courses.progress import Progress
 
 if TYPE_CHECKING:
     from lms.accounts.models import User
@@ -48,9 +31,10 @@ class MissingCourse:
 
 @dataclass(frozen=True)
 class Prerequisites:
-    """What stands between a user and an exam's programme: nothing when ``met``."""
+    """What stands between a user and an exam: nothing when ``met``."""
 
-    programme: CertificationProgramme | None = None  # the programme the missing courses are for
+    # What the missing courses are for (a certification programme), shown by its name.
+    programme: object | None = None
     missing: list[MissingCourse] = field(default_factory=list)
 
     @property
@@ -58,51 +42,23 @@ class Prerequisites:
         return not self.missing
 
 
-def _courses_for(programme: CertificationProgramme, exam_id: int) -> list[CoursePage]:
-    """The courses ``programme`` asks for before its exam ``exam_id`` (prefetched: no query)."""
-    courses: list[CoursePage] = []
-    if programme.final_exam_id == exam_id:
-        courses.extend(programme.required_courses.all())
-    if programme.renewal_exam_id == exam_id and programme.refresher_course is not None:
-        courses.append(programme.refresher_course)
-    return list({course.pk: course for course in courses}.values())
+Check = Callable[["User", "ExamPage"], Prerequisites]
+_checks: list[Check] = []
 
 
-def programme_prerequisites(user: User, exam: ExamPage) -> Prerequisites:
-    """The courses ``user`` must still complete before starting ``exam``.
+def register(check: Check) -> None:
+    """Add a prerequisite check (idempotent: registering the same function twice keeps one)."""
+    if check not in _checks:
+        _checks.append(check)
 
-    Met (no query) when the exam is open to anyone; otherwise two queries when the exam belongs
-    to no programme or the prerequisites are met, and three when courses are missing.
-    """
+
+def prerequisites_for(user: User, exam: ExamPage) -> Prerequisites:
+    """The first unmet prerequisites of ``exam`` for ``user``; met (no query) when the exam is
+    open to anyone or no check objects."""
     if exam.open_to_anyone:
         return Prerequisites()
-    programmes = list(
-        CertificationProgramme.objects.filter(is_active=True)
-        .filter(Q(final_exam_id=exam.pk) | Q(renewal_exam_id=exam.pk))
-        .select_related("refresher_course")
-        .prefetch_related("required_courses")
-        .order_by("name")
-    )
-    if not programmes:
-        return Prerequisites()
-    wanted = {programme.pk: _courses_for(programme, exam.pk) for programme in programmes}
-    course_ids = {course.pk for courses in wanted.values() for course in courses}
-    completed = set(
-        Enrolment.objects.filter(
-            user=user, course_id__in=course_ids, completed_at__isnull=False
-        ).values_list("course_id", flat=True)
-    )
-    missing_by_programme = {
-        programme: [course for course in wanted[programme.pk] if course.pk not in completed]
-        for programme in programmes
-    }
-    programme, missing = min(missing_by_programme.items(), key=lambda item: len(item[1]))
-    if not missing:
-        return Prerequisites()
-    progress = progress_for_courses(user, missing)
-    # Course order as editors see it in the page tree (the programme's list has no order).
-    missing.sort(key=lambda course: course.path)
-    return Prerequisites(
-        programme=programme,
-        missing=[MissingCourse(course, progress[course.pk]) for course in missing],
-    )
+    for check in _checks:
+        prerequisites = check(user, exam)
+        if not prerequisites.met:
+            return prerequisites
+    return Prerequisites()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from wagtail import hooks
 
 from . import report_views
-from .certificates.admin import CertificationViewSetGroup
 from .import_hooks import import_menu_item, import_urls
 from .models import ExamIndexPage, ExamPage
 from .views import with_exam_context
@@ -33,12 +32,6 @@ def serve_exam_pages_with_attempts(next_serve_page):
 def register_question_banks():
     """题库: banks, categories and questions (exams.viewsets)."""
     return QuestionBankViewSetGroup()
-
-
-@hooks.register("register_admin_viewset")
-def register_certification():
-    """认证: programmes, certificates (with Revoke) and issuances (exams.certificates.admin)."""
-    return CertificationViewSetGroup()
 
 
 @hooks.register("register_admin_urls")

@@ -1,12 +1,9 @@
 """Course models: one module per concept."""
 
-from .assignment import ProgrammeAssignment
 from .enrolment import Enrolment, LessonCompletion
 from .pages import CourseIndexPage, CourseLevel, CoursePage, CourseTopic, LessonPage
-from .programme import CertificationProgramme
 
 __all__ = [
-    "CertificationProgramme",
     "CourseIndexPage",
     "CourseLevel",
     "CoursePage",
@@ -14,5 +11,4 @@ __all__ = [
     "Enrolment",
     "LessonCompletion",
     "LessonPage",
-    "ProgrammeAssignment",
 ]

@@ -4,7 +4,7 @@
   model's own ``panels``.
 * Certificates: read-only — they are issued, never typed in — so the viewset has no add, edit,
   copy or delete routes at all, only the listing (filters, search), the inspect view, and a
-  "Revoke" form for holders of the custom ``exams.revoke_certificate`` permission (Auditors,
+  "Revoke" form for holders of the custom ``certificates.revoke_certificate`` permission (Auditors,
   from migration 0005; superusers).
 * Issuances: the requests behind certificates, read-only, so an administrator can see one that
   is stuck or failing (with its last error). Only superusers have the permission.
@@ -31,8 +31,6 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import Button
 from wagtail.permissions import policy_registry
 
-from courses.models import CertificationProgramme
-from exams.models import Certificate, CertificateStatus, IssuanceRequest
 from exams.viewsets import ProtectedDeleteView
 from lms.lib.admin_actions import (
     ListingActionsMixin,
@@ -43,11 +41,12 @@ from lms.lib.admin_actions import (
 )
 
 from . import lifecycle
+from .models import Certificate, CertificateStatus, CertificationProgramme, IssuanceRequest
 
 CERTIFICATES = "exams_certificates"
 PROGRAMMES = "exams_certification_programmes"
 ISSUANCES = "exams_certificate_issuances"
-REVOKE_PERMISSION = "exams.revoke_certificate"
+REVOKE_PERMISSION = "certificates.revoke_certificate"
 
 
 def can_revoke(user, certificate: Certificate) -> bool:
@@ -182,7 +181,7 @@ class RevokeForm(forms.Form):
 
 
 class CertificateRevokeView(ObjectActionView):
-    """Revoke a certificate, with a reason (``exams.revoke_certificate``; others get a 403)."""
+    """Revoke a certificate, with a reason (``certificates.revoke_certificate``; else a 403)."""
 
     permission_required = "revoke"
     form_class = RevokeForm

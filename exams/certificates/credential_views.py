@@ -14,11 +14,9 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
-from courses.models import CertificationProgramme
-from exams.models import Certificate
-
 from . import openbadges, signing
 from . import status_list as status_lists
+from .models import Certificate, CertificationProgramme
 from .ratelimit import verification_rate_limit
 
 # VC 1.1 / Open Badges 3.0 media type; a "+json" type, so generic JSON tools read it too.

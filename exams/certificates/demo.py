@@ -15,14 +15,15 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from courses.models import CertificationProgramme, CoursePage, Enrolment, LessonCompletion
+from courses.models import CoursePage, Enrolment, LessonCompletion
 from courses.progress import course_outline
 from exams import attempts, grading
 from exams.demo_content import EXAM
-from exams.models import Certificate, CertificateStatus, ExamPage
+from exams.models import ExamPage
 from lms.accounts.models import User
 
 from . import issuance, lifecycle
+from .models import Certificate, CertificateStatus, CertificationProgramme
 
 PROGRAMME = {
     "code": "compliant-collection",

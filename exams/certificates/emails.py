@@ -1,7 +1,7 @@
 """The emails certificate holders get: issued (with the PDF), expiring soon, revoked.
 
 Each is rendered in the recipient's preferred language from the templates under
-``exams/certificates/email/``. Reminders and revocation notices are returned as the plain
+``certificates/email/``. Reminders and revocation notices are returned as the plain
 keyword arguments ``lms.accounts.tasks.send_email`` takes (they survive the broker's JSON);
 the issuance email carries an attachment, so it is an ``EmailMessage`` sent by its own task.
 """
@@ -16,9 +16,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
-from exams.models import Certificate
+from .models import Certificate
 
-TEMPLATES = "exams/certificates/email"
+TEMPLATES = "certificates/email"
 
 
 def _absolute(path: str) -> str:

@@ -2,8 +2,9 @@
 
 Eligibility is checked when a collector passes an exam and when they finish a course, inside the
 transaction that records that fact, and the outcome is an :class:`IssuanceRequest` row. The
-certificate itself is made by :func:`issue` (run by the ``issue_certificate`` Celery task): under
-the request's row lock, so duplicate deliveries and retries find the work done.
+certificate itself is made by :func:`issue` (run by the ``issue_certificate`` Celery task, which
+``receivers`` queue after the transaction commits): under the request's row lock, so duplicate
+deliveries and retries find the work done.
 """
 
 from __future__ import annotations
@@ -17,17 +18,17 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from stdnum.iso7064 import mod_37_36
 
-from courses.models import CertificationProgramme, CoursePage, Enrolment
-from exams.models import (
-    Attempt,
+from courses.models import CoursePage, Enrolment
+from exams.models import Attempt, ExamPage
+
+from . import openbadges, signals
+from .models import (
     Certificate,
     CertificateStatus,
-    ExamPage,
+    CertificationProgramme,
     IssuanceKind,
     IssuanceRequest,
 )
-
-from . import openbadges, signals
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,8 @@ def request_if_eligible(
     First certification: every required course completed and the final exam passed. Renewal:
     a valid certificate inside its renewal window, the refresher course completed and the
     renewal exam passed inside the window. Call it inside the transaction that recorded the
-    pass or the completion; the dispatch to Celery happens after that commits.
+    pass or the completion; the caller (``receivers``) dispatches it to Celery after that
+    commits.
     """
     now = now or timezone.now()
     if not programme.is_active:
@@ -125,7 +127,6 @@ def request_if_eligible(
             )
     except IntegrityError:
         return None
-    transaction.on_commit(lambda: dispatch(request.pk))
     return request
 
 
@@ -140,7 +141,7 @@ def _unused_pass(user, exam: ExamPage, since: datetime | None) -> Attempt | None
 
 
 def on_exam_passed(attempt: Attempt) -> list[IssuanceRequest]:
-    """Called in the grading transaction of a passing attempt."""
+    """Called in the grading transaction of a passing attempt (``exams.signals.exam_passed``)."""
     programmes = CertificationProgramme.objects.filter(is_active=True).filter(
         _exam_filter(attempt.exam_id)
     )
@@ -152,7 +153,8 @@ def on_exam_passed(attempt: Attempt) -> list[IssuanceRequest]:
 
 
 def on_course_completed(user, course: CoursePage) -> list[IssuanceRequest]:
-    """Called when a user first completes every lesson of a course."""
+    """Called when a user first completes every lesson of a course, in that transaction
+    (``courses.signals.course_completed``)."""
     programmes = CertificationProgramme.objects.filter(is_active=True).filter(
         Q(required_courses=course) | Q(refresher_course=course)
     )
@@ -167,24 +169,7 @@ def _exam_filter(exam_id: int):
     return Q(final_exam_id=exam_id) | Q(renewal_exam_id=exam_id)
 
 
-# --- Dispatch and issuance ------------------------------------------------------------------------
-
-
-def dispatch(request_id: int) -> bool:
-    """Queue the issuance task; if the broker is unreachable, leave it to the sweep.
-
-    Returns whether the task was queued. Never raises: the passing grade is already committed,
-    and the collector must not see an error because the broker is down.
-    """
-    from exams.tasks import issue_certificate
-
-    try:
-        issue_certificate.delay(request_id)
-    except Exception:  # noqa: BLE001 — any broker failure; the sweep retries
-        logger.warning("Could not queue issuance %s; the sweep will retry", request_id)
-        return False
-    IssuanceRequest.objects.filter(pk=request_id).update(dispatched_at=timezone.now())
-    return True
+# --- Pending requests and issuance ---------------------------------------------------------------
 
 
 def pending_requests(now: datetime | None = None) -> QuerySet[IssuanceRequest]:
@@ -193,11 +178,6 @@ def pending_requests(now: datetime | None = None) -> QuerySet[IssuanceRequest]:
     return IssuanceRequest.objects.filter(completed_at__isnull=True).filter(
         Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - REDISPATCH_AFTER)
     )
-
-
-def dispatch_pending(now: datetime | None = None) -> int:
-    """The sweep: queue every pending request again; returns how many were queued."""
-    return sum(dispatch(pk) for pk in pending_requests(now).values_list("pk", flat=True))
 
 
 def issue(request_id: int, now: datetime | None = None) -> Certificate | None:

@@ -1,6 +1,6 @@
 """What happens to a certificate after it is issued: the email, expiry, reminders, revocation.
 
-Each job is a plain function here, run by a Celery task in ``exams/tasks.py`` (beat runs the
+Each job is a plain function here, run by a Celery task in ``tasks.py`` (beat runs the
 periodic ones). All of them are safe to run twice or concurrently: a status changes under a
 row lock or in one conditional UPDATE, and each email is claimed in the database before it is
 sent, so a second run finds the claim and sends nothing.
@@ -18,9 +18,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from exams.models import Certificate, CertificateReminder, CertificateStatus
+from lms.accounts.tasks import send_email
 
 from . import emails, signals
+from .models import Certificate, CertificateReminder, CertificateStatus
 
 logger = logging.getLogger(__name__)
 
@@ -154,8 +155,6 @@ def _remind(certificate: Certificate, recipient: Recipient, days: int, now: date
 
 def _queue_reminder(reminder_id: int, message: dict) -> None:
     """Queue the email; if the broker is down, release the claim so the next run retries."""
-    from lms.accounts.tasks import send_email
-
     try:
         send_email.delay(**message)
     except Exception:  # noqa: BLE001 — any broker failure: tomorrow's run sends it
@@ -227,8 +226,6 @@ def revoke(certificate: Certificate, by, reason: str, now: datetime | None = Non
 
 
 def _send_on_commit(message: dict) -> None:
-    from lms.accounts.tasks import send_email
-
     send_email.delay_on_commit(**message)
 
 

@@ -22,10 +22,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from courses.models import CertificationProgramme
-from exams.models import Certificate
-
 from . import signing, status_list
+from .models import Certificate, CertificationProgramme
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"

@@ -36,9 +36,9 @@ from django.utils.translation import gettext_lazy as _
 
 from .fonts import FONTS_DIR, font_face_css
 
-TEMPLATE = "exams/certificates/pdf/certificate.html"
+TEMPLATE = "certificates/pdf/certificate.html"
 # The template's folder: the base URL for its stylesheet and the seal image.
-TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates" / "exams" / "certificates" / "pdf"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "certificates" / "pdf"
 PDF_OPTIONS = {
     "pdf_variant": "pdf/a-3b",
     # The shipped font carries no hinting: True only spares WeasyPrint a pass stripping it.

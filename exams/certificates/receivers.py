@@ -1,32 +1,60 @@
-"""Signal receivers: finishing a course can complete a certification; a new certificate is
-emailed to its holder."""
+"""Signal receivers: passing an exam or finishing a course can complete a certification; a new
+certificate is emailed to its holder and completes the programme's assignments.
+
+Exams and courses send their events (``exams.signals.exam_passed``,
+``courses.signals.course_completed``) inside the transaction that records them; the issuance
+request is written here in that same transaction, so it exists exactly when the grade or the
+completion does, and it is queued only after that transaction commits.
+"""
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 
+from django.db import transaction
 from django.dispatch import receiver
 
 from courses.signals import course_completed
+from exams.signals import exam_passed
 
-from . import signals
-from .issuance import on_course_completed
+from . import assignments, signals, tasks
+from .issuance import on_course_completed, on_exam_passed
+from .models import IssuanceRequest
 
 logger = logging.getLogger(__name__)
 
 
-@receiver(course_completed, dispatch_uid="exams.certification_on_course_completed")
+def _dispatch_after_commit(requests: list[IssuanceRequest]) -> None:
+    for request in requests:
+        transaction.on_commit(partial(tasks.dispatch, request.pk))
+
+
+@receiver(exam_passed, dispatch_uid="certificates.certification_on_exam_passed")
+def certify_on_exam_passed(sender, *, attempt, **kwargs) -> None:
+    _dispatch_after_commit(on_exam_passed(attempt))
+
+
+@receiver(course_completed, dispatch_uid="certificates.certification_on_course_completed")
 def certify_on_course_completed(sender, *, user, course, **kwargs) -> None:
-    on_course_completed(user, course)
+    _dispatch_after_commit(on_course_completed(user, course))
 
 
-@receiver(signals.certificate_issued, dispatch_uid="exams.email_issued_certificate")
+@receiver(
+    signals.certificate_issued, dispatch_uid="certificates.complete_assignments_on_certificate"
+)
+def complete_assignments(sender, *, certificate, **kwargs) -> None:
+    """Sent after the issuing transaction commits; the update is idempotent, so a repeated
+    signal changes nothing. Connected before ``lms.compliance``'s rating receiver (the app comes
+    first in ``INSTALLED_APPS``), so the recompute sees the assignment completed."""
+    assignments.complete_for_certificate(certificate)
+
+
+@receiver(signals.certificate_issued, dispatch_uid="certificates.email_issued_certificate")
 def email_certificate_on_issue(sender, *, certificate, **kwargs) -> None:
     """Queue the email with the PDF. A broker outage must never break issuance: the hourly
     sweep sends it later, and the holder can download it from "My certificates" meanwhile."""
-    from exams.tasks import email_issued_certificate
-
     try:
-        email_issued_certificate.delay(certificate.pk)
+        tasks.email_issued_certificate.delay(certificate.pk)
     except Exception:  # noqa: BLE001 — any broker (or, when eager, mail) failure
         logger.warning("Could not queue the email for certificate %s", certificate.pk)

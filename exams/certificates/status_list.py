@@ -17,7 +17,7 @@ import base64
 import gzip
 from collections.abc import Iterable
 
-from exams.models import Certificate, CertificateStatus
+from .models import Certificate, CertificateStatus
 
 # The specification's minimum list length, which also gives group privacy: one list covers
 # this many certificates.

@@ -1,4 +1,5 @@
-"""Certificate URLs: the holder's pages, public verification and the credential documents.
+"""Certificate URLs: the holder's pages, public verification, the credential documents and the
+firm manager's programme assignments (under ``/firm/staff/``, beside the other staff pages).
 
 Verification and credential URLs are public (no login) and stable: they are printed in QR
 codes and embedded in signed credentials, so they must never change.
@@ -6,7 +7,7 @@ codes and embedded in signed credentials, so they must never change.
 
 from django.urls import path
 
-from . import credential_views, views
+from . import assignment_views, credential_views, views
 
 app_name = "certificates"
 
@@ -29,5 +30,13 @@ urlpatterns = [
         "credentials/status/<int:list_number>.json",
         credential_views.status_list,
         name="status_list",
+    ),
+    # The manager's programme assignments, among the staff pages (lms.accounts.onboarding).
+    path("firm/staff/assignments/", assignment_views.assignment_list, name="assignments"),
+    path("firm/staff/assignments/new/", assignment_views.assign, name="assign"),
+    path(
+        "firm/staff/assignments/<id:pk>/cancel/",
+        assignment_views.cancel,
+        name="cancel_assignment",
     ),
 ]

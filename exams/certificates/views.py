@@ -18,10 +18,11 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control, pat
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from courses.models import CertificationProgramme, CoursePage, Enrolment
-from exams.models import Attempt, Certificate, CertificateStatus, IssuanceRequest
+from courses.models import CoursePage, Enrolment
+from exams.models import Attempt
 from lms.compliance.privacy import mask_name
 
+from .models import Certificate, CertificateStatus, CertificationProgramme, IssuanceRequest
 from .ratelimit import verification_rate_limit
 
 # How long a browser may reuse a verification page: short, so a revocation shows within a minute.
@@ -48,7 +49,7 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
         "masked_name": mask_name(certificate.holder_name),
         "successor": certificate.superseded_by if status == CertificateStatus.SUPERSEDED else None,
     }
-    response = render(request, "exams/certificates/verify.html", context)
+    response = render(request, "certificates/verify.html", context)
     # Shared caches must not keep it (it changes on revocation, and with the language cookie).
     patch_cache_control(response, private=True, max_age=VERIFY_MAX_AGE)
     patch_vary_headers(response, ["Cookie"])
@@ -170,7 +171,7 @@ def my_certificates(request: HttpRequest) -> HttpResponse:
         "valid": CertificateStatus.VALID,
         "revoked": CertificateStatus.REVOKED,
     }
-    return _private(render(request, "exams/certificates/mine.html", context))
+    return _private(render(request, "certificates/mine.html", context))
 
 
 def _programme_progress(user, certified: set[int], completed: set[int]) -> list[ProgrammeProgress]:
@@ -212,7 +213,7 @@ def download_pdf(request: HttpRequest, pk: int) -> FileResponse:
     certificates. Anyone else gets the same 404 as for a certificate that does not exist."""
     certificate = get_object_or_404(Certificate, pk=pk)
     user = request.user
-    if certificate.holder_id != user.pk and not user.has_perm("exams.view_certificate"):
+    if certificate.holder_id != user.pk and not user.has_perm("certificates.view_certificate"):
         raise Http404("No such certificate.")
     if not certificate.pdf:
         raise Http404("This certificate has no PDF yet.")

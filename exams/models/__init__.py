@@ -1,5 +1,6 @@
-"""Exam models: question banks (bank.py), exam pages (exam.py), attempts (attempt.py),
-certificates (certificate.py)."""
+"""Exam models: question banks (bank.py), exam pages (exam.py), attempts (attempt.py).
+
+Certificates live in the certification app (``exams.certificates.models``)."""
 
 from .attempt import Attempt, AttemptQuestion, AttemptStatus
 from .bank import (
@@ -11,29 +12,17 @@ from .bank import (
     QuestionType,
     QuestionVersion,
 )
-from .certificate import (
-    Certificate,
-    CertificateReminder,
-    CertificateStatus,
-    IssuanceKind,
-    IssuanceRequest,
-)
 from .exam import ExamIndexPage, ExamPage, ExamRule, ReviewPolicy
 
 __all__ = [
     "Attempt",
     "AttemptQuestion",
     "AttemptStatus",
-    "Certificate",
-    "CertificateReminder",
-    "CertificateStatus",
     "Choice",
     "Difficulty",
     "ExamIndexPage",
     "ExamPage",
     "ExamRule",
-    "IssuanceKind",
-    "IssuanceRequest",
     "Question",
     "QuestionBank",
     "QuestionCategory",

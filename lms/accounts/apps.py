@@ -21,8 +21,6 @@ class AccountsConfig(AppConfig):
         # Before any URLconf is imported: our patterns take ids as <id:...> (bounded to bigint).
         register_converter(BoundedIdConverter, "id")
 
-        # Certificates complete programme assignments (onboarding.receivers).
-        from .onboarding import receivers  # noqa: F401
         from .sign_in import record_second_factor_on_activation
 
         authenticator_added.connect(

@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum.cn import uscc
 
-from courses.models import CertificationProgramme, ProgrammeAssignment
 from exams.certificates.demo import HOLDER, PROGRAMME, REVOKED_HOLDER, earn
+from exams.certificates.models import CertificationProgramme, ProgrammeAssignment
 from lms.accounts.models import Contract, Firm, FirmKind, FirmStatus, MembershipRole, User
 from lms.accounts.onboarding.memberships import join
 from lms.accounts.roles import Role

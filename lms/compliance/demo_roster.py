@@ -31,8 +31,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from courses import progress
-from courses.models import CertificationProgramme, CoursePage, LessonPage, ProgrammeAssignment
+from courses.models import CoursePage, LessonPage
 from exams.certificates.demo import PROGRAMME, REQUIRED_COURSES, earn
+from exams.certificates.models import CertificationProgramme, ProgrammeAssignment
 from lms.accounts.models import Firm, Membership, User
 from lms.accounts.onboarding.memberships import join
 from lms.accounts.roles import Role

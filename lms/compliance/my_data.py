@@ -22,8 +22,9 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from courses.models import Enrolment, LessonCompletion, ProgrammeAssignment
-from exams.models import Attempt, Certificate
+from courses.models import Enrolment, LessonCompletion
+from exams.certificates.models import Certificate, ProgrammeAssignment
+from exams.models import Attempt
 from lms.accounts.models import Membership
 
 from .models import CollectorRating, Finding, PersonalDataAccess, RatingSnapshot

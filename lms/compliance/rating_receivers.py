@@ -15,9 +15,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from courses.models import ProgrammeAssignment
 from exams.certificates import signals as certificate_signals
-from exams.models import CertificateStatus
+from exams.certificates.models import CertificateStatus, ProgrammeAssignment
 from lms.accounts.models import Membership
 
 from . import signals

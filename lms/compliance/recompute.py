@@ -42,8 +42,13 @@ from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, Sum
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
-from courses.models import CertificationProgramme, Enrolment, ProgrammeAssignment
-from exams.models import Certificate, CertificateStatus
+from courses.models import Enrolment
+from exams.certificates.models import (
+    Certificate,
+    CertificateStatus,
+    CertificationProgramme,
+    ProgrammeAssignment,
+)
 from lms.accounts.models import Membership, MembershipRole, User
 from lms.accounts.roles import Role
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from exams.certificates import signals as certificate_signals
-from exams.models import CertificateStatus
+from exams.certificates.models import CertificateStatus
 
 from . import signals as compliance_signals
 from . import webhooks

@@ -31,6 +31,9 @@ WAGTAILADMIN_BASE_URL = SITE_BASE_URL
 
 INSTALLED_APPS = [
     "lms.accounts",
+    # Before lms.compliance: a new certificate completes its assignments (certificates'
+    # receiver) before the rating listens to the same signal and recomputes.
+    "exams.certificates",
     "lms.compliance",
     "content",
     "courses",
@@ -285,20 +288,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
     },
     "dispatch-pending-certificate-issuances": {
-        "task": "exams.tasks.dispatch_pending_issuances",
+        "task": "exams.certificates.tasks.dispatch_pending_issuances",
         "schedule": crontab(minute="*/5"),
     },
     # Certificate lifecycle: expire first, then remind (Asia/Shanghai time).
     "expire-certificates": {
-        "task": "exams.tasks.expire_certificates",
+        "task": "exams.certificates.tasks.expire_certificates",
         "schedule": crontab(hour=0, minute=5),
     },
     "send-certificate-expiry-reminders": {
-        "task": "exams.tasks.send_expiry_reminders",
+        "task": "exams.certificates.tasks.send_expiry_reminders",
         "schedule": crontab(hour=9, minute=0),
     },
     "email-unsent-certificates": {
-        "task": "exams.tasks.email_unsent_certificates",
+        "task": "exams.certificates.tasks.email_unsent_certificates",
         "schedule": crontab(minute=23),
     },
     # Webhook deliveries whose task was lost (broker outage, worker killed) are queued again.

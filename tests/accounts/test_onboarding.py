@@ -13,9 +13,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from courses.models import ProgrammeAssignment
+from exams.certificates import assignments
+from exams.certificates.models import ProgrammeAssignment
 from lms.accounts.models import Invitation, Membership, MembershipRole, User
-from lms.accounts.onboarding import assignments, invitations
+from lms.accounts.onboarding import invitations
 from lms.accounts.roles import Role
 from lms.compliance.privacy import mask_email
 from tests.conftest import PASSWORD
@@ -233,7 +234,14 @@ def test_a_bad_phone_is_refused_on_the_invite_form(manager_client):
 
 
 @pytest.mark.parametrize(
-    "name", ["staff:home", "staff:invite", "staff:import", "staff:assignments", "staff:assign"]
+    "name",
+    [
+        "staff:home",
+        "staff:invite",
+        "staff:import",
+        "certificates:assignments",
+        "certificates:assign",
+    ],
 )
 def test_non_managers_get_403_and_strangers_sign_in(client, collector, auditor, name):
     assert client.get(reverse(name))["Location"].startswith(reverse("account_login"))
@@ -388,7 +396,7 @@ def test_manager_assigns_a_programme_to_several_collectors(manager_client, firm,
     outsider = MembershipFactory(firm=FirmFactory())
     due = timezone.localdate() + timedelta(days=30)
     response = manager_client.post(
-        reverse("staff:assign"),
+        reverse("certificates:assign"),
         {
             "programme": programme.pk,
             "collectors": [first.user.pk, second.user.pk],
@@ -403,12 +411,12 @@ def test_manager_assigns_a_programme_to_several_collectors(manager_client, firm,
 
     # Another firm's collector is not a choice; a past due date is refused.
     response = manager_client.post(
-        reverse("staff:assign"),
+        reverse("certificates:assign"),
         {"programme": programme.pk, "collectors": [outsider.user.pk], "due_on": due.isoformat()},
     )
     assert response.status_code == 200
     response = manager_client.post(
-        reverse("staff:assign"),
+        reverse("certificates:assign"),
         {
             "programme": programme.pk,
             "collectors": [first.user.pk],
@@ -435,7 +443,7 @@ def test_assigning_to_a_valid_certificate_holder_completes_it_at_once(
     assert lapsed.status == "valid" and lapsed.expires_at < timezone.now()
 
     response = manager_client.post(
-        reverse("staff:assign"),
+        reverse("certificates:assign"),
         {
             "programme": programme.pk,
             "collectors": [certified.user.pk, expired.user.pk, newcomer.user.pk],
@@ -450,13 +458,15 @@ def test_assigning_to_a_valid_certificate_holder_completes_it_at_once(
     assert ProgrammeAssignment.objects.get(user=newcomer.user).completed_at is None
     notes = [str(message) for message in response.context["messages"]]
     assert any("valid certificate" in note and str(certified.user) in note for note in notes)
-    html = manager_client.get(reverse("staff:assignments") + "?state=completed").content.decode()
+    html = manager_client.get(
+        reverse("certificates:assignments") + "?state=completed"
+    ).content.decode()
     assert f'data-assignment="{done.pk}"' in html
 
 
 def test_the_assignment_form_masks_emails_as_the_staff_list_does(manager_client, firm, programme):
     member = MembershipFactory(firm=firm)
-    html = manager_client.get(reverse("staff:assign")).content.decode()
+    html = manager_client.get(reverse("certificates:assign")).content.decode()
     assert member.user.legal_name in html
     assert member.user.email not in html
     assert mask_email(member.user.email) in html
@@ -479,9 +489,13 @@ def test_assignment_lists_and_cancelling(manager_client, firm, programme):
         firm=firm,
         due_on=timezone.localdate() - timedelta(days=2),
     )
-    html = manager_client.get(reverse("staff:assignments") + "?state=overdue").content.decode()
+    html = manager_client.get(
+        reverse("certificates:assignments") + "?state=overdue"
+    ).content.decode()
     assert f'data-assignment="{overdue.pk}"' in html
-    html = manager_client.get(reverse("staff:assignments") + "?state=completed").content.decode()
+    html = manager_client.get(
+        reverse("certificates:assignments") + "?state=completed"
+    ).content.decode()
     assert f'data-assignment="{overdue.pk}"' not in html
 
     other = ProgrammeAssignment.objects.create(
@@ -491,10 +505,13 @@ def test_assignment_lists_and_cancelling(manager_client, firm, programme):
         due_on=timezone.localdate(),
     )
     assert (
-        manager_client.post(reverse("staff:cancel_assignment", args=[other.pk])).status_code == 404
+        manager_client.post(reverse("certificates:cancel_assignment", args=[other.pk])).status_code
+        == 404
     )
     assert (
-        manager_client.post(reverse("staff:cancel_assignment", args=[overdue.pk])).status_code
+        manager_client.post(
+            reverse("certificates:cancel_assignment", args=[overdue.pk])
+        ).status_code
         == 302
     )
     overdue.refresh_from_db()

@@ -11,9 +11,10 @@ from django.utils import timezone
 from wagtail.documents.models import Document
 
 from content.models import EventPage, Regulation
-from courses.models import CoursePage, LessonPage, ProgrammeAssignment
+from courses.models import CoursePage, LessonPage
 from exams.attempts import PrerequisitesMissing, exam_status
-from exams.models import Certificate, CertificateStatus, ExamPage, Question
+from exams.certificates.models import Certificate, CertificateStatus, ProgrammeAssignment
+from exams.models import ExamPage, Question
 from lms.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_demo_account
 from lms.accounts.models import Firm, FirmKind, User
 from lms.compliance.demo import FLAGGED_AGENCY, FLAGGED_STAFF, GOOD_AGENCY, GOOD_STAFF

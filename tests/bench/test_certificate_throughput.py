@@ -23,9 +23,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from courses.models import CertificationProgramme
-from exams.models import Attempt, AttemptStatus, Certificate, IssuanceRequest
-from exams.tasks import issue_certificate
+from exams.certificates.models import Certificate, CertificationProgramme, IssuanceRequest
+from exams.certificates.tasks import issue_certificate
+from exams.models import Attempt, AttemptStatus
 from lms.accounts.models import User
 from lms.celery import app
 from tests.exams.factories import fill_bank, make_bank, make_exam

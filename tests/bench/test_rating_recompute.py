@@ -26,7 +26,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from exams.models import Certificate
+from exams.certificates.models import Certificate
 from lms.compliance import recompute
 from lms.compliance.models import (
     CollectorRating,

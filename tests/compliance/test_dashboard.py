@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from courses.models import ProgrammeAssignment
+from exams.certificates.models import ProgrammeAssignment
 from lms.accounts.models import FirmKind, Membership
 from lms.accounts.roles import Role
 from lms.compliance.models import (

@@ -11,7 +11,7 @@ from django.core import mail
 from django.utils import timezone
 from pypdf import PdfReader
 
-from courses.models import ProgrammeAssignment
+from exams.certificates.models import ProgrammeAssignment
 from lms.accounts.models import FirmStatus, Membership
 from lms.compliance import monthly_report
 from lms.compliance.models import (

@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from courses.models import ProgrammeAssignment
+from exams.certificates.models import ProgrammeAssignment
 from lms.compliance.models import (
     Appeal,
     Finding,

@@ -18,8 +18,8 @@ from django.conf import settings
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from courses.models import ProgrammeAssignment
 from exams.certificates import lifecycle
+from exams.certificates.models import ProgrammeAssignment
 from lms.celery import app
 from lms.compliance import findings, formula
 from lms.compliance.models import CollectorRating, FirmRating, RatingSnapshot

@@ -21,8 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from stdnum.cn import uscc
 
-from courses.models import ProgrammeAssignment
-from exams.models import Certificate, CertificateStatus
+from exams.certificates.models import Certificate, CertificateStatus, ProgrammeAssignment
 from lms.accounts.models import Firm, FirmKind, FirmStatus, Membership, MembershipRole, User
 from lms.accounts.roles import Role
 from lms.compliance import findings, formula, recompute, signals

@@ -30,11 +30,12 @@ from pypdf import PdfReader
 
 from content.demo import ensure_site_structure
 from courses.demo import ensure_demo_courses
-from courses.models import CertificationProgramme, CoursePage, Enrolment
+from courses.models import CoursePage, Enrolment
 from courses.progress import course_outline, enrol, mark_complete
 from exams.certificates.demo import PROGRAMME, REQUIRED_COURSES, ensure_demo_programme
+from exams.certificates.models import Certificate, CertificateStatus, CertificationProgramme
 from exams.demo import ensure_demo_exam
-from exams.models import Attempt, Certificate, CertificateStatus
+from exams.models import Attempt
 from lms.accounts.models import User
 from lms.accounts.roles import Role
 from lms.compliance.privacy import mask_name

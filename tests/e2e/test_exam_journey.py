@@ -23,7 +23,7 @@ from django.core.management import call_command
 from django.core.signals import request_started
 from playwright.sync_api import Dialog, Page, expect
 
-from courses.models import CertificationProgramme
+from exams.certificates.models import CertificationProgramme
 from exams.demo import ensure_demo_exam
 from exams.demo_content import EXAM
 from exams.models import Attempt, AttemptQuestion, AttemptStatus, ExamPage

@@ -23,17 +23,16 @@ from decimal import Decimal
 from django.utils import timezone
 
 from courses import progress
-from courses.models import CertificationProgramme, CoursePage
+from courses.models import CoursePage
 from exams import attempts, grading
 from exams.certificates import issuance
-from exams.models import (
-    Attempt,
-    AttemptStatus,
+from exams.certificates.models import (
     Certificate,
-    ExamPage,
+    CertificationProgramme,
     IssuanceKind,
     IssuanceRequest,
 )
+from exams.models import Attempt, AttemptStatus, ExamPage
 from tests.courses.pages import lessons_of, make_course
 
 from .factories import fill_bank, make_bank, make_exam

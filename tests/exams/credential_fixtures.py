@@ -13,9 +13,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from courses.models import CertificationProgramme
 from exams.certificates import issuance
-from exams.models import Attempt, AttemptStatus, Certificate, IssuanceRequest
+from exams.certificates.models import Certificate, CertificationProgramme, IssuanceRequest
+from exams.models import Attempt, AttemptStatus
 from tests.exams.factories import fill_bank, make_bank, make_exam
 
 _numbers = itertools.count(1)

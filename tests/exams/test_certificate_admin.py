@@ -7,9 +7,13 @@ from django.conf import settings
 from django.core import mail
 from django.urls import NoReverseMatch, reverse
 
-from courses.models import CertificationProgramme
 from exams.certificates.admin import CERTIFICATES, ISSUANCES, PROGRAMMES
-from exams.models import Certificate, CertificateStatus, IssuanceRequest
+from exams.certificates.models import (
+    Certificate,
+    CertificateStatus,
+    CertificationProgramme,
+    IssuanceRequest,
+)
 from tests.conftest import signed_in
 
 from .certificate_factories import (

@@ -33,10 +33,14 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from courses.models import CertificationProgramme
-from exams.certificates import issuance
-from exams.models import Certificate, CertificateStatus, IssuanceRequest
-from exams.tasks import dispatch_pending_issuances
+from exams.certificates import issuance, tasks
+from exams.certificates.models import (
+    Certificate,
+    CertificateStatus,
+    CertificationProgramme,
+    IssuanceRequest,
+)
+from exams.certificates.tasks import dispatch_pending_issuances
 from lms.celery import app
 from tests.conftest import require_service
 from tests.exams.factories import fill_bank, make_bank, make_exam
@@ -180,7 +184,7 @@ def test_a_pass_while_the_broker_is_down_is_certified_once_it_returns(client, co
         assert wait_for(lambda: Certificate.objects.filter(holder=collector).exists())
         # A second sweep and a duplicate delivery of the same request change nothing.
         dispatch_pending_issuances.delay()
-        issuance.dispatch(request.pk)
+        tasks.dispatch(request.pk)
         time.sleep(2)
 
     certificate = Certificate.objects.get(holder=collector)
@@ -270,10 +274,10 @@ def test_a_worker_killed_mid_issue_leaves_no_half_certificate_and_the_sweep_fini
     second = worker_process(redis.url)
     try:
         later = timezone.now() + issuance.REDISPATCH_AFTER + timedelta(seconds=1)
-        assert issuance.dispatch_pending(later) == 1
+        assert tasks.dispatch_pending(later) == 1
         assert wait_for(lambda: Certificate.objects.filter(holder=collector).exists())
         # The dead worker's message, if it ever comes back, finds the work done.
-        issuance.dispatch(request.pk)
+        tasks.dispatch(request.pk)
         time.sleep(2)
     finally:
         second.terminate()

@@ -15,15 +15,10 @@ from django.core import mail
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
-from exams import attempts, tasks
-from exams.certificates import issuance, lifecycle
+from exams import attempts
+from exams.certificates import issuance, lifecycle, tasks
 from exams.certificates.issuance import is_valid_serial
-from exams.models import (
-    Certificate,
-    CertificateStatus,
-    IssuanceKind,
-    IssuanceRequest,
-)
+from exams.certificates.models import Certificate, CertificateStatus, IssuanceKind, IssuanceRequest
 
 from .certificate_factories import (
     FAKE_PDF,
@@ -233,7 +228,7 @@ def test_a_renewal_requested_before_a_revocation_issues_nothing(
     certify(complete_course, collector, programme.refresher)
     # The request is written with the passing grade; the revocation lands before the worker runs.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(issuance, "dispatch", lambda request_id: False)
+        patch.setattr(tasks, "dispatch", lambda request_id: False)
         certify(pass_exam, collector, programme.renewal_exam)
     request = IssuanceRequest.objects.get(kind=IssuanceKind.RENEWAL)
     lifecycle.revoke(old, by=auditor, reason="稽核发现违规")

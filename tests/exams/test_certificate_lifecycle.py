@@ -15,11 +15,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from exams import tasks
-from exams.certificates import lifecycle, signals
+from exams.certificates import lifecycle, signals, tasks
 from exams.certificates import status_list as status_lists
 from exams.certificates.lifecycle import RevocationError
-from exams.models import Certificate, CertificateReminder, CertificateStatus
+from exams.certificates.models import Certificate, CertificateReminder, CertificateStatus
 from tests.conftest import require_service
 
 from .certificate_factories import issue_certificate, make_programme, use_fast_pdf

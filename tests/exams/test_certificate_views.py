@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 
 from exams.certificates import lifecycle
-from exams.models import Certificate, CertificateStatus, IssuanceRequest
+from exams.certificates.models import Certificate, CertificateStatus, IssuanceRequest
 from lms.compliance.privacy import mask_name
 from tests.conftest import make_user, signed_in
 

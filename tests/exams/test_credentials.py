@@ -30,8 +30,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from exams.certificates import issuance, lifecycle, signing, status_list
+from exams.certificates.models import Certificate
 from exams.certificates.openbadges import CREDENTIAL_CONTEXT
-from exams.models import Certificate
 from tests.exams import vc_verifier
 from tests.exams.credential_fixtures import (  # noqa: F401 — fixtures
     issue_certificate,

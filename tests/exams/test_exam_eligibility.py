@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from content.models import Regulation
 from courses.citations import lessons_citing
-from courses.models import CertificationProgramme
+from exams.certificates.models import CertificationProgramme
 from exams.models import Attempt, AttemptStatus, ExamPage
 
 from ..courses.pages import add_lesson, make_course

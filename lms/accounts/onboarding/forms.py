@@ -8,12 +8,9 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from courses.models import CertificationProgramme
 from lms.accounts.forms import TelInput
-from lms.accounts.models import Firm, phone_validator
-from lms.compliance.privacy import mask_email
+from lms.accounts.models import phone_validator
 
-from .assignments import firm_collectors
 from .importing import MAX_BYTES, MAX_EMPLOYEE_NUMBER, MAX_NAME, normalise_phone
 
 
@@ -74,34 +71,6 @@ class ImportUploadForm(forms.Form):
                 % {"size": filesizeformat(upload.size)}
             )
         return upload
-
-
-def collector_label(user) -> str:
-    """A collector in the assignment form: the name, and the email masked as the staff list
-    masks it (the address only tells two people of the same name apart)."""
-    masked = mask_email(user.email)
-    return f"{user.legal_name} · {masked}" if user.legal_name else masked
-
-
-class AssignForm(forms.Form):
-    programme = forms.ModelChoiceField(
-        CertificationProgramme.objects.filter(is_active=True), label=_("Programme")
-    )
-    collectors = forms.ModelMultipleChoiceField(
-        queryset=None, label=_("Collectors"), widget=forms.CheckboxSelectMultiple
-    )
-    due_on = forms.DateField(label=_("Due date"), widget=DateInput())
-
-    def __init__(self, *args: object, firm: Firm, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["collectors"].queryset = firm_collectors(firm)
-        self.fields["collectors"].label_from_instance = collector_label
-
-    def clean_due_on(self):
-        due_on = self.cleaned_data["due_on"]
-        if due_on < timezone.localdate():
-            raise ValidationError(_("The due date cannot be in the past."))
-        return due_on
 
 
 class EndMembershipForm(forms.Form):

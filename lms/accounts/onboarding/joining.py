@@ -10,10 +10,12 @@ key would be, and it is single-use: accepting closes the invitation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import transaction
 from django.urls import reverse
 
-from courses.models import CertificationProgramme, CoursePage, ProgrammeAssignment
+from courses.models import CoursePage
 from lms.accounts.models import Invitation, Membership, MembershipRole, User
 
 from . import invitations
@@ -33,24 +35,25 @@ def join_with_password(
         return invitations.accept(invitation, user)
 
 
-def programme_for(user: User) -> CertificationProgramme | None:
-    """The programme a new member should start: the open assignment due first, else the
-    first active programme (every active programme is required of every collector)."""
-    assignment = (
-        ProgrammeAssignment.objects.open()
-        .filter(user=user, programme__is_active=True)
-        .select_related("programme")
-        .order_by("due_on", "pk")
-        .first()
-    )
-    if assignment is not None:
-        return assignment.programme
-    return CertificationProgramme.objects.filter(is_active=True).order_by("pk").first()
+# Where a new collector starts: the certification app registers the first course of their
+# programme (``CertificatesConfig.ready``), so onboarding does not import certification.
+FirstCourse = Callable[[User], "CoursePage | None"]
+_first_course_finders: list[FirstCourse] = []
 
 
-def first_course(programme: CertificationProgramme) -> CoursePage | None:
-    """The programme's first live required course, in catalogue (tree) order."""
-    return programme.required_courses.live().order_by("path").first()
+def register_first_course(finder: FirstCourse) -> None:
+    """Add a way to find a new collector's first course (idempotent)."""
+    if finder not in _first_course_finders:
+        _first_course_finders.append(finder)
+
+
+def first_course_for(user: User) -> CoursePage | None:
+    """The first course a registered finder offers, or None."""
+    for finder in _first_course_finders:
+        course = finder(user)
+        if course is not None:
+            return course
+    return None
 
 
 def start_url(membership: Membership) -> str:
@@ -58,8 +61,7 @@ def start_url(membership: Membership) -> str:
     first course of their programme, or My learning when no programme has a live course."""
     if membership.role == MembershipRole.MANAGER:
         return reverse("dashboard:roster")
-    programme = programme_for(membership.user)
-    course = first_course(programme) if programme else None
+    course = first_course_for(membership.user)
     if course is None:
         return reverse("courses:my_learning")
     return course.url

@@ -1,8 +1,11 @@
-"""The manager's staff pages under ``/firm/staff/``, and the invitee's invitation link."""
+"""The manager's staff pages under ``/firm/staff/``, and the invitee's invitation link.
+
+Programme assignments (``/firm/staff/assignments/``) belong to certification
+(``exams.certificates.urls``)."""
 
 from django.urls import path
 
-from . import assignment_views, import_views, views
+from . import import_views, views
 
 app_name = "staff"
 
@@ -17,7 +20,4 @@ urlpatterns = [
     path("import/", import_views.upload, name="import"),
     path("import/<str:import_id>/", import_views.preview, name="import_preview"),
     path("import/<str:import_id>/errors.csv", import_views.errors_csv, name="import_errors"),
-    path("assignments/", assignment_views.assignment_list, name="assignments"),
-    path("assignments/new/", assignment_views.assign, name="assign"),
-    path("assignments/<id:pk>/cancel/", assignment_views.cancel, name="cancel_assignment"),
 ]

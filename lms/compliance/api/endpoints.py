@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone, translation
 from ninja import Path, Query, Router
 
-from exams.models import Certificate, CertificateStatus
+from exams.certificates.models import Certificate, CertificateStatus
 from lms.accounts.models import Membership, MembershipRole
 from lms.compliance import formula, privacy
 from lms.compliance.models import (

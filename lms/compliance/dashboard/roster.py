@@ -40,8 +40,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from courses.models import CertificationProgramme, Enrolment, ProgrammeAssignment
-from exams.models import Attempt, CertificateStatus
+from courses.models import Enrolment
+from exams.certificates.models import CertificateStatus, CertificationProgramme, ProgrammeAssignment
+from exams.models import Attempt
 from lms.accounts.models import Firm, Membership, MembershipRole, User
 from lms.accounts.scoping import managed_firm, visible_firm_ids
 from lms.compliance import formula

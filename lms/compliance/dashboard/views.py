@@ -32,8 +32,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from courses.models import ProgrammeAssignment
-from exams.models import Certificate
+from exams.certificates.models import Certificate, ProgrammeAssignment
 from lms.accounts.models import Membership
 from lms.compliance.models import CollectorRating, Finding, FindingStatus, Grade
 from lms.compliance.privacy import log_access

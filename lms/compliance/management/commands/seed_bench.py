@@ -37,25 +37,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 from stdnum.cn import uscc
 
-from courses.models import (
-    CertificationProgramme,
-    CourseIndexPage,
-    CoursePage,
-    CourseTopic,
-    Enrolment,
-    ProgrammeAssignment,
-)
+from courses.models import CourseIndexPage, CoursePage, CourseTopic, Enrolment
 from exams.certificates.issuance import make_serial
-from exams.models import (
-    Attempt,
-    AttemptStatus,
+from exams.certificates.models import (
     Certificate,
     CertificateStatus,
-    ExamIndexPage,
-    ExamPage,
+    CertificationProgramme,
     IssuanceKind,
     IssuanceRequest,
+    ProgrammeAssignment,
 )
+from exams.models import Attempt, AttemptStatus, ExamIndexPage, ExamPage
 from lms.accounts.models import (
     Contract,
     Firm,

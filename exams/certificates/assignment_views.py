@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from courses.models import ProgrammeAssignment
+from lms.accounts.onboarding.access import manager_required
 
 from . import assignments
-from .access import manager_required
 from .forms import AssignForm
+from .models import ProgrammeAssignment
 
 PER_PAGE = 50
 STATES = {
@@ -49,7 +49,7 @@ def assignment_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(items, PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
-        "accounts/onboarding/assignments.html",
+        "certificates/assignments.html",
         {
             "firm": request.firm,
             "state": state,
@@ -96,10 +96,10 @@ def assign(request: HttpRequest) -> HttpResponse:
                     _("Already assigned and still open, so left as they were: %(names)s.")
                     % {"names": ", ".join(str(user) for user in result.already_open)},
                 )
-            return redirect("staff:assignments")
+            return redirect("certificates:assignments")
     return render(
         request,
-        "accounts/onboarding/assign.html",
+        "certificates/assign.html",
         {"firm": request.firm, "form": form, "section": "assignments"},
     )
 
@@ -120,4 +120,4 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
             _("The assignment of %(programme)s to %(name)s was cancelled.")
             % {"programme": assignment.programme, "name": assignment.user},
         )
-    return redirect("staff:assignments")
+    return redirect("certificates:assignments")

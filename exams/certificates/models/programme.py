@@ -99,6 +99,9 @@ class CertificationProgramme(index.Indexed, ClusterableModel):
         verbose_name = _("certification programme")
         verbose_name_plural = _("certification programmes")
         ordering = ["name"]
+        # The table keeps the name it had when programmes lived in ``courses`` (see
+        # migrations/0001_initial.py): moving the model did not touch the data.
+        db_table = "courses_certificationprogramme"
 
     def __str__(self) -> str:
         return self.name

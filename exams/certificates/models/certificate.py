@@ -59,7 +59,7 @@ class IssuanceRequest(models.Model):
         related_name="issuance_requests",
     )
     programme = models.ForeignKey(
-        "courses.CertificationProgramme",
+        "certificates.CertificationProgramme",
         verbose_name=_("programme"),
         on_delete=models.PROTECT,
         related_name="issuance_requests",
@@ -74,7 +74,7 @@ class IssuanceRequest(models.Model):
         _("kind"), max_length=10, choices=IssuanceKind.choices, default=IssuanceKind.INITIAL
     )
     renews = models.ForeignKey(
-        "exams.Certificate",
+        "certificates.Certificate",
         verbose_name=_("renews"),
         null=True,
         blank=True,
@@ -91,6 +91,7 @@ class IssuanceRequest(models.Model):
         verbose_name = _("certificate issuance")
         verbose_name_plural = _("certificate issuances")
         ordering = ["-created_at"]
+        db_table = "exams_issuancerequest"  # kept from before the move (0001_initial)
         constraints = [
             # At most one issuance in flight per holder and programme: a second passing attempt
             # while the first is being issued does not queue a second certificate.
@@ -134,7 +135,7 @@ class Certificate(models.Model):
         related_name="certificates",
     )
     programme = models.ForeignKey(
-        "courses.CertificationProgramme",
+        "certificates.CertificationProgramme",
         verbose_name=_("programme"),
         on_delete=models.PROTECT,
         related_name="certificates",
@@ -199,6 +200,7 @@ class Certificate(models.Model):
         verbose_name = _("certificate")
         verbose_name_plural = _("certificates")
         ordering = ["-issued_at"]
+        db_table = "exams_certificate"  # kept from before the move (0001_initial)
         constraints = [
             # One valid certificate per holder and programme: renewal supersedes the old one in
             # the transaction that issues the new one.
@@ -271,6 +273,7 @@ class CertificateReminder(models.Model):
     class Meta:
         verbose_name = _("certificate reminder")
         verbose_name_plural = _("certificate reminders")
+        db_table = "exams_certificatereminder"  # kept from before the move (0001_initial)
         constraints = [
             models.UniqueConstraint(
                 fields=["certificate", "days_before", "audience"],

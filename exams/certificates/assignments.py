@@ -18,9 +18,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courses.models import CertificationProgramme, ProgrammeAssignment
-from exams.models import Certificate, CertificateStatus
+from courses.models import CoursePage
 from lms.accounts.models import Firm, Membership, MembershipRole, User
+
+from .models import Certificate, CertificateStatus, CertificationProgramme, ProgrammeAssignment
 
 
 @dataclass
@@ -125,3 +126,30 @@ def complete_for_certificate(certificate) -> int:
         )
         .update(completed_at=certificate.issued_at)
     )
+
+
+def programme_for(user: User) -> CertificationProgramme | None:
+    """The programme a new member should start: the open assignment due first, else the
+    first active programme (every active programme is required of every collector)."""
+    assignment = (
+        ProgrammeAssignment.objects.open()
+        .filter(user=user, programme__is_active=True)
+        .select_related("programme")
+        .order_by("due_on", "pk")
+        .first()
+    )
+    if assignment is not None:
+        return assignment.programme
+    return CertificationProgramme.objects.filter(is_active=True).order_by("pk").first()
+
+
+def first_course(programme: CertificationProgramme) -> CoursePage | None:
+    """The programme's first live required course, in catalogue (tree) order."""
+    return programme.required_courses.live().order_by("path").first()
+
+
+def first_course_for(user: User) -> CoursePage | None:
+    """Where a collector who just joined a firm starts (registered with
+    ``lms.accounts.onboarding.joining``): the first course of their programme."""
+    programme = programme_for(user)
+    return first_course(programme) if programme else None

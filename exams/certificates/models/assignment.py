@@ -32,7 +32,7 @@ class ProgrammeAssignment(models.Model):
         related_name="programme_assignments",
     )
     programme = models.ForeignKey(
-        "courses.CertificationProgramme",
+        "certificates.CertificationProgramme",
         verbose_name=_("programme"),
         on_delete=models.PROTECT,
         related_name="assignments",
@@ -61,6 +61,7 @@ class ProgrammeAssignment(models.Model):
         verbose_name = _("programme assignment")
         verbose_name_plural = _("programme assignments")
         ordering = ["due_on"]
+        db_table = "courses_programmeassignment"  # kept from before the move (0001_initial)
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "programme"],

@@ -1,0 +1,29 @@
+"""The certification app: it depends on exams, courses and accounts, never the other way round."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CertificatesConfig(AppConfig):
+    """Programmes, assignments, issuance, certificates, reminders and verification.
+
+    Its models moved here from ``courses`` and ``exams`` with their tables (migrations/0001).
+    """
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "exams.certificates"
+    label = "certificates"
+    verbose_name = _("Certification")
+
+    def ready(self) -> None:
+        from exams import eligibility
+        from lms.accounts.onboarding import joining
+
+        # Signal receivers, and the system checks of the signing key and verification rate.
+        from . import ratelimit, receivers, signing  # noqa: F401
+        from .assignments import first_course_for
+        from .eligibility import programme_prerequisites
+
+        # Exams and onboarding ask; certification answers (they never import it).
+        eligibility.register(programme_prerequisites)
+        joining.register_first_course(first_course_for)

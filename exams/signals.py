@@ -1,0 +1,11 @@
+"""Exam events other apps react to (certification listens for passing attempts).
+
+Exams know nothing about certificates: grading sends :data:`exam_passed` and the certification
+app (``exams.certificates``) records an issuance request in its receiver.
+"""
+
+from django.dispatch import Signal
+
+# attempt=<Attempt>; sent inside the grading transaction of a passing attempt (under the
+# attempt's row lock), so whatever a receiver writes commits or rolls back with the grade.
+exam_passed = Signal()
