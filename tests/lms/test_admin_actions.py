@@ -24,7 +24,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from wagtail.models import ModelLogEntry
 
-from exams.models import CertificateStatus
+from exams.certificates.models import CertificateStatus
 from lms.accounts.models import FirmStatus
 from lms.compliance import findings
 from lms.compliance.models import FindingStatus, WebhookDelivery, WebhookSubscription
