@@ -20,7 +20,7 @@ from django.views.decorators.http import require_safe
 
 from courses.models import CertificationProgramme, CoursePage, Enrolment
 from exams.models import Attempt, Certificate, CertificateStatus, IssuanceRequest
-from lms.compliance.privacy import mask_name
+from lms.lib.masking import mask_name
 
 from .ratelimit import verification_rate_limit
 

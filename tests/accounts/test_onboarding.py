@@ -17,7 +17,7 @@ from courses.models import ProgrammeAssignment
 from lms.accounts.models import Invitation, Membership, MembershipRole, User
 from lms.accounts.onboarding import assignments, invitations
 from lms.accounts.roles import Role
-from lms.compliance.privacy import mask_email
+from lms.lib.masking import mask_email
 from tests.compliance.factories import make_firm, make_member
 from tests.conftest import PASSWORD
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from courses.models import CertificationProgramme
 from lms.accounts.forms import TelInput
 from lms.accounts.models import Firm, phone_validator
-from lms.compliance.privacy import mask_email
+from lms.lib.masking import mask_email
 
 from .assignments import firm_collectors
 from .importing import MAX_BYTES, MAX_EMPLOYEE_NUMBER, MAX_NAME, normalise_phone
