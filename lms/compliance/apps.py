@@ -12,4 +12,8 @@ class ComplianceConfig(AppConfig):
 
     def ready(self) -> None:
         # Connect the signal receivers (ratings follow events; webhooks announce them).
+        from lms.lib import demo
+
         from . import rating_receivers, webhook_receivers  # noqa: F401
+
+        demo.register("compliance.firms", 90, "lms.compliance.demo_roster.seed_firms")
