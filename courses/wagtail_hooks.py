@@ -1,4 +1,5 @@
-"""Courses' part of pages owned by lower apps: the course list on the home page.
+"""Courses' part of pages owned by lower apps: the course list on the home page, and where a
+collector starts after joining a firm.
 
 ``content`` sits below ``courses`` and must not import it; it calls these hooks instead.
 """
@@ -11,7 +12,9 @@ from django.http import HttpRequest
 from wagtail import hooks
 
 from content.models.home import HOME_PAGE_CONTEXT_HOOK
+from lms.accounts.onboarding.joining import COLLECTOR_START_URL_HOOK
 
+from . import starting
 from .models import CoursePage
 
 HOME_PAGE_COURSES = 6
@@ -21,3 +24,6 @@ HOME_PAGE_COURSES = 6
 def add_home_page_courses(request: HttpRequest, context: dict[str, Any]) -> None:
     """The first live public courses in catalogue (tree) order: one query, when rendered."""
     context["courses"] = CoursePage.objects.live().public().order_by("path")[:HOME_PAGE_COURSES]
+
+
+hooks.register(COLLECTOR_START_URL_HOOK, starting.start_url)

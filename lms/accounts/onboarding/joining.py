@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.urls import reverse
+from wagtail import hooks
 
-from courses.models import CertificationProgramme, CoursePage, ProgrammeAssignment
 from lms.accounts.models import Invitation, Membership, MembershipRole, User
 
 from . import invitations
+
+# Apps above accounts say where a new collector starts (courses: the first course of their
+# programme). Called as fn(user) -> str | None; the first URL wins, else My learning.
+COLLECTOR_START_URL_HOOK = "collector_start_url"
 
 
 def join_with_password(
@@ -33,33 +37,13 @@ def join_with_password(
         return invitations.accept(invitation, user)
 
 
-def programme_for(user: User) -> CertificationProgramme | None:
-    """The programme a new member should start: the open assignment due first, else the
-    first active programme (every active programme is required of every collector)."""
-    assignment = (
-        ProgrammeAssignment.objects.open()
-        .filter(user=user, programme__is_active=True)
-        .select_related("programme")
-        .order_by("due_on", "pk")
-        .first()
-    )
-    if assignment is not None:
-        return assignment.programme
-    return CertificationProgramme.objects.filter(is_active=True).order_by("pk").first()
-
-
-def first_course(programme: CertificationProgramme) -> CoursePage | None:
-    """The programme's first live required course, in catalogue (tree) order."""
-    return programme.required_courses.live().order_by("path").first()
-
-
 def start_url(membership: Membership) -> str:
     """Where a person lands after joining: a manager on the firm dashboard; a collector on the
     first course of their programme, or My learning when no programme has a live course."""
     if membership.role == MembershipRole.MANAGER:
         return reverse("dashboard:roster")
-    programme = programme_for(membership.user)
-    course = first_course(programme) if programme else None
-    if course is None:
-        return reverse("courses:my_learning")
-    return course.url
+    for start_url_of in hooks.get_hooks(COLLECTOR_START_URL_HOOK):
+        url = start_url_of(membership.user)
+        if url:
+            return url
+    return reverse("courses:my_learning")
