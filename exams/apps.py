@@ -10,9 +10,9 @@ class ExamsConfig(AppConfig):
     verbose_name = _("Exams")
 
     def ready(self) -> None:
-        # Signal receivers, and the system checks of the signing key and verification rate.
         from lms.lib import demo
 
+        # Signal receivers, and the system checks of the signing key and verification rate.
         from .certificates import ratelimit, receivers, signing  # noqa: F401
 
         # seed_demo steps (orders in lms.lib.demo). The certificates' two belong in the
