@@ -8,3 +8,12 @@ class ContentConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "content"
     verbose_name = _("Content")
+
+    def ready(self) -> None:
+        from lms.lib import demo
+
+        # seed_demo: the regulations first (courses and questions cite them), then the page tree;
+        # events after the courses (orders in lms.lib.demo).
+        demo.register("content.regulations", 10, "content.demo.seed_regulations")
+        demo.register("content.site_structure", 30, "content.demo.seed_site_structure")
+        demo.register("content.events", 50, "content.demo.seed_events")

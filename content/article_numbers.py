@@ -2,7 +2,7 @@
 
 Statutes write article numbers in Chinese numerals; people type them either way, often without
 第 or 条. :class:`ArticleRef` is the number (and the M of 之M) whatever the numerals, and its
-:attr:`~ArticleRef.token` is what the search index stores for it (see ``content.search``).
+:attr:`~ArticleRef.token` is what the search index stores for it (see ``content.segmentation``).
 Chinese numerals are converted by ``cn2an``.
 """
 

@@ -14,8 +14,11 @@ from django.utils.text import slugify
 from wagtail.documents import get_document_model
 from wagtail.models import Page, Site
 
+from lms.lib.demo import DemoReport
+
 from .demo_content import EVENTS
 from .models import EventIndexPage, EventPage, EventSpeaker, HomePage
+from .regulations import load_file
 from .slides import render_slides
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -111,3 +114,24 @@ def ensure_demo_events() -> list[str]:
         event.save_revision().publish()
         created.append(f"event {spec['title']}")
     return created
+
+
+# seed_demo steps (registered in ContentConfig.ready).
+
+
+def seed_regulations(report: DemoReport) -> None:
+    """The regulation library from its bundled file (courses and questions cite it)."""
+    loaded = load_file()
+    report.line(
+        f"regulations: {loaded.created} created, {loaded.updated} updated, "
+        f"{loaded.unchanged} unchanged",
+        created=loaded.created + loaded.updated,
+    )
+
+
+def seed_site_structure(report: DemoReport) -> None:
+    report.created_lines(ensure_site_structure())
+
+
+def seed_events(report: DemoReport) -> None:
+    report.created_lines(ensure_demo_events())

@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404, render
 from wagtail.models import Site
 
 from .models import Regulation
-from .search import MAX_QUERY_LENGTH, SiteSearchResults, clean_query, highlight_terms
+from .search import SiteSearchResults
+from .segmentation import MAX_QUERY_LENGTH, clean_query, highlight_terms
 
 RESULTS_PER_PAGE = 10
 

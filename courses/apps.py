@@ -8,3 +8,8 @@ class CoursesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "courses"
     verbose_name = _("Courses")
+
+    def ready(self) -> None:
+        from lms.lib import demo
+
+        demo.register("courses.courses", 40, "courses.demo.seed_courses")  # orders: lms.lib.demo

@@ -8,6 +8,7 @@ library, and a missing article stops the build with a clear error rather than a 
 from __future__ import annotations
 
 from content.models import Regulation
+from lms.lib.demo import DemoReport
 
 from .demo_content import COURSES
 from .models import CourseIndexPage, CoursePage, LessonPage
@@ -75,3 +76,8 @@ def ensure_demo_courses() -> list[str]:
             lesson.save_revision().publish()
         created.append(f"course {spec['title']} ({len(spec['lessons'])} lessons)")
     return created
+
+
+def seed_courses(report: DemoReport) -> None:
+    """seed_demo step (registered in CoursesConfig.ready)."""
+    report.created_lines(ensure_demo_courses())

@@ -8,3 +8,9 @@ class ExamsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "exams"
     verbose_name = _("Exams")
+
+    def ready(self) -> None:
+        from lms.lib import demo
+
+        # seed_demo steps (orders in lms.lib.demo).
+        demo.register("exams.exam", 60, "exams.demo.seed_exam")

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from courses.demo import regulation_pk
+from lms.lib.demo import DemoReport
 
 from .demo_content import BANK, CATEGORIES, EXAM, QUESTIONS
 from .models import (
@@ -157,3 +158,8 @@ def _create_exam(bank: QuestionBank, categories: dict[str, QuestionCategory]) ->
     ExamIndexPage.objects.get().add_child(instance=exam)
     exam.save_revision().publish()
     return exam
+
+
+def seed_exam(report: DemoReport) -> None:
+    """seed_demo step (registered in ExamsConfig.ready)."""
+    report.created_lines(ensure_demo_exam())

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-
-from lms.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +30,9 @@ def broker_state() -> str:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return "eager"
     try:
-        with celery_app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
+        # current_app is lms.celery's app (lms/__init__ creates it first); importing lms.celery
+        # here would point this infrastructure module up at the project wiring.
+        with current_app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception:
         logger.exception("health check: broker unreachable")

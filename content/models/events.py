@@ -34,7 +34,7 @@ from wagtail.search import index
 
 from ..blocks import AgendaItemBlock, RecordingBlock, SlidesBlock
 from ..headings import TranslatedHeadingMixin
-from ..search import segment
+from ..segmentation import segment
 
 EVENT_TIMEZONE = ZoneInfo("Asia/Shanghai")
 PAST_EVENTS_PER_PAGE = 10

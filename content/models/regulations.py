@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.search import index
 
+from ..segmentation import segment
+
 
 class RegulationTopic(models.TextChoices):
     CRIMINAL_LAW = "criminal-law", _("Criminal law")
@@ -109,7 +111,5 @@ class Regulation(index.Indexed, models.Model):
 
     def search_text(self) -> str:
         """Statute, label and text, segmented into words for Chinese full-text search."""
-        from content.search import segment
-
         parts = (self.statute, self.short_name, self.article_label, self.crime_name, self.text)
         return segment(" ".join(parts))

@@ -19,7 +19,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from content.headings import TranslatedHeadingMixin
-from content.search import segment
+from content.segmentation import segment
 
 from ..blocks import LessonStreamBlock, stream_text
 

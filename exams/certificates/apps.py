@@ -17,13 +17,14 @@ class CertificatesConfig(AppConfig):
 
     def ready(self) -> None:
         from exams import eligibility
-        from lms.accounts.onboarding import joining
+        from lms.lib import demo
 
         # Signal receivers, and the system checks of the signing key and verification rate.
         from . import ratelimit, receivers, signing  # noqa: F401
-        from .assignments import first_course_for
         from .eligibility import programme_prerequisites
 
-        # Exams and onboarding ask; certification answers (they never import it).
+        # Exams ask; certification answers (exams never imports it).
         eligibility.register(programme_prerequisites)
-        joining.register_first_course(first_course_for)
+        # seed_demo steps (orders in lms.lib.demo).
+        demo.register("certificates.programme", 80, "exams.certificates.demo.seed_programme")
+        demo.register("certificates.links", 100, "exams.certificates.demo.seed_certificate_links")

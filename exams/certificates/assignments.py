@@ -148,8 +148,9 @@ def first_course(programme: CertificationProgramme) -> CoursePage | None:
     return programme.required_courses.live().order_by("path").first()
 
 
-def first_course_for(user: User) -> CoursePage | None:
-    """Where a collector who just joined a firm starts (registered with
-    ``lms.accounts.onboarding.joining``): the first course of their programme."""
+def start_url(user: User) -> str | None:
+    """Where a collector who just joined a firm starts (the ``collector_start_url`` hook of
+    ``lms.accounts.onboarding.joining``): the first live course of their programme, or None."""
     programme = programme_for(user)
-    return first_course(programme) if programme else None
+    course = first_course(programme) if programme else None
+    return course.url if course else None

@@ -21,6 +21,7 @@ from exams import attempts, grading
 from exams.demo_content import EXAM
 from exams.models import ExamPage
 from lms.accounts.models import User
+from lms.lib.demo import DemoReport
 
 from . import issuance, lifecycle
 from .models import Certificate, CertificateStatus, CertificationProgramme
@@ -139,3 +140,23 @@ def demo_certificates() -> list[Certificate]:
         if certificate is not None:
             latest.append(certificate)
     return latest
+
+
+# seed_demo steps (registered in the app's ready()).
+
+
+def seed_programme(report: DemoReport) -> None:
+    """The demo programme, and the certificates the demo learners hold (issued by the auditor)."""
+    report.created_lines(ensure_demo_programme())
+    auditor = User.objects.filter(email="auditor@demo.test").first()
+    for what, certificate in ensure_demo_certificates(auditor):
+        report.line(f"{certificate.holder.email}: {what} {certificate.serial}", created=1)
+
+
+def seed_certificate_links(report: DemoReport) -> None:
+    """Where to check each demo certificate (last, so the links are easy to find)."""
+    for certificate in demo_certificates():
+        report.line(
+            f"{certificate.holder.email} certificate ({certificate.get_status_display()}): "
+            f"{certificate.absolute_verification_url}"
+        )

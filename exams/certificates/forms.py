@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lms.accounts.models import Firm
 from lms.accounts.onboarding.forms import DateInput
-from lms.compliance.privacy import mask_email
+from lms.lib.masking import mask_email
 
 from .assignments import firm_collectors
 from .models import CertificationProgramme

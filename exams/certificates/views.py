@@ -20,7 +20,7 @@ from django.views.decorators.http import require_safe
 
 from courses.models import CoursePage, Enrolment
 from exams.models import Attempt
-from lms.compliance.privacy import mask_name
+from lms.lib.masking import mask_name
 
 from .models import Certificate, CertificateStatus, CertificationProgramme, IssuanceRequest
 from .ratelimit import verification_rate_limit

@@ -32,6 +32,12 @@ class AccountsConfig(AppConfig):
         # django.contrib.sites in INSTALLED_APPS, so its post_migrate runs first.
         post_migrate.connect(_name_site, sender=self)
 
+        from lms.lib import demo
+
+        # seed_demo steps of this app (orders in lms.lib.demo; other apps register theirs).
+        demo.register("accounts.site", 20, "lms.accounts.demo.seed_site")
+        demo.register("accounts.accounts", 70, "lms.accounts.demo.seed_accounts")
+
 
 def _name_site(using: str = "default", **kwargs: object) -> None:
     from django.contrib.sites.models import Site

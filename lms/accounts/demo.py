@@ -14,8 +14,11 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from lms.lib.demo import DemoReport
+
 from .models import User
 from .roles import Role, requires_mfa
+from .site import ensure_site, site_domain
 
 DEMO_PASSWORD = "Sunshine-Demo-2026"
 
@@ -68,3 +71,23 @@ def ensure_demo_account(spec: DemoAccount) -> tuple[User, list[str]]:
         TOTP.activate(user, generate_totp_secret())
         created.append("TOTP authenticator")
     return user, created
+
+
+# seed_demo steps (registered in AccountsConfig.ready).
+
+
+def seed_site(report: DemoReport) -> None:
+    """Name the Site after the product, at the address this process serves."""
+    if ensure_site():
+        # make run calls seed_demo on every start: a new PORT reaches allauth's emails.
+        report.line(f"site: named 阳光学堂 at {site_domain()}", created=1)
+
+
+def seed_accounts(report: DemoReport) -> None:
+    """One verified account per role."""
+    for spec in DEMO_ACCOUNTS:
+        _, created = ensure_demo_account(spec)
+        if created:
+            report.line(f"{spec.email}: created {', '.join(created)}", created=len(created))
+        else:
+            report.line(f"{spec.email}: already present")

@@ -31,10 +31,10 @@ from django.views.decorators.http import require_http_methods
 from lms.accounts.models import Firm, Membership, MembershipRole
 from lms.accounts.onboarding.access import manager_required
 from lms.accounts.scoping import visible_firm_ids
+from lms.lib.masking import mask_name
 
 from . import findings
 from .models import Finding, FindingStatus
-from .privacy import mask_name
 
 PER_PAGE = 30
 

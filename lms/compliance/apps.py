@@ -11,5 +11,10 @@ class ComplianceConfig(AppConfig):
     verbose_name = _("Compliance")
 
     def ready(self) -> None:
+        from lms.lib import demo
+
         # Connect the signal receivers (ratings follow events; webhooks announce them).
         from . import rating_receivers, webhook_receivers  # noqa: F401
+
+        # seed_demo step (orders in lms.lib.demo).
+        demo.register("compliance.firms", 90, "lms.compliance.demo_roster.seed_firms")

@@ -37,9 +37,10 @@ from exams.certificates.models import CertificationProgramme, ProgrammeAssignmen
 from lms.accounts.models import Firm, Membership, User
 from lms.accounts.onboarding.memberships import join
 from lms.accounts.roles import Role
+from lms.lib.demo import DemoReport
 
 from . import findings, recompute
-from .demo import GOOD_AGENCY, MANAGER, DemoCollector, _user
+from .demo import GOOD_AGENCY, MANAGER, DemoCollector, _user, ensure_demo_firms, ensure_demo_token
 from .models import Finding, FindingCategory, FindingSource, Severity
 
 MIDWAY_COLLECTOR = "collector3@demo.test"
@@ -136,3 +137,12 @@ def _study_halfway(user: User) -> None:
             lessons = lessons[: len(lessons) // 2]
         for lesson in lessons:
             progress.mark_complete(user, lesson, course)
+
+
+def seed_firms(report: DemoReport) -> None:
+    """seed_demo step (registered in ComplianceConfig.ready): the demo firms and their findings
+    (demo.py), the roster spread (this module, which builds on demo.py), and an API token."""
+    report.created_lines([*ensure_demo_firms(), *ensure_demo_roster_spread()])
+    key = ensure_demo_token()
+    if key:
+        report.line("API token for the demo agency (shown once, store it now): " + key, created=1)

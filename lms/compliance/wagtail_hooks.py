@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from wagtail import hooks
 
-from . import admin_views
+from lms.accounts.onboarding.views import STAFF_MEMBERS_QUERYSET_HOOK, STAFF_MEMBERS_ROWS_HOOK
+
+from . import admin_views, staff_list
 from .admin_views import findings as admin_findings
 
 
@@ -29,3 +31,7 @@ def register_collector_chooser():
 
 
 hooks.register("register_admin_urls", admin_findings.admin_urls)  # evidence downloads
+
+# The firm's staff list (lms.accounts) shows each collector's grade and certificate.
+hooks.register(STAFF_MEMBERS_QUERYSET_HOOK, staff_list.join_ratings)
+hooks.register(STAFF_MEMBERS_ROWS_HOOK, staff_list.describe_ratings)

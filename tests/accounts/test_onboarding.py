@@ -18,7 +18,7 @@ from exams.certificates.models import ProgrammeAssignment
 from lms.accounts.models import Invitation, Membership, MembershipRole, User
 from lms.accounts.onboarding import invitations
 from lms.accounts.roles import Role
-from lms.compliance.privacy import mask_email
+from lms.lib.masking import mask_email
 from tests.conftest import PASSWORD
 from tests.factories import FirmFactory, MembershipFactory
 

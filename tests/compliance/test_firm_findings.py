@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from lms.accounts.models import FirmKind
 from lms.compliance.models import Appeal
-from lms.compliance.privacy import mask_name
+from lms.lib.masking import mask_name
 from tests.compliance.dashboard_factories import contract, make_collector, make_manager
 from tests.compliance.factories import make_finding
 from tests.factories import FirmFactory

@@ -26,7 +26,7 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_
 
 from content.blocks import RecordingBlock
 from content.models import EventIndexPage, EventKind, EventPage, EventSpeaker, HomePage
-from content.search import segment
+from content.segmentation import segment
 from tests.conftest import activate_totp, make_user
 
 BEIJING = ZoneInfo("Asia/Shanghai")

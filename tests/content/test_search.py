@@ -17,17 +17,11 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from wagtail.models import Page, PageViewRestriction
 
+from content.article_numbers import split_articles
 from content.models import HomePage, Regulation
 from content.regulations import DEFAULT_PATH
-from content.search import (
-    any_words,
-    build_query,
-    highlight_terms,
-    main_words,
-    query_words,
-    segment,
-    split_articles,
-)
+from content.search import build_query
+from content.segmentation import any_words, highlight_terms, main_words, query_words, segment
 from content.templatetags.search_tags import excerpt, highlight
 
 # Terms a collector or trainer would type, checked against every article that contains them.

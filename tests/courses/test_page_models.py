@@ -9,7 +9,7 @@ from wagtail.models import Page
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
 from content.models import HomePage, Regulation
-from content.search import segment_query
+from content.segmentation import segment_query
 from courses.models import CourseIndexPage, CoursePage, Enrolment, LessonPage
 from lms.accounts.models import User
 from tests.conftest import PASSWORD, activate_totp

@@ -38,7 +38,7 @@ from exams.demo import ensure_demo_exam
 from exams.models import Attempt
 from lms.accounts.models import User
 from lms.accounts.roles import Role
-from lms.compliance.privacy import mask_name
+from lms.lib.masking import mask_name
 from tests.conftest import PASSWORD, make_user
 
 from .conftest import DEFAULT_TIMEOUT_MS, CSPViolations, assert_fits_the_viewport, log_in

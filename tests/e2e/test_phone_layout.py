@@ -30,7 +30,7 @@ from exams.attempts import start_attempt
 from lms.accounts.landing import landing_url
 from lms.accounts.models import FirmKind, Membership, MembershipRole, User
 from lms.compliance import recompute
-from lms.compliance.privacy import mask_name
+from lms.lib.masking import mask_name
 from tests.compliance.dashboard_factories import contract, make_collector
 from tests.compliance.factories import make_finding
 from tests.conftest import PASSWORD, make_user

@@ -13,7 +13,7 @@ from django.utils import formats, timezone, translation
 
 from exams.certificates import lifecycle
 from exams.certificates.models import Certificate, CertificateStatus, IssuanceRequest
-from lms.compliance.privacy import mask_name
+from lms.lib.masking import mask_name
 from tests.conftest import make_user, signed_in
 
 from .certificate_factories import (

@@ -10,15 +10,17 @@ key would be, and it is single-use: accepting closes the invitation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.db import transaction
 from django.urls import reverse
+from wagtail import hooks
 
-from courses.models import CoursePage
 from lms.accounts.models import Invitation, Membership, MembershipRole, User
 
 from . import invitations
+
+# Apps above accounts say where a new collector starts (certification: the first course of their
+# programme). Called as fn(user) -> str | None; the first URL wins, else My learning.
+COLLECTOR_START_URL_HOOK = "collector_start_url"
 
 
 def join_with_password(
@@ -35,33 +37,13 @@ def join_with_password(
         return invitations.accept(invitation, user)
 
 
-# Where a new collector starts: the certification app registers the first course of their
-# programme (``CertificatesConfig.ready``), so onboarding does not import certification.
-FirstCourse = Callable[[User], "CoursePage | None"]
-_first_course_finders: list[FirstCourse] = []
-
-
-def register_first_course(finder: FirstCourse) -> None:
-    """Add a way to find a new collector's first course (idempotent)."""
-    if finder not in _first_course_finders:
-        _first_course_finders.append(finder)
-
-
-def first_course_for(user: User) -> CoursePage | None:
-    """The first course a registered finder offers, or None."""
-    for finder in _first_course_finders:
-        course = finder(user)
-        if course is not None:
-            return course
-    return None
-
-
 def start_url(membership: Membership) -> str:
     """Where a person lands after joining: a manager on the firm dashboard; a collector on the
     first course of their programme, or My learning when no programme has a live course."""
     if membership.role == MembershipRole.MANAGER:
         return reverse("dashboard:roster")
-    course = first_course_for(membership.user)
-    if course is None:
-        return reverse("courses:my_learning")
-    return course.url
+    for start_url_of in hooks.get_hooks(COLLECTOR_START_URL_HOOK):
+        url = start_url_of(membership.user)
+        if url:
+            return url
+    return reverse("courses:my_learning")

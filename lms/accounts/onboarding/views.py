@@ -19,16 +19,22 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from wagtail import hooks
 
 from lms.accounts.models import Invitation, Membership, MembershipRole
-from lms.compliance.dashboard.roster import CERTIFICATE_STATES, certificate_state_of
-from lms.compliance.privacy import mask_email
+from lms.lib.masking import mask_email
 
 from . import invitations, joining, memberships
 from .access import manager_required
 from .forms import EndMembershipForm, InviteForm, JoinForm
 
 MEMBERS_PER_PAGE = 50
+# Apps above accounts add to the staff list through these hooks (compliance: each collector's
+# grade, certificate and expiry). The first is called as fn(members) -> members on the queryset
+# before paging (e.g. to join what the rows need); the second as fn(memberships, now) on the
+# memberships of the page shown, to set the attributes the template reads.
+STAFF_MEMBERS_QUERYSET_HOOK = "staff_members_queryset"
+STAFF_MEMBERS_ROWS_HOOK = "staff_members_rows"
 
 
 def _errors(error: ValidationError) -> str:
@@ -42,9 +48,11 @@ def staff(request: HttpRequest) -> HttpResponse:
     members = (
         Membership.objects.active()
         .filter(firm=firm)
-        .select_related("user", "user__rating")
+        .select_related("user")
         .order_by("role", "user__legal_name", "user__email")
     )
+    for construct in hooks.get_hooks(STAFF_MEMBERS_QUERYSET_HOOK):
+        members = construct(members)
     query = request.GET.get("q", "").strip()
     if query:
         members = members.filter(
@@ -57,13 +65,8 @@ def staff(request: HttpRequest) -> HttpResponse:
     for membership in page.object_list:
         # Lists mask personal data (the dashboard masks phones the same way).
         membership.masked_email = mask_email(membership.user.email)
-        if membership.role == MembershipRole.COLLECTOR:
-            # What a manager looks for first, as on the roster: grade, certificate and expiry.
-            rating = getattr(membership.user, "rating", None)
-            state = certificate_state_of(rating, now)
-            membership.rating = rating
-            membership.certificate_state = state
-            membership.certificate_label = CERTIFICATE_STATES.get(state, state)
+    for describe in hooks.get_hooks(STAFF_MEMBERS_ROWS_HOOK):
+        describe(page.object_list, now)
     pending = invitations.open_invitations(firm).select_related("invited_by")
     return render(
         request,

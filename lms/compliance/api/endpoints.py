@@ -27,6 +27,7 @@ from lms.compliance.models import (
     FirmRating,
     RatingSnapshot,
 )
+from lms.lib.masking import mask_name, mask_phone
 
 from .auth import TokenAuth
 from .schemas import (
@@ -106,8 +107,8 @@ def collector_fields(membership: Membership, *, unmasked: bool) -> dict:
     rating = rating_of(user)
     return {
         "id": user.pk,
-        "name": user.legal_name if unmasked else privacy.mask_name(user.legal_name),
-        "phone": user.phone if unmasked else privacy.mask_phone(user.phone),
+        "name": user.legal_name if unmasked else mask_name(user.legal_name),
+        "phone": user.phone if unmasked else mask_phone(user.phone),
         "masked": not unmasked,
         "employee_number": membership.employee_number,
         "grade": rating.grade if rating else None,
@@ -303,7 +304,7 @@ def verify_certificate(
         "revoked_at": certificate.revoked_at,
         "holder": {
             "id": certificate.holder_id,
-            "name": name if unmasked else privacy.mask_name(name),
+            "name": name if unmasked else mask_name(name),
             "masked": not unmasked,
             "employee_number": certificate.employee_number or "",
         },

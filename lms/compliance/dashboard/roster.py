@@ -47,7 +47,7 @@ from lms.accounts.models import Firm, Membership, MembershipRole, User
 from lms.accounts.scoping import managed_firm, visible_firm_ids
 from lms.compliance import formula
 from lms.compliance.models import CollectorRating, Grade
-from lms.compliance.privacy import mask_name, mask_phone
+from lms.lib.masking import mask_name, mask_phone
 
 NO_CERTIFICATE = "none"
 NOT_REQUIRED = formula.NOTHING_REQUIRED
