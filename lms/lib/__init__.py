@@ -1,0 +1,1 @@
+"""Shared toolkit: small helpers used by more than one app (no app imports, no concrete models)."""
