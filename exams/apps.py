@@ -10,5 +10,11 @@ class ExamsConfig(AppConfig):
     verbose_name = _("Exams")
 
     def ready(self) -> None:
+        from django.core import checks
+
+        from lms.lib.ratelimit import rate_setting_check
+
         # Signal receivers, and the system checks of the signing key and verification rate.
-        from .certificates import ratelimit, receivers, signing  # noqa: F401
+        from .certificates import receivers, signing  # noqa: F401
+
+        checks.register(rate_setting_check("CERTIFICATE_VERIFY_RATE", "exams.E110"))
