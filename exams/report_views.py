@@ -38,6 +38,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from lms.lib.charts import Frame, axis_max, bar_boxes, even_step, scale
+from lms.lib.spreadsheet import csv_writer, safe_text
 
 from .analysis import (
     FINISHED_STATUSES,
@@ -93,8 +94,6 @@ GLOSSARY = [
         ),
     ),
 ]
-# Cells starting with these would run as formulas in Excel (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def can_view_reports(user) -> bool:
@@ -260,11 +259,6 @@ def type_label(value: str) -> str:
     return str(QuestionType(value).label) if value in QuestionType.values else value
 
 
-def csv_text(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 def csv_number(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
@@ -275,8 +269,7 @@ def csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": content_disposition_header(True, filename)},
     )
-    response.write("\ufeff")
-    return response, csv.writer(response)
+    return response, csv_writer(response)
 
 
 # --- Views -------------------------------------------------------------------------------------
@@ -407,8 +400,8 @@ class ItemAnalysisCSVView(ReportPermissionMixin, View):
         for item in report.items:
             writer.writerow(
                 [
-                    csv_text(item.name),
-                    csv_text(item.case_name),
+                    safe_text(item.name),
+                    safe_text(item.case_name),
                     type_label(item.type),
                     item.n,
                     csv_number(item.facility),
@@ -460,8 +453,8 @@ class AttemptsCSVView(ReportPermissionMixin, View):
         for name, email, number, status, started, submitted, score, max_score, percent, ok in rows:
             writer.writerow(
                 [
-                    csv_text(name),
-                    csv_text(email),
+                    safe_text(name),
+                    safe_text(email),
                     number,
                     labels.get(status, status),
                     _datetime(started),
