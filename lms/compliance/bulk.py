@@ -1,8 +1,8 @@
 """Writing many rows at once: COPY on PostgreSQL, ``bulk_create`` elsewhere.
 
 The nightly rating recompute may write a hundred thousand ratings and as many snapshots, each
-with two JSON documents, and the benchmark's ``seed_bench`` (a test-only command in
-``tests/bench/``) writes a million rows. Django's ``bulk_create`` on PostgreSQL sends rows as
+with two JSON documents, and the benchmark's ``seed_bench`` (``bench/``, installed only for
+tests and benchmarks) writes a million rows. Django's ``bulk_create`` on PostgreSQL sends rows as
 array literals that the client quotes value by value, which costs more than computing the
 ratings; ``COPY`` streams them instead, several times faster. Rows that need
 ids take them from the table's sequence first (one query), so nothing is read back; upserts go
