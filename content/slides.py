@@ -7,7 +7,7 @@ from django.utils.safestring import mark_safe
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from exams.certificates.fonts import FONTS_DIR, font_face_css
+from lms.lib.fonts import FONTS_DIR, font_face_css
 
 SLIDE_CSS = """
 @page { size: A4 landscape; margin: 18mm 22mm; }

@@ -11,13 +11,13 @@ questions.
 The score histogram is an inline SVG drawn by the template from the geometry computed here:
 no chart library is installed, a JavaScript one would be a new dependency for ten bars, and
 server-side SVG is accessible (``role="img"`` with a title and description, plus the data as a
-table) and prints as it looks.
+table) and prints as it looks. The scale, ticks and bar slots come from :mod:`lms.lib.charts`,
+shared with the compliance dashboard.
 """
 
 from __future__ import annotations
 
 import csv
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -36,6 +36,9 @@ from django.views.defaults import permission_denied
 from django.views.generic import TemplateView
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from lms.lib.charts import Frame, axis_max, bar_boxes, even_step, scale
+from lms.lib.spreadsheet import csv_writer, safe_text
 
 from .analysis import (
     FINISHED_STATUSES,
@@ -91,8 +94,6 @@ GLOSSARY = [
         ),
     ),
 ]
-# Cells starting with these would run as formulas in Excel (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def can_view_reports(user) -> bool:
@@ -208,23 +209,9 @@ class ChartBar:
 
 
 @dataclass(frozen=True)
-class Chart:
-    width: int
-    height: int
-    left: int
-    top: int
-    bottom: int
-    right: int
+class Chart(Frame):
     bars: list[ChartBar]
     ticks: list[tuple[int, float]]  # (value, y)
-
-    @property
-    def axis_y(self) -> int:
-        return self.height - self.bottom
-
-    @property
-    def plot_right(self) -> int:
-        return self.width - self.right
 
     @property
     def band_label_y(self) -> int:
@@ -242,31 +229,20 @@ class Chart:
 
 def histogram_chart(bands: tuple[Band, ...], width: int = 640, height: int = 300) -> Chart:
     """Bar geometry for the score histogram, in SVG user units (y grows downwards)."""
-    left, right, top, bottom = 56, 16, 16, 56
-    plot_w, plot_h = width - left - right, height - top - bottom
+    frame = Frame(width, height, left=56, right=16, top=16, bottom=56)
     most = max((b.count for b in bands), default=0)
-    step = max(1, math.ceil(most / 5))
-    top_value = max(step, math.ceil(most / step) * step)
-    slot = plot_w / len(bands)
-    bars = []
-    for i, band in enumerate(bands):
-        bar_h = plot_h * band.count / top_value
-        x = left + i * slot + slot * 0.15
-        bars.append(
-            ChartBar(
-                band=band,
-                x=round(x, 2),
-                y=round(top + plot_h - bar_h, 2),
-                width=round(slot * 0.7, 2),
-                height=round(bar_h, 2),
-                centre=round(left + (i + 0.5) * slot, 2),
-            )
-        )
+    step = even_step(most)
+    top_value = int(axis_max(most, step))
+    boxes = bar_boxes([band.count for band in bands], frame, top_value, fill=0.7, digits=2)
+    bars = [
+        ChartBar(band, box.x, box.y, box.width, box.height, box.centre)
+        for band, box in zip(bands, boxes, strict=True)
+    ]
     ticks = [
-        (value, round(top + plot_h - plot_h * value / top_value, 2))
+        (value, scale(value, 0, top_value, frame.axis_y, frame.top, digits=2))
         for value in range(0, top_value + 1, step)
     ]
-    return Chart(width, height, left, top, bottom, right, bars, ticks)
+    return Chart(**vars(frame), bars=bars, ticks=ticks)
 
 
 def format_percent(value: float | None) -> str:
@@ -283,11 +259,6 @@ def type_label(value: str) -> str:
     return str(QuestionType(value).label) if value in QuestionType.values else value
 
 
-def csv_text(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 def csv_number(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
@@ -298,8 +269,7 @@ def csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": content_disposition_header(True, filename)},
     )
-    response.write("\ufeff")
-    return response, csv.writer(response)
+    return response, csv_writer(response)
 
 
 # --- Views -------------------------------------------------------------------------------------
@@ -430,8 +400,8 @@ class ItemAnalysisCSVView(ReportPermissionMixin, View):
         for item in report.items:
             writer.writerow(
                 [
-                    csv_text(item.name),
-                    csv_text(item.case_name),
+                    safe_text(item.name),
+                    safe_text(item.case_name),
                     type_label(item.type),
                     item.n,
                     csv_number(item.facility),
@@ -483,8 +453,8 @@ class AttemptsCSVView(ReportPermissionMixin, View):
         for name, email, number, status, started, submitted, score, max_score, percent, ok in rows:
             writer.writerow(
                 [
-                    csv_text(name),
-                    csv_text(email),
+                    safe_text(name),
+                    safe_text(email),
                     number,
                     labels.get(status, status),
                     _datetime(started),

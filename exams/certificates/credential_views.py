@@ -17,7 +17,7 @@ from django.views.decorators.http import require_safe
 from . import openbadges, signing
 from . import status_list as status_lists
 from .models import Certificate, CertificationProgramme
-from .ratelimit import verification_rate_limit
+from .views import verification_rate_limit
 
 # VC 1.1 / Open Badges 3.0 media type; a "+json" type, so generic JSON tools read it too.
 CREDENTIAL_MEDIA_TYPE = "application/vc+ld+json"

@@ -4,8 +4,8 @@ Why a module of its own, free of models: issuance renders the PDF inside a Celer
 snapshot of the certificate (:class:`CertificateDocument`), and the benchmark times it alone.
 
 Speed (tests/bench/test_certificate_pdf.py holds the target): WeasyPrint subsets each font it
-embeds on every render, so Chinese text uses the pre-built subset font shipped in exams/fonts/
-(see :mod:`exams.certificates.fonts`) rather than the 26 MB system collection, which costs
+embeds on every render, so Chinese text uses the pre-built subset font shipped in lms/lib/fontfiles/
+(see :mod:`lms.lib.fonts`) rather than the 26 MB system collection, which costs
 seconds per certificate. The system Noto CJK fonts come next in ``font-family``, so a name with
 a character outside the subset still renders (that certificate takes a few seconds longer).
 Each thread keeps its WeasyPrint font configuration and parsed stylesheets between renders:
@@ -34,7 +34,7 @@ from django.utils import formats, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from .fonts import FONTS_DIR, font_face_css
+from lms.lib.fonts import FONTS_DIR, font_face_css
 
 TEMPLATE = "certificates/pdf/certificate.html"
 # The template's folder: the base URL for its stylesheet and the seal image.

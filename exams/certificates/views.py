@@ -21,12 +21,30 @@ from django.views.decorators.http import require_safe
 from courses.models import CoursePage, Enrolment
 from exams.models import Attempt
 from lms.lib.masking import mask_name
+from lms.lib.ratelimit import client_ip, limit_view
 
 from .models import Certificate, CertificateStatus, CertificationProgramme, IssuanceRequest
-from .ratelimit import verification_rate_limit
 
 # How long a browser may reuse a verification page: short, so a revocation shows within a minute.
 VERIFY_MAX_AGE = 60
+
+
+def too_many_lookups() -> HttpResponse:
+    return HttpResponse(
+        _("Too many certificate lookups from your network. Please wait a minute and try again."),
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+# Every public lookup counts — found or not, page or JSON (credential_views uses it too) —
+# against one budget per client IP (CERTIFICATE_VERIFY_RATE), so codes cannot be enumerated.
+verification_rate_limit = limit_view(
+    group="certificates.verify",
+    key=client_ip,
+    setting="CERTIFICATE_VERIFY_RATE",
+    refused=too_many_lookups,
+)
 
 
 # --- Public verification -----------------------------------------------------------------------

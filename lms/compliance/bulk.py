@@ -1,9 +1,10 @@
 """Writing many rows at once: COPY on PostgreSQL, ``bulk_create`` elsewhere.
 
 The nightly rating recompute may write a hundred thousand ratings and as many snapshots, each
-with two JSON documents, and ``seed_bench`` writes a million rows. Django's ``bulk_create`` on
-PostgreSQL sends rows as array literals that the client quotes value by value, which costs more
-than computing the ratings; ``COPY`` streams them instead, several times faster. Rows that need
+with two JSON documents, and the benchmark's ``seed_bench`` (``bench/``, installed only for
+tests and benchmarks) writes a million rows. Django's ``bulk_create`` on PostgreSQL sends rows as
+array literals that the client quotes value by value, which costs more than computing the
+ratings; ``COPY`` streams them instead, several times faster. Rows that need
 ids take them from the table's sequence first (one query), so nothing is read back; upserts go
 through a temporary staging table (``INSERT ... SELECT ... ON CONFLICT DO UPDATE``). Other
 databases (SQLite in development and tests) use ``bulk_create`` with the same result.

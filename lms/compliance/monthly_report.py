@@ -7,7 +7,7 @@ describe the firm as it stands when the report is made, plus the findings of the
 reported. Phone numbers are masked; names are shown in full, since only the firm's own
 managers receive it.
 
-Chinese text uses the certificate's subset font (see :mod:`exams.certificates.fonts`): the
+Chinese text uses the certificate's subset font (see :mod:`lms.lib.fonts`): the
 system Noto CJK collection follows in ``font-family`` for any character outside the subset.
 """
 
@@ -27,9 +27,9 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from exams.certificates.fonts import FONTS_DIR, font_face_css
 from lms.accounts.models import Firm, Membership, MembershipRole, User
 from lms.accounts.roles import Role
+from lms.lib.fonts import FONTS_DIR, font_face_css
 
 from .dashboard.roster import (
     RosterFilters,

@@ -6,7 +6,10 @@ Tasks run eagerly unless a test starts a real worker on CELERY_BROKER_URL
 """
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR
+from .base import INSTALLED_APPS, VAR_DIR
+
+# The benchmark tools (manage.py seed_bench): for tests and `make bench` only.
+INSTALLED_APPS = [*INSTALLED_APPS, "bench"]
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-used-anywhere-else-0123456789"

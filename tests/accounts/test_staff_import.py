@@ -291,3 +291,13 @@ def test_collectors_cannot_import(client, collector):
     response = upload(client, csv_bytes(GOOD_ROWS))
     assert response.status_code == 403
     assert not Invitation.objects.exists()
+
+
+def test_the_error_report_does_not_let_a_header_or_message_run_as_a_formula():
+    table = importing.Table(headers={"email": "=cmd|' /C calc'!A0"}, rows=[])
+    problem = importing.Problem("invalid", "email", "-1+1 is not an email address.")
+    rows = [importing.Row(number=2, values={}, problems=[problem])]
+    text = importing.error_report(rows, table)
+    assert text.startswith("\ufeff")
+    rows_out = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows_out[1] == ["2", "'=cmd|' /C calc'!A0", "'-1+1 is not an email address."]

@@ -14,6 +14,7 @@ from lms.settings.base import *  # noqa: F403
 from lms.settings.base import INSTALLED_APPS, SQLITE_OPTIONS
 from lms.settings.env import env_int, env_str
 
+INSTALLED_APPS = [*INSTALLED_APPS, "bench"]  # manage.py seed_bench
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1"]
 SECRET_KEY = "bench-only-secret-key-not-used-anywhere-else-0123456789abcdef"

@@ -4,8 +4,8 @@ The same template renders a certificate in Chinese (zh-hans, Chinese name and pr
 one in English with a Latin name and programme, alternately over several rounds after a warm-up
 render of each, so load from anything else on the machine hits both alike; the medians are
 compared. The Chinese one is slower only by the CJK glyphs WeasyPrint subsets and embeds: the
-shipped subset font (exams/fonts/README.md) keeps that small. For reference, one render with the
-system Noto Serif CJK font instead shows what the subset saves.
+shipped subset font (lms/lib/fontfiles/README.md) keeps that small. For reference, one render
+with the system Noto Serif CJK font instead shows what the subset saves.
 
 Prints ``BENCH certificate_pdf ...``. Run with ``make bench``; ``make test`` skips it.
 """

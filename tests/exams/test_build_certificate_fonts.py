@@ -1,4 +1,4 @@
-"""``manage.py build_certificate_fonts`` and the font build behind it (exams/certificates/fonts.py).
+"""``manage.py build_certificate_fonts`` and the font build behind it (lms/lib/fonts.py).
 
 The real build takes a minute or two; these build a handful of characters from the same source.
 """
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from exams.certificates.fonts import FAMILY, SHIPPED_FONTS, SYSTEM_FONTS_DIR, build_font
+from lms.lib.fonts import FAMILY, SHIPPED_FONTS, SYSTEM_FONTS_DIR, build_font
 from tests.conftest import require_service
 
 CHARACTERS = "阳光Ab龘Ą"  # 龘 is outside GB 2312 but in the source; Ą is not in the source

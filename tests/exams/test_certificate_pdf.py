@@ -16,7 +16,6 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
-from exams.certificates.fonts import FAMILY, SHIPPED_FONTS, gb2312_codepoints
 from exams.certificates.pdf import (
     CertificateDocument,
     certificate_html,
@@ -25,6 +24,7 @@ from exams.certificates.pdf import (
     qr_code_data_uri,
     render_certificate_pdf,
 )
+from lms.lib.fonts import FAMILY, SHIPPED_FONTS, gb2312_codepoints
 from tests.conftest import require_service
 
 URL = "https://academy.example.cn/certificates/verify/SSA-2026-000123-K/"

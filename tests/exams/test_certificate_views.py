@@ -211,6 +211,7 @@ def test_lookups_are_rate_limited_per_client_so_codes_cannot_be_enumerated(clien
 
     assert statuses == [404, 404, 404]
     assert blocked.status_code == 429
+    assert 1 <= int(blocked["Retry-After"]) <= 60
     other_ip = client.get(certificate.verification_url, REMOTE_ADDR="203.0.113.9")
     assert other_ip.status_code == 200
 

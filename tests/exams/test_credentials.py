@@ -296,7 +296,7 @@ def test_lookups_are_rate_limited_per_client_ip(client, certificate, settings):
     limited = client.get(certificate.credential_url)
 
     assert limited.status_code == 429
-    assert limited["Retry-After"] == "60"
+    assert 1 <= int(limited["Retry-After"]) <= 60  # until this client's window resets
     assert limited["Content-Type"].startswith("text/plain")
     other_ip = client.get(certificate.credential_url, REMOTE_ADDR="198.51.100.7")
     assert other_ip.status_code == 200

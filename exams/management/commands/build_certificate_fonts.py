@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
-from exams.certificates.fonts import (
+from lms.lib.fonts import (
     FONTS_DIR,
     SHIPPED_FONTS,
     SYSTEM_FONTS_DIR,
@@ -20,10 +20,10 @@ from exams.certificates.fonts import (
 
 class Command(BaseCommand):
     help = (
-        "Rebuild the certificate fonts in exams/fonts/ (SSA Certificate Serif, Regular and "
+        "Rebuild the certificate fonts in lms/lib/fontfiles/ (SSA Certificate Serif, Regular and "
         "Bold) from Debian's Noto Serif CJK SC: subset to GB 2312 plus Latin and punctuation, "
         "renamed, TrueType outlines, WOFF2. Needs the fonts-noto-cjk package; takes about a "
-        "minute. See exams/fonts/README.md."
+        "minute. See lms/lib/fontfiles/README.md."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:

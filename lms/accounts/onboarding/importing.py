@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy
 
 from lms import uploads
 from lms.accounts.models import Firm, User, phone_validator
+from lms.lib.spreadsheet import csv_writer, safe_cell
 
 from . import invitations
 from .invitations import ERROR, SKIP, Problem
@@ -457,12 +458,13 @@ def check_rows(firm: Firm, table: Table) -> list[Row]:
 def error_report(rows: list[Row], table: Table) -> str:
     """The errors as CSV (row, column, message), with a byte-order mark so Excel shows Chinese."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow([_("Row"), _("Column"), _("Message")])
     for row in rows:
         for problem in row.errors:
-            writer.writerow([row.number, table.header(problem.field), problem.message])
-    return "\ufeff" + out.getvalue()
+            cells = [row.number, table.header(problem.field), problem.message]
+            writer.writerow([safe_cell(cell) for cell in cells])
+    return out.getvalue()
 
 
 # --- Importing ---------------------------------------------------------------------------------

@@ -5,19 +5,27 @@ cannot be added without saying who may call it. A key is looked up by its SHA-25
 form stored); revoked and expired tokens are refused with a 401 that says why, and a token
 without the operation's scope gets a 403 naming the missing scope. Error messages are English
 and fixed: programs and their developers read them, not the site's users.
+
+Each token is also rate limited (:class:`TokenRateThrottle`, ``API_RATE_LIMIT``) with the
+site's shared limiter, :mod:`lms.lib.ratelimit`.
 """
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.errors import AuthenticationError, AuthorizationError
 from ninja.security import HttpBearer
+from ninja.throttling import BaseThrottle
 
 from lms.compliance.models import ApiToken
 from lms.compliance.models.api import hash_key
+from lms.lib.ratelimit import hit, parse_rate
 
 # ``last_used_at`` is written at most this often per token: one UPDATE a minute, not per call.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -83,3 +91,34 @@ def authenticate_key(key: str, now=None) -> ApiToken:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+def token_key(group: str, request: HttpRequest) -> str:
+    return str(request.auth.pk)
+
+
+class TokenRateThrottle(BaseThrottle):
+    """At most ``API_RATE_LIMIT`` calls per token per window (read on each call, so tests and
+    deployments can change it without a restart). Over the limit ninja answers 429 with
+    ``Retry-After`` from :meth:`wait`: the seconds until the token's window resets."""
+
+    def __init__(self) -> None:
+        # One instance serves every request: the wait computed for a refused call is kept per
+        # thread, between allow_request() and ninja's call to wait().
+        self._local = threading.local()
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        if getattr(request, "auth", None) is None:  # not authenticated: the 401 already answered
+            return True
+        rate = settings.API_RATE_LIMIT
+        try:
+            parse_rate(rate)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"API_RATE_LIMIT must look like 600/m (per s, m, h or d), got {rate!r}"
+            ) from None
+        self._local.wait = hit(request, group="api", key=token_key, rate=rate)
+        return self._local.wait is None
+
+    def wait(self) -> float | None:
+        return getattr(self._local, "wait", None)

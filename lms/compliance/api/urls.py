@@ -14,9 +14,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.openapi.docs import Swagger
 
-from .auth import MissingScope, TokenAuth
+from .auth import MissingScope, TokenAuth, TokenRateThrottle
 from .endpoints import REQUIRED_SCOPES, router
-from .throttling import TokenRateThrottle
 
 DESCRIPTION = """
 What the collection platform reads about a firm's staff: their compliance ratings and

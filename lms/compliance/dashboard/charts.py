@@ -3,12 +3,12 @@
 Why server-rendered SVG: three small charts do not justify a JavaScript library; SVG built here
 needs no script, prints, and works on a slow phone. This module computes the geometry and the
 data; the templates under ``compliance/dashboard/charts/`` draw it with a ``<title>``, a
-``<desc>`` and the same figures as a table for screen readers and for copying.
+``<desc>`` and the same figures as a table for screen readers and for copying. The scales,
+tick steps and bar slots come from :mod:`lms.lib.charts`, shared with the exam report.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,6 +19,16 @@ from django.utils import timezone
 
 from lms.accounts.models import Firm
 from lms.compliance.models import FirmRatingSnapshot, RatingSnapshot
+from lms.lib.charts import (
+    Frame,
+    Tick,
+    axis_max,
+    bar_boxes,
+    date_ticks,
+    nice_step,
+    scale,
+    value_ticks,
+)
 
 WIDTH = 560  # line charts (SVG units; the page scales them to its width)
 HEIGHT = 260
@@ -30,12 +40,6 @@ TOP = 16
 BOTTOM = 40
 SERIES_CLASSES = 6  # colours in dashboard.css; more series repeat them with a dash pattern
 HISTORY_LIMIT = 60  # rating changes drawn on a collector's page (the latest ones)
-
-
-@dataclass(frozen=True)
-class Tick:
-    label: str
-    position: float  # x or y in SVG units
 
 
 @dataclass(frozen=True)
@@ -70,12 +74,6 @@ class LineChart:
         return self.axis_y + 18
 
 
-def _scale(value: float, low: float, high: float, out_low: float, out_high: float) -> float:
-    if high == low:
-        return (out_low + out_high) / 2
-    return round(out_low + (value - low) * (out_high - out_low) / (high - low), 1)
-
-
 def line_chart(
     series: Sequence[tuple[str, Sequence[tuple[float, float | None]]]],
     *,
@@ -91,13 +89,14 @@ def line_chart(
     ``None`` values leave a gap. ``step`` draws a value held until the next one (a rating
     stays what it is until it changes) and carries the last value to the end of the axis.
     """
-    plot_right, axis_y = WIDTH - RIGHT, HEIGHT - BOTTOM
+    frame = Frame(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM)
+    plot_right, axis_y = frame.plot_right, frame.axis_y
 
     def x_of(value: float) -> float:
-        return _scale(value, *x_domain, LEFT, plot_right)
+        return scale(value, *x_domain, LEFT, plot_right)
 
     def y_of(value: float) -> float:
-        return _scale(min(max(value, 0), y_max), 0, y_max, axis_y, TOP)
+        return scale(min(max(value, 0), y_max), 0, y_max, axis_y, TOP)
 
     drawn = []
     for index, (name, points) in enumerate(series):
@@ -123,7 +122,6 @@ def line_chart(
         if index >= SERIES_CLASSES:
             css += " chart-series-dashed"
         drawn.append(LineSeries(name, css, " ".join(commands), tuple(markers)))
-    y_step = _nice_step(y_max)
     return LineChart(
         width=WIDTH,
         height=HEIGHT,
@@ -132,7 +130,7 @@ def line_chart(
         plot_right=plot_right,
         axis_y=axis_y,
         x_ticks=tuple(Tick(label, x_of(value)) for label, value in x_ticks),
-        y_ticks=tuple(Tick(f"{value:g}{y_suffix}", y_of(value)) for value in _ticks(y_max, y_step)),
+        y_ticks=value_ticks(frame, y_max, nice_step(y_max), suffix=y_suffix),
         series=tuple(drawn),
     )
 
@@ -146,10 +144,7 @@ class Bar:
     y: float
     width: float
     height: float
-
-    @property
-    def centre(self) -> float:
-        return round(self.x + self.width / 2, 1)
+    centre: float
 
     @property
     def value_y(self) -> float:
@@ -178,47 +173,24 @@ class BarChart:
 
 def bar_chart(items: Sequence[tuple[str, int, str]]) -> BarChart:
     """Vertical bars, one per (label, count, css class), on a 0-based axis of round numbers."""
-    plot_right, axis_y = BAR_WIDTH - RIGHT, BAR_HEIGHT - BOTTOM
+    frame = Frame(BAR_WIDTH, BAR_HEIGHT, LEFT, RIGHT, TOP, BOTTOM)
     top_value = max([value for _, value, _ in items] + [1])
-    step = _nice_step(top_value)
-    y_max = step * math.ceil(top_value / step)
-    slot = (plot_right - LEFT) / max(len(items), 1)
-    bar_width = round(slot * 0.6, 1)
-    bars = []
-    for index, (label, value, css_class) in enumerate(items):
-        height = round((axis_y - TOP) * value / y_max, 1)
-        x = round(LEFT + slot * index + (slot - bar_width) / 2, 1)
-        bars.append(Bar(label, value, css_class, x, round(axis_y - height, 1), bar_width, height))
+    step = nice_step(top_value)
+    y_max = axis_max(top_value, step)
+    boxes = bar_boxes([value for _, value, _ in items], frame, y_max, fill=0.6)
     return BarChart(
         width=BAR_WIDTH,
         height=BAR_HEIGHT,
         left=LEFT,
         top=TOP,
-        plot_right=plot_right,
-        axis_y=axis_y,
-        bars=tuple(bars),
-        y_ticks=tuple(
-            Tick(f"{value:g}", _scale(value, 0, y_max, axis_y, TOP))
-            for value in _ticks(y_max, step)
+        plot_right=frame.plot_right,
+        axis_y=frame.axis_y,
+        bars=tuple(
+            Bar(label, value, css_class, box.x, box.y, box.width, box.height, box.centre)
+            for (label, value, css_class), box in zip(items, boxes, strict=True)
         ),
+        y_ticks=value_ticks(frame, y_max, step),
     )
-
-
-def _nice_step(top: float) -> float:
-    """A round tick step (1, 2 or 5 × 10ⁿ) giving at most five intervals up to ``top``."""
-    if top <= 0:
-        return 1
-    raw = top / 5
-    magnitude = 10 ** math.floor(math.log10(raw))
-    for factor in (1, 2, 5, 10):
-        if raw <= factor * magnitude:
-            return max(factor * magnitude, 1)
-    return 10 * magnitude
-
-
-def _ticks(top: float, step: float) -> list[float]:
-    count = int(round(top / step))
-    return [step * index for index in range(count + 1)]
 
 
 # --- Data -------------------------------------------------------------------------------------
@@ -322,27 +294,6 @@ class History:
         ]
         points = [(s.created_at.timestamp(), float(s.score)) for s in self.snapshots]
         return line_chart([(label, points)], x_domain=(start, end), x_ticks=ticks, step=True)
-
-
-DAY_STEPS = (1, 2, 7, 14)
-MONTH_STEPS = (1, 2, 3, 6, 12)
-
-
-def date_ticks(first: date, last: date, max_ticks: int = 5) -> list[date]:
-    """Distinct, increasing days from ``first`` to ``last`` (inclusive) to label a time axis:
-    every 1, 2, 7 or 14 days from ``first``, or else the first days of every 1, 2, 3, 6 or 12
-    months (or more years) — the smallest step that needs at most ``max_ticks`` labels."""
-    span = (last - first).days
-    for step in DAY_STEPS:
-        if span // step + 1 <= max_ticks:
-            return [first + timedelta(days=step * index) for index in range(span // step + 1)]
-    month_one = first.replace(day=1)
-    if month_one < first:
-        month_one += relativedelta(months=1)
-    months = (last.year - month_one.year) * 12 + last.month - month_one.month
-    steps = [*MONTH_STEPS, 12 * math.ceil(months / (12 * max(max_ticks - 1, 1)))]
-    step = next(step for step in steps if months // step + 1 <= max_ticks)
-    return [month_one + relativedelta(months=step * index) for index in range(months // step + 1)]
 
 
 def rating_history(user) -> History:

@@ -2,15 +2,14 @@
 
 Exports carry the same rows and the same masking as the page: phone numbers are always
 masked, names outside the viewer's own firm too. Each export records, in the personal-data
-access log, the rows whose full name it contained.
+access log, the rows whose full name it contained. Cells are guarded against running as
+formulas by :mod:`lms.lib.spreadsheet`.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
-from datetime import date
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -19,13 +18,12 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from lms.compliance.privacy import log_access
+from lms.lib.spreadsheet import csv_writer, safe_cell, xlsx_cell
 
 from .roster import RosterRow, Scope
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# Spreadsheet programs run a cell starting with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def header() -> list[str]:
@@ -65,26 +63,17 @@ def values(row: RosterRow) -> list:
     ]
 
 
-def _safe_text(value: object) -> object:
-    """Neutralise a text cell a spreadsheet would evaluate (OWASP's advice: prefix a quote)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def csv_bytes(rows: Iterable[RosterRow]) -> bytes:
     buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(header())
     for row in rows:
-        writer.writerow(["" if value is None else _safe_text(value) for value in values(row)])
+        writer.writerow([safe_cell(value) for value in values(row)])
     return buffer.getvalue().encode("utf-8")
 
 
 def xlsx_bytes(rows: Iterable[RosterRow], title: str) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
@@ -95,20 +84,12 @@ def xlsx_bytes(rows: Iterable[RosterRow], title: str) -> bytes:
     bold = Font(bold=True)
     heading = []
     for text in header():
-        cell = WriteOnlyCell(sheet, value=text)
+        cell = xlsx_cell(sheet, text)
         cell.font = bold
         heading.append(cell)
     sheet.append(heading)
     for row in rows:
-        cells = []
-        for value in values(row):
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # never a formula, whatever the text starts with
-            elif isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        sheet.append(cells)
+        sheet.append([xlsx_cell(sheet, value) for value in values(row)])
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()

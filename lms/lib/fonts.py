@@ -1,9 +1,12 @@
 """The certificate's own CJK font: a TrueType subset of Debian's Noto Serif CJK SC.
 
+Shared: certificates, the monthly compliance report and the slide PDFs all embed it, so it
+lives in the toolkit with its files (``lms/lib/fontfiles/``), not inside one app.
+
 Why it exists: WeasyPrint subsets every font it embeds, on every render. Subsetting the 26 MB
 Noto Serif CJK collection takes seconds per certificate; the same work on this pre-built subset
 (the GB 2312 repertoire plus Latin and punctuation, about 7,800 glyphs) takes a few hundredths
-of a second. Choices, each measured (see exams/fonts/README.md):
+of a second. Choices, each measured (see lms/lib/fontfiles/README.md):
 
 * TrueType outlines (converted from the source's CFF): WeasyPrint's fontTools subsetter rebuilds
   a CFF table from every glyph on each render, while it leaves unused TrueType glyphs alone.
@@ -22,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-FONTS_DIR = Path(__file__).resolve().parents[1] / "fonts"
+FONTS_DIR = Path(__file__).resolve().parent / "fontfiles"
 SYSTEM_FONTS_DIR = Path("/usr/share/fonts/opentype/noto")
 SOURCE_FAMILY = "Noto Serif CJK SC"  # the face taken from each .ttc collection
 FAMILY = "SSA Certificate Serif"  # certificate.css lists it first, then the system fonts

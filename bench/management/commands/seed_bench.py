@@ -1,5 +1,7 @@
 """``manage.py seed_bench --collectors N``: realistic synthetic data for the rating benchmark.
 
+Installed only with the test and benchmark settings (app ``bench``, see bench/apps.py).
+
 Written with ``bulk_create`` in one transaction, so 100,000 collectors take about a minute on
 PostgreSQL. What it makes, per 100,000 collectors (reproducible for a given ``--seed``):
 
