@@ -25,7 +25,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # The public address of the site, used wherever a link leaves the request (emails,
 # certificate QR codes, the Wagtail admin's notification emails).
-SITE_BASE_URL = env_url("SITE_BASE_URL", "http://127.0.0.1:8000", schemes={"http", "https"})
+_base_url = env_url("SITE_BASE_URL", "http://127.0.0.1:8000", schemes={"http", "https"})
+assert _base_url is not None  # it has a default; env_url's type covers calls without one
+SITE_BASE_URL: str = _base_url
 WAGTAILADMIN_BASE_URL = SITE_BASE_URL
 
 INSTALLED_APPS = [
@@ -209,8 +211,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
-PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private-media")))
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT") or VAR_DIR / "private-media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Certificate PDFs and audit evidence: never served by the web server, only through views
