@@ -349,7 +349,7 @@ EMBED_FRAME_SOURCES = env_list(
         "https://player.youku.com",
     ],
 )
-SECURE_CSP = {
+SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
@@ -369,7 +369,7 @@ SECURE_CSP = {
 # tests/e2e/test_security_journey.py and test_publishing_journey.py walk the editor). This
 # policy covers URLs under /admin/ (lms/security_headers.py); a nonce in script-src or
 # style-src would make browsers ignore 'unsafe-inline'.
-SECURE_CSP_ADMIN = {
+SECURE_CSP_ADMIN: dict[str, list[str]] = {
     **SECURE_CSP,
     "script-src": [CSP.SELF, CSP.UNSAFE_INLINE],
     "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
@@ -377,7 +377,7 @@ SECURE_CSP_ADMIN = {
     "frame-ancestors": [CSP.SELF],
 }
 # Swagger UI (/api/v1/docs) draws its icons as data: SVG images from its own stylesheet.
-SECURE_CSP_API_DOCS = {**SECURE_CSP, "img-src": [CSP.SELF, "data:"]}
+SECURE_CSP_API_DOCS: dict[str, list[str]] = {**SECURE_CSP, "img-src": [CSP.SELF, "data:"]}
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Powerful features nobody here uses are off; the camera stays available to the site itself

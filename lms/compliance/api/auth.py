@@ -23,6 +23,14 @@ from lms.compliance.models.api import hash_key
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+class TokenRequest(HttpRequest):
+    """For annotations only: a request that :class:`TokenAuth` let through, so django-ninja has
+    set ``request.auth`` to the caller's token (ninja itself types requests as plain
+    HttpRequest)."""
+
+    auth: ApiToken
+
+
 class MissingScope(AuthorizationError):
     """The token is valid but was not granted the scope this operation needs."""
 

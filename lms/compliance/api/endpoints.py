@@ -28,7 +28,7 @@ from lms.compliance.models import (
     RatingSnapshot,
 )
 
-from .auth import TokenAuth
+from .auth import TokenAuth, TokenRequest
 from .schemas import (
     CODE_PATTERN,
     MAX_CODE_LENGTH,
@@ -118,7 +118,7 @@ def collector_fields(membership: Membership, *, unmasked: bool) -> dict:
     }
 
 
-def log_personal_data(request: HttpRequest, subjects: list, fields: list[str]) -> None:
+def log_personal_data(request: TokenRequest, subjects: list, fields: list[str]) -> None:
     if subjects:
         privacy.log_access(
             subjects,
@@ -166,7 +166,7 @@ def explanation_for(request: HttpRequest, rating: CollectorRating) -> list[str]:
         "certificate status. Page-number pagination: follow `next` until it is null."
     ),
 )
-def list_collectors(request: HttpRequest, query: Query[CollectorQuery]):
+def list_collectors(request: TokenRequest, query: Query[CollectorQuery]):
     token: ApiToken = request.auth
     rows = active_collectors(token.firm).order_by("user_id")
     if query.grade:
@@ -200,7 +200,7 @@ def list_collectors(request: HttpRequest, query: Query[CollectorQuery]):
     description=("404 unless the collector is an active collector of the token's firm."),
 )
 def get_collector(
-    request: HttpRequest,
+    request: TokenRequest,
     collector_id: int = Path(..., ge=1, le=MAX_ID, description="The collector's id."),
 ):
     token: ApiToken = request.auth
@@ -237,7 +237,7 @@ def get_collector(
         "review it; the status itself only changes by that person's decision."
     ),
 )
-def get_firm(request: HttpRequest):
+def get_firm(request: TokenRequest):
     firm = request.auth.firm
     rating = FirmRating.objects.filter(firm=firm).first()
     return {
@@ -265,7 +265,7 @@ def get_firm(request: HttpRequest):
     ),
 )
 def verify_certificate(
-    request: HttpRequest,
+    request: TokenRequest,
     verification_code: str = Path(..., max_length=MAX_CODE_LENGTH, pattern=CODE_PATTERN),
 ):
     token: ApiToken = request.auth
