@@ -34,7 +34,6 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from courses.models import ProgrammeAssignment
 from exams.models import Certificate
-from lms.accounts.models import Membership
 from lms.compliance.models import CollectorRating, Finding, FindingStatus, Grade
 from lms.compliance.privacy import log_access
 
@@ -46,6 +45,7 @@ from .roster import (
     NOT_RATED,
     Requirements,
     RosterFilters,
+    RosterMembership,
     RosterRow,
     Scope,
     apply_filters,
@@ -78,7 +78,7 @@ def _filters(request: HttpRequest, scope: Scope) -> tuple[RosterFilterForm, Rost
 
 def _roster(
     scope: Scope, filters: RosterFilters, needs: Requirements
-) -> tuple[QuerySet[Membership], QuerySet[Membership]]:
+) -> tuple[QuerySet[RosterMembership], QuerySet[RosterMembership]]:
     """The scope's whole roster (for the summary) and the filtered, ordered one."""
     base = base_roster(scope, needs=needs, firm_ids=[filters.firm_id] if filters.firm_id else None)
     return base, apply_filters(base, filters, scope)
