@@ -24,9 +24,9 @@ endef
 .PHONY: help
 help:
 	@echo "make run     install, migrate, load demo data and serve on http://$(HOST):$(PORT)"
-	@echo "make test    install if needed, then ruff, makemigrations --check and the test suite"
+	@echo "make test    install if needed, then ruff, mypy, makemigrations --check and the test suite"
 	@echo "make bench   performance benchmarks (slow; skipped by make test)"
-	@echo "make lint    ruff check and format check"
+	@echo "make lint    ruff check, format check and mypy"
 	@echo "make audit   pip-audit: known vulnerabilities in requirements.lock (needs network; not in make test)"
 	@echo "make messages  update the translation catalogues in locale/ after changing UI text"
 
@@ -63,10 +63,12 @@ run: install
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 .PHONY: test
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	DJANGO_SETTINGS_MODULE=lms.settings.test $(MANAGE) makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -15,6 +15,7 @@ from django.utils.functional import Promise
 class TranslatedHeadingMixin:
     """For a page model: ``default_titles`` (as created) map to the gettext ``heading_label``."""
 
+    title: str  # the page's title field (the mixin goes on a Page subclass)
     default_titles: tuple[str, ...] = ()
     heading_label: Promise | None = None
 

@@ -71,8 +71,13 @@ def parse(raw: str) -> list[dict]:
                 dt.date.fromisoformat(str(entry["effective_date"]))
             except ValueError:
                 errors.append(f"{where}: field 'effective_date' must be a date like 2026-01-01")
-        key = (entry.get("short"), entry.get("article_no"), entry.get("version"))
-        if all(isinstance(k, str) for k in key):
+        short, article_no, version = (
+            entry.get("short"),
+            entry.get("article_no"),
+            entry.get("version"),
+        )
+        if isinstance(short, str) and isinstance(article_no, str) and isinstance(version, str):
+            key = (short, article_no, version)
             if key in keys:
                 errors.append(
                     f"{where}: duplicates entry {keys[key]} (same short, article_no, version)"

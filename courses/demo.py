@@ -7,6 +7,8 @@ library, and a missing article stops the build with a clear error rather than a 
 
 from __future__ import annotations
 
+from typing import Any
+
 from content.models import Regulation
 from lms.lib.demo import DemoReport
 
@@ -35,7 +37,7 @@ def regulation_pk(key: tuple[str, ...]) -> int:
     return pk
 
 
-def _raw_block(name: str, value: object) -> dict:
+def _raw_block(name: str, value: Any) -> dict:
     """A block in StreamField's raw (JSON) form, with citations resolved to primary keys."""
     if name == "citation":
         value = {**value, "regulation": regulation_pk(value["regulation"])}

@@ -14,8 +14,9 @@ from functools import reduce
 from operator import or_
 
 from django.db import transaction
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import BooleanField, Exists, OuterRef, Q, Value
 from django.utils import timezone
+from wagtail.query import PageQuerySet
 
 from .models import CoursePage, Enrolment, LessonCompletion, LessonPage
 from .signals import course_completed
@@ -65,11 +66,12 @@ def _progress(lessons: list[LessonPage]) -> Progress:
     )
 
 
-def _lessons(user) -> QuerySet[LessonPage]:
+def _lessons(user) -> PageQuerySet:
     """Live lessons in tree order, each annotated with whether ``user`` completed it.
 
     The body is deferred: outlines and progress need titles and URLs, not whole lessons.
     """
+    is_done: Value | Exists
     if user is None:
         is_done = Value(False, output_field=BooleanField())
     else:
@@ -116,6 +118,7 @@ def mark_complete(user, lesson: LessonPage, course: CoursePage | None = None) ->
     enrolled in the lesson's course. Callers check that the lesson is live.
     """
     course = course or lesson.get_course()
+    assert course is not None, "a lesson's parent page is a course (parent_page_types)"
     enrolment = get_enrolment(user, course)
     if enrolment is None:
         raise NotEnrolled(course)

@@ -17,6 +17,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from lms.request_types import AuthenticatedHttpRequest
+
 from . import progress
 from .models import CourseIndexPage, CoursePage, Enrolment, LessonPage
 
@@ -87,7 +89,7 @@ def complete(request: HttpRequest, lesson_id: int) -> HttpResponse:
 
 @require_safe
 @login_required
-def my_learning(request: HttpRequest) -> HttpResponse:
+def my_learning(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Courses the user is taking, with progress and a link to resume, and those finished."""
     enrolments = list(
         Enrolment.objects.filter(user=request.user, course__live=True)
@@ -97,7 +99,8 @@ def my_learning(request: HttpRequest) -> HttpResponse:
     progress_by_course = progress.progress_for_courses(
         request.user, [enrolment.course for enrolment in enrolments]
     )
-    in_progress, completed = [], []
+    in_progress: list[Enrolment] = []
+    completed: list[Enrolment] = []
     for enrolment in enrolments:
         enrolment.progress = progress_by_course[enrolment.course_id]
         (completed if enrolment.progress.completed else in_progress).append(enrolment)

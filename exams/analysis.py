@@ -36,11 +36,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .grading import correct_choice_ids
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 FINISHED_STATUSES = frozenset({"submitted", "timed_out"})
 IN_PROGRESS_STATUS = "in_progress"
@@ -158,7 +162,7 @@ class ItemStats:
     position: float = field(default=0.0, compare=False)
 
     @property
-    def flag_reasons(self) -> list[tuple[Flag, str]]:
+    def flag_reasons(self) -> list[tuple[Flag, StrOrPromise]]:
         return [(flag, FLAG_REASONS[flag]) for flag in self.flags]
 
     @property

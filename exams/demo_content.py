@@ -35,6 +35,8 @@ paper, so its rule for the case category counts 3 scored items per draw.
 
 from __future__ import annotations
 
+from typing import Any
+
 from content.citations import (
     BANK_CARD_2,
     BANK_CARD_3,
@@ -2177,7 +2179,7 @@ QUESTIONS: list[QuestionSpec] = [
 # The exam
 # ---------------------------------------------------------------------------------------------
 
-EXAM = {
+EXAM: dict[str, Any] = {
     "title": "合规催收上岗考试",
     "slug": "compliance-certification",
     "instructions": (

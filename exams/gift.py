@@ -361,12 +361,11 @@ def _question(item: ExportedQuestion) -> str:
     head = f"::{escape(question.name)}::[{HTML}]{escape(_with_data_uris(item.stem, item.files))}"
     general = f"####{escape(item.explanation)}" if item.explanation else ""
     if question.type == QuestionType.TRUE_FALSE:
-        correct = item.true_choice.fraction == ONE
-        right, wrong = (
-            (item.true_choice, item.false_choice)
-            if correct
-            else (item.false_choice, item.true_choice)
-        )
+        true_choice, false_choice = item.true_choice, item.false_choice
+        # export_bank skips a true/false question without its two choices.
+        assert true_choice is not None and false_choice is not None
+        correct = true_choice.fraction == ONE
+        right, wrong = (true_choice, false_choice) if correct else (false_choice, true_choice)
         answer = "TRUE" if correct else "FALSE"
         if wrong.feedback:
             answer += "#" + _html_answer(wrong.feedback)

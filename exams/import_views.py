@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import base64
 import secrets
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -45,6 +46,11 @@ from .importing import (
     run_import,
 )
 from .models import QuestionBank, QuestionType
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from lms.accounts.models import User
 
 PERMISSION = "exams.add_question"
 SESSION_KEY = "exams_question_import"
@@ -87,7 +93,7 @@ class ImportForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: object, user: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, user: User | AnonymousUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
 
@@ -146,7 +152,7 @@ class ImportQuestionsView(WagtailAdminTemplateMixin, TemplateResponseMixin, Cont
     template_name = "exams/admin/import_form.html"
     report_template_name = "exams/admin/import_report.html"
 
-    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
         if not request.user.has_perm(PERMISSION):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)

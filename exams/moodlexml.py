@@ -23,6 +23,7 @@ import base64
 import binascii
 import html as html_lib
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 from xml.etree import ElementTree
 
@@ -58,6 +59,9 @@ from .importing import (
 )
 from .models import QuestionBank, QuestionType
 
+if TYPE_CHECKING:
+    from pyexpat import XMLParserType
+
 FORMAT_NAMES = {
     "html": HTML,
     "moodle_auto_format": MOODLE,
@@ -73,7 +77,7 @@ class _LineBuilder(ElementTree.TreeBuilder):
     def __init__(self) -> None:
         super().__init__()
         self.lines: dict[ElementTree.Element, int] = {}
-        self.expat = None
+        self.expat: XMLParserType | None = None  # set before parsing starts
 
     def start(self, tag, attrs):
         element = super().start(tag, attrs)
@@ -357,11 +361,12 @@ def _question(item: ExportedQuestion) -> list[str]:
         f"    <idnumber>{html_lib.escape(question.idnumber, quote=False)}</idnumber>",
     ]
     if kind == "truefalse":
+        true_choice, false_choice = item.true_choice, item.false_choice
+        # export_bank skips a true/false question without its two choices.
+        assert true_choice is not None and false_choice is not None
+        lines += _answer(true_choice.fraction, "true", "moodle_auto_format", true_choice.feedback)
         lines += _answer(
-            item.true_choice.fraction, "true", "moodle_auto_format", item.true_choice.feedback
-        )
-        lines += _answer(
-            item.false_choice.fraction, "false", "moodle_auto_format", item.false_choice.feedback
+            false_choice.fraction, "false", "moodle_auto_format", false_choice.feedback
         )
     else:
         single = "true" if question.type == QuestionType.SINGLE else "false"

@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import SimpleTemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
@@ -27,6 +29,7 @@ from content.models import Regulation
 from courses.citations import lessons_citing
 from courses.models import LessonPage
 from lms import json_input
+from lms.request_types import AuthenticatedHttpRequest
 
 from . import attempts as service
 from .drawing import paper_size
@@ -39,6 +42,9 @@ from .models import (
     QuestionType,
     ReviewPolicy,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -72,7 +78,7 @@ class PaperChoice:
 class PaperQuestion:
     position: int
     type: str
-    type_label: str
+    type_label: StrOrPromise
     stem: str
     max_mark: Decimal
     choices: list[PaperChoice]
@@ -125,16 +131,17 @@ def paper(attempt: Attempt, policy: str | None = None) -> list[PaperQuestion]:
                 if pk in choices_by_id
             ],
         )
-        if row.case_id and row.case_id != previous_case:
-            item.case_name = row.case.data["name"]
-            item.case_stem = row.case.data["stem"]
+        case = row.case  # select_related: no query
+        if case is not None and row.case_id != previous_case:
+            item.case_name = case.data["name"]
+            item.case_stem = case.data["stem"]
         previous_case = row.case_id
         if policy in (ReviewPolicy.MARKS, ReviewPolicy.FULL):
             _add_marks(item, row)
         if policy == ReviewPolicy.FULL:
             _add_answers(item, data, choices_by_id)
-            if item.case_stem:
-                item.case_explanation = row.case.data["explanation"]
+            if item.case_stem and case is not None:
+                item.case_explanation = case.data["explanation"]
         items.append(item)
     data_by_position = {row.position: row.version.data for row in rows}
     if policy == ReviewPolicy.FULL:
@@ -180,7 +187,8 @@ def _add_lessons(items: list[PaperQuestion], data_by_position: dict[int, dict]) 
     }
     teaching = lessons_citing(pk for pk in missed.values() if pk)
     for item in items:
-        item.lessons = teaching.get(missed.get(item.position), [])
+        pk = missed.get(item.position)
+        item.lessons = teaching.get(pk, []) if pk else []
 
 
 def lessons_to_revisit(questions: list[PaperQuestion]) -> list[LessonPage]:
@@ -195,7 +203,7 @@ def lessons_to_revisit(questions: list[PaperQuestion]) -> list[LessonPage]:
 def exam_page_context(page: ExamPage, request: HttpRequest) -> dict:
     """What the exam page adds to Wagtail's context: the rules and the user's standing."""
     fewest, most = paper_size(page)
-    context = {
+    context: dict[str, object] = {
         "question_count": str(fewest) if fewest == most else f"{fewest}–{most}",
         "exam_status": None,
     }
@@ -347,7 +355,7 @@ def submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 @require_safe
 @login_required
-def review(request: HttpRequest, attempt_id: int) -> HttpResponse:
+def review(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpResponse:
     attempt = _own_attempt(request, attempt_id)
     if attempt.is_open:
         return redirect("exams:attempt", attempt.pk)
@@ -369,7 +377,7 @@ def review(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 @require_safe
 @login_required
-def history(request: HttpRequest) -> HttpResponse:
+def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     """All the user's attempts, newest first, with their results."""
     service.close_expired_attempts(user=request.user)
     attempts = Attempt.objects.filter(user=request.user).select_related("exam")
@@ -389,7 +397,11 @@ def with_exam_context(
     """
     # Only the page itself: not a view restriction's password form, a redirect or an error.
     rendered = getattr(response, "template_name", None) == page.get_template(request)
-    if rendered and response.context_data is not None:
+    if (
+        rendered
+        and isinstance(response, SimpleTemplateResponse)
+        and response.context_data is not None
+    ):
         if isinstance(page, ExamPage):
             response.context_data.update(exam_page_context(page, request))
         else:

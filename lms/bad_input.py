@@ -30,6 +30,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import InvalidPage
 from django.db import connections, models, router
+from django.db.models.fields.related import RelatedField
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 
 # A check of one view's input, given the request and the view's URL kwargs: raises Http404 or
@@ -75,7 +76,8 @@ def is_valid_pk(model: type[models.Model], raw: str) -> bool:
     range the database stores; otherwise what the pk field's own ``to_python`` and validators
     accept (a UUID, a bounded string)."""
     field = model._meta.pk
-    while field.is_relation:  # a one-to-one pk (multi-table inheritance) holds its parent's pk
+    # A one-to-one pk (multi-table inheritance) holds its parent's pk.
+    while isinstance(field, RelatedField):
         field = field.target_field
     if isinstance(field, models.IntegerField):  # AutoField and BigAutoField too
         number = parse_id(raw)
@@ -224,6 +226,7 @@ class WagtailInputMiddleware:
     def process_view(
         self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict
     ) -> None:
+        assert request.resolver_match is not None  # set before process_view runs
         check = WAGTAIL_CHECKS.get(request.resolver_match.view_name)
         if check is not None:
             check(request, view_kwargs)

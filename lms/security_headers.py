@@ -41,9 +41,11 @@ class SecurityHeadersMiddleware:
             # Wagtail renders a page preview by sending a made-up request for the page through
             # the middleware: the site's policy, so editors see what visitors will, but framed
             # by the admin's preview panel.
-            response._csp_config = {**settings.SECURE_CSP, "frame-ancestors": [CSP.SELF]}
+            # _csp_config is the private attribute csp_override sets and the middleware reads;
+            # the stubs do not declare it.
+            response._csp_config = {**settings.SECURE_CSP, "frame-ancestors": [CSP.SELF]}  # type: ignore[attr-defined]
         elif request.path.startswith(admin_prefix()) and not hasattr(response, "_csp_config"):
-            response._csp_config = settings.SECURE_CSP_ADMIN
+            response._csp_config = settings.SECURE_CSP_ADMIN  # type: ignore[attr-defined]
         if settings.PERMISSIONS_POLICY and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = settings.PERMISSIONS_POLICY
         return response

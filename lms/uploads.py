@@ -165,7 +165,17 @@ _OOXML_MAIN_PARTS = {
     "ppt/presentation.xml": PPTX,
 }
 # Macros and programs have no place in evidence or course material.
-_FORBIDDEN_SUFFIXES = (".bin", ".exe", ".dll", ".com", ".scr", ".msi", ".bat", ".cmd", ".ps1")
+_FORBIDDEN_SUFFIXES: tuple[str, ...] = (
+    ".bin",
+    ".exe",
+    ".dll",
+    ".com",
+    ".scr",
+    ".msi",
+    ".bat",
+    ".cmd",
+    ".ps1",
+)
 _FORBIDDEN_SUFFIXES += (".vbs", ".js", ".jar", ".sh", ".hta", ".lnk")
 _PROGRAM_MAGIC = (b"MZ", b"\x7fELF", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"#!")
 

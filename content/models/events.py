@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import html
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,9 @@ from wagtail.search import index
 from ..blocks import AgendaItemBlock, RecordingBlock, SlidesBlock
 from ..headings import TranslatedHeadingMixin
 from ..segmentation import segment
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 EVENT_TIMEZONE = ZoneInfo("Asia/Shanghai")
 PAST_EVENTS_PER_PAGE = 10
@@ -187,7 +191,7 @@ class EventPage(RoutablePageMixin, Page):
 
     def clean(self) -> None:
         super().clean()
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         if self.start and self.end and self.end <= self.start:
             errors["end"] = _("The event must end after it starts.")
         if not self.venue and not self.online_url:

@@ -7,10 +7,15 @@ never leave a stale counter behind.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from courses.progress import Progress
 
 
 class Enrolment(models.Model):
@@ -31,6 +36,10 @@ class Enrolment(models.Model):
     )
     enrolled_at = models.DateTimeField(_("enrolled at"), default=timezone.now)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    if TYPE_CHECKING:
+        # Not stored: my_learning attaches each enrolment's derived progress for its template.
+        progress: Progress
 
     class Meta:
         verbose_name = _("enrolment")

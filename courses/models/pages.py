@@ -88,7 +88,7 @@ class CourseIndexPage(TranslatedHeadingMixin, Page):
         else:
             topic = ""
         courses = list(courses)
-        by_topic = {value: [] for value in CourseTopic.values}
+        by_topic: dict[str, list[CoursePage]] = {value: [] for value in CourseTopic.values}
         for course in courses:
             by_topic.setdefault(course.topic, []).append(course)
         context.update(

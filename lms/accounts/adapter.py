@@ -37,7 +37,8 @@ class AccountAdapter(DefaultAccountAdapter):
             ),
             None,
         )
-        send_email.delay_on_commit(
+        # DjangoTask.delay_on_commit: celery-types types shared_task as a plain Task.
+        send_email.delay_on_commit(  # type: ignore[attr-defined]
             subject=message.subject,
             body=message.body,
             to=list(message.to),

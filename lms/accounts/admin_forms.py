@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from django import forms
 from wagtail.users.forms import UserCreationForm, UserEditForm
 
 from .group_labels import group_label
@@ -16,14 +17,19 @@ SPLIT_NAME_FIELDS = ("first_name", "last_name")
 
 
 class _ProfileFieldsMixin:
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    fields: dict[str, forms.Field]  # from the form class it is mixed into
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in SPLIT_NAME_FIELDS:
             self.fields.pop(name, None)
         self.fields["legal_name"].required = True
         if "groups" in self.fields:
+            groups = self.fields["groups"]
+            assert isinstance(groups, forms.ModelChoiceField)  # Wagtail's group checkboxes
             # The group checkboxes show translated labels; the stored names stay identifiers.
-            self.fields["groups"].label_from_instance = lambda group: group_label(group.name)
+            # A per-instance override, which Django honours; mypy refuses assigning to a method.
+            groups.label_from_instance = lambda obj: group_label(obj.name)  # type: ignore[method-assign]
 
 
 class AdminUserCreationForm(_ProfileFieldsMixin, UserCreationForm):

@@ -9,24 +9,31 @@ it before asking the adapter.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.shortcuts import resolve_url
 from django.urls import reverse
 
 from .roles import Role, role_names
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from .models import User
+
 # Roles whose work is in the Wagtail admin (auditors record findings there).
 ADMIN_ROLES = frozenset({Role.TRAINER, Role.REVIEWER, Role.AUDITOR})
 
 
-def uses_admin(user: object) -> bool:
+def uses_admin(user: User | AnonymousUser | None) -> bool:
     """Whether the person works in the Wagtail admin: superusers, trainers, reviewers, auditors."""
-    if not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return False
     return bool(user.is_superuser or role_names(user) & ADMIN_ROLES)
 
 
-def landing_url(user: object) -> str:
+def landing_url(user: User | AnonymousUser) -> str:
     """Where the user's work is. Reads the user's groups once (shared with the MFA check).
 
     Trainers and reviewers (and superusers): the admin dashboard, where reviewers find the

@@ -64,7 +64,11 @@ class StaffMFARequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(ALWAYS_OPEN_PREFIXES) or not requires_mfa(request.user):
+        if (
+            request.path.startswith(ALWAYS_OPEN_PREFIXES)
+            or not request.user.is_authenticated  # requires_mfa says no for them too
+            or not requires_mfa(request.user)
+        ):
             return self.get_response(request)
         state = sign_in_state(request, request.user)
         if state is SignInState.COMPLETE:

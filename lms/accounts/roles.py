@@ -5,8 +5,15 @@ Group names are stable identifiers (English, as stored); labels are what people 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from .models import User
 
 
 class Role(models.TextChoices):
@@ -21,10 +28,10 @@ class Role(models.TextChoices):
 STAFF_ROLES = frozenset({Role.TRAINER, Role.REVIEWER, Role.AUDITOR})
 
 
-def role_names(user: object) -> frozenset[str]:
+def role_names(user: User | AnonymousUser | None) -> frozenset[str]:
     """The names of the user's groups, read once per user object (one query), so the MFA check
     and the navigation's role links share it."""
-    if not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return frozenset()
     names = getattr(user, "_role_names", None)
     if names is None:
@@ -33,9 +40,9 @@ def role_names(user: object) -> frozenset[str]:
     return names
 
 
-def requires_mfa(user: object) -> bool:
+def requires_mfa(user: User | AnonymousUser | None) -> bool:
     """Staff roles and superusers must have a second factor. Reads the user's groups: one query."""
-    if not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return False
     if user.is_superuser:
         return True

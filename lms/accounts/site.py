@@ -8,11 +8,16 @@ without a named Site they read "Hello from !" (来自的 Hello!). The Site row i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.color import no_style
 from django.db import connections
+
+if TYPE_CHECKING:
+    from django.contrib.sites.models import Site
+    from django.db.models import Model
 
 PRODUCT_NAME = "阳光学堂"
 
@@ -22,13 +27,15 @@ def site_domain(base_url: str | None = None) -> str:
     return urlsplit(base_url or settings.SITE_BASE_URL).netloc
 
 
-def ensure_site(site_model: type | None = None, using: str = "default") -> bool:
+def ensure_site(site_model: type[Site] | None = None, using: str = "default") -> bool:
     """Name the current Site after the product and point it at ``SITE_BASE_URL``.
 
     Returns whether anything changed. ``site_model`` is the historical model in a migration.
     """
     if site_model is None:
-        from django.contrib.sites.models import Site as site_model
+        from django.contrib.sites.models import Site
+
+        site_model = Site
     wanted = {"domain": site_domain(), "name": PRODUCT_NAME}
     sites = site_model.objects.using(using)
     site = sites.filter(pk=settings.SITE_ID).first()
@@ -45,7 +52,7 @@ def ensure_site(site_model: type | None = None, using: str = "default") -> bool:
     return True
 
 
-def _reset_sequence(model: type, using: str) -> None:
+def _reset_sequence(model: type[Model], using: str) -> None:
     """As django.contrib.sites does after creating its default site with pk 1."""
     statements = connections[using].ops.sequence_reset_sql(no_style(), [model])
     if statements:

@@ -21,7 +21,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,6 +32,7 @@ from lms.accounts.models import Firm, Membership, MembershipRole
 from lms.accounts.onboarding.access import manager_required
 from lms.accounts.scoping import visible_firm_ids
 from lms.lib.masking import mask_name
+from lms.request_types import AuthenticatedHttpRequest, ManagerHttpRequest
 
 from . import findings
 from .models import Finding, FindingStatus
@@ -96,7 +97,7 @@ def _as_seen_by_manager(finding: Finding) -> Finding:
 
 
 def _appeal(
-    request: HttpRequest, finding: Finding, *, back: str, template_context: dict
+    request: AuthenticatedHttpRequest, finding: Finding, *, back: str, template_context: dict
 ) -> HttpResponse:
     form = AppealForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -122,7 +123,7 @@ def _appeal(
 
 @never_cache
 @login_required
-def my_findings(request: HttpRequest) -> HttpResponse:
+def my_findings(request: AuthenticatedHttpRequest) -> HttpResponse:
     items = _listing(Finding.objects.filter(collector=request.user))
     page = Paginator(items, PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "compliance/findings/mine.html", {"page": page})
@@ -131,7 +132,7 @@ def my_findings(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def appeal_mine(request: HttpRequest, pk: int) -> HttpResponse:
+def appeal_mine(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     finding = get_object_or_404(
         Finding.objects.select_related("appeal", "regulation"), pk=pk, collector=request.user
     )
@@ -139,7 +140,7 @@ def appeal_mine(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @manager_required
-def firm_findings(request: HttpRequest) -> HttpResponse:
+def firm_findings(request: ManagerHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     items = _listing(visible_scope(request.firm))
     if status in FindingStatus.values:
@@ -163,7 +164,7 @@ def firm_findings(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def appeal_for_collector(request: HttpRequest, pk: int) -> HttpResponse:
+def appeal_for_collector(request: ManagerHttpRequest, pk: int) -> HttpResponse:
     finding = get_object_or_404(
         firm_scope(request.firm).select_related("appeal", "regulation", "collector"), pk=pk
     )

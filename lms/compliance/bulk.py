@@ -40,14 +40,16 @@ def insert(
     if connection.vendor == "sqlite":
         return _sqlite_insert(model, fields, rows, returning_ids)
     if connection.vendor != "postgresql":
-        created = model.objects.bulk_create(_instances(model, fields, rows), batch_size=BATCH)
+        created = model._default_manager.bulk_create(
+            _instances(model, fields, rows), batch_size=BATCH
+        )
         return [obj.pk for obj in created] if returning_ids else []
     plan = _Plan(model, fields)
     ids: list[int] = []
     with connection.cursor() as cursor:
         columns = plan.columns
         if returning_ids:
-            pk = model._meta.pk.column
+            pk = _column(model._meta.pk)
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
                 [model._meta.db_table, pk, len(rows)],
@@ -74,7 +76,7 @@ def upsert(
         return
     if connection.vendor != "postgresql":
         names = [model._meta.get_field(name).name for name in fields]
-        model.objects.bulk_create(
+        model._default_manager.bulk_create(
             _instances(model, fields, rows),
             batch_size=BATCH,
             update_conflicts=True,
@@ -86,7 +88,7 @@ def upsert(
     plan = _Plan(model, fields)
     table = model._meta.db_table
     stage = f"{table}_stage"
-    key = model._meta.get_field(conflict).column
+    key = column_of(model, conflict)
     listed = ", ".join(quote(column) for column in plan.columns)
     updates = ", ".join(
         f"{quote(column)} = EXCLUDED.{quote(column)}"
@@ -132,13 +134,31 @@ def _sqlite_insert(
     return list(range(last - len(rows) + 1, last + 1))
 
 
+def _concrete(model: type[models.Model], name: str) -> models.Field:
+    """The field ``name`` of ``model``, which holds a column: rows are written column by column,
+    so a reverse relation (which ``get_field`` may also return) is never named."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), f"{model.__name__}.{name} is not a concrete field"
+    return field
+
+
+def column_of(model: type[models.Model], name: str) -> str:
+    """The database column of ``model``'s concrete field ``name``."""
+    return _column(_concrete(model, name))
+
+
+def _column(field: models.Field) -> str:
+    assert field.column is not None, f"{field} has no column"
+    return field.column
+
+
 def _copy_sql(table: str, columns: Sequence[str]) -> str:
     quote = connection.ops.quote_name
     return f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
 
 
 def _instances(model: type[models.Model], fields: Sequence[str], rows: list[Sequence]) -> list:
-    attnames = [model._meta.get_field(name).attname for name in fields]
+    attnames = [_concrete(model, name).attname for name in fields]
     json_positions = [
         i
         for i, name in enumerate(fields)
@@ -159,7 +179,7 @@ class _Plan:
     (but an auto primary key) with its default — constant ones first, then callable ones."""
 
     def __init__(self, model: type[models.Model], fields: Sequence[str]) -> None:
-        given = [model._meta.get_field(name) for name in fields]
+        given = [_concrete(model, name) for name in fields]
         names = {field.name for field in given}
         pk = model._meta.pk
         rest = [
@@ -169,9 +189,9 @@ class _Plan:
         ]
         constant = [field for field in rest if not callable(field.default)]
         self.callables = [field for field in rest if callable(field.default)]
-        self.fields = given + constant + self.callables  # in column order
-        self.given_columns = [field.column for field in given]
-        self.columns = self.given_columns + [f.column for f in constant + self.callables]
+        self.fields: list[models.Field] = [*given, *constant, *self.callables]  # column order
+        self.given_columns = [_column(field) for field in given]
+        self.columns = self.given_columns + [_column(f) for f in constant + self.callables]
         self.json = [i for i, field in enumerate(given) if isinstance(field, models.JSONField)]
         # Choices may come as enum members; psycopg wants their values.
         self.choices = [i for i, field in enumerate(given) if field.choices]

@@ -82,7 +82,8 @@ def _email(template: str, finding: Finding, recipients: list[User], **context: o
             }
             subject = render_to_string(f"{EMAIL_TEMPLATES}/{template}_subject.txt", values)
             body = render_to_string(f"{EMAIL_TEMPLATES}/{template}_body.txt", values)
-        send_email.delay_on_commit(subject=" ".join(subject.split()), body=body, to=[person.email])
+        # DjangoTask.delay_on_commit: celery-types types shared_task as a plain Task.
+        send_email.delay_on_commit(subject=" ".join(subject.split()), body=body, to=[person.email])  # type: ignore[attr-defined]
 
 
 # --- Recording ----------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.utils.translation import gettext, ngettext
 
@@ -291,7 +292,9 @@ def training(overdue: int, last_completion_on: date | None, today: date) -> tupl
         "overdue_assignments": overdue,
         "overdue_points": overdue_points / 100,
         "overdue_max": OVERDUE_POINTS,
-        "last_completion_on": last_completion_on.isoformat() if recent else None,
+        "last_completion_on": (
+            last_completion_on.isoformat() if recent and last_completion_on else None
+        ),
         "refresher_points": refresher_points / 100,
         "refresher_max": REFRESHER_POINTS,
     }
@@ -354,7 +357,7 @@ def rate_collector(inputs: CollectorInputs) -> CollectorResult:
     cents = cert_points + train_points + conduct_points
     score = Decimal(cents).scaleb(-2)
     uncapped = grade_for(score)
-    caps = []
+    caps: list[dict[str, Any]] = []
     critical = [d["finding"] for d in behave["deductions"] if d["severity"] == "critical"]
     if critical:
         caps.append(

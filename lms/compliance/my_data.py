@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
@@ -26,6 +26,7 @@ from courses.models import Enrolment, LessonCompletion
 from exams.certificates.models import Certificate, ProgrammeAssignment
 from exams.models import Attempt
 from lms.accounts.models import Membership
+from lms.request_types import AuthenticatedHttpRequest
 
 from .models import CollectorRating, Finding, PersonalDataAccess, RatingSnapshot
 from .privacy import log_access
@@ -256,7 +257,7 @@ def _json(data: dict[str, Any]) -> bytes:
 @never_cache
 @login_required
 @require_safe
-def download(request: HttpRequest) -> HttpResponse:
+def download(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The signed-in person's data as a JSON attachment (``?format=zip``: with certificate PDFs)."""
     user = request.user
     as_zip = request.GET.get("format") == "zip"
@@ -277,7 +278,8 @@ def download(request: HttpRequest) -> HttpResponse:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("my-data.json", document)
         for certificate in certificates:
-            if certificate.pdf and certificate.pdf.storage.exists(certificate.pdf.name):
+            name = certificate.pdf.name  # a FieldFile is true when it has a name
+            if name and certificate.pdf.storage.exists(name):
                 with certificate.pdf.open("rb") as pdf:
                     archive.writestr(f"certificates/{certificate.serial}.pdf", pdf.read())
     response = HttpResponse(buffer.getvalue(), content_type="application/zip")

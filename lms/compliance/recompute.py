@@ -31,11 +31,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, Sum
@@ -168,7 +169,7 @@ def full(
         lo, hi = chunk[0], chunk[-1]
         _rate_chunk(
             chunk,
-            lambda column, lo=lo, hi=hi: Q(**{f"{column}__gte": lo, f"{column}__lte": hi}),
+            partial(_id_between, lo=lo, hi=hi),
             programmes,
             now,
             today,
@@ -203,7 +204,7 @@ def for_users(
         for chunk in _chunks(ids, CHUNK_SIZE):
             firms |= _rate_chunk(
                 chunk,
-                lambda column, chunk=chunk: Q(**{f"{column}__in": chunk}),
+                partial(_id_in, ids=chunk),
                 programmes,
                 now,
                 today,
@@ -269,6 +270,14 @@ def _lock(relaxed: bool = False) -> None:
             cursor.execute(f"SELECT pg_advisory_xact_lock(%s){relax}", [LOCK_KEY])
 
 
+def _id_between(column: str, *, lo: int, hi: int) -> Q:
+    return Q(**{f"{column}__gte": lo, f"{column}__lte": hi})
+
+
+def _id_in(column: str, *, ids: list[int]) -> Q:
+    return Q(**{f"{column}__in": ids})
+
+
 def _rate_chunk(
     ids: list[int],
     where: Callable[[str], Q],
@@ -314,12 +323,17 @@ def _rate_chunk(
                 or before.grade != result.grade
                 or before.formula_version != version
             )
-            if not changed and (
-                before.firm_id,
-                before.certificate_status,
-                before.certificate_expires_at,
-                before.digest,
-            ) == (firm_id, result.certificate_status, result.certificate_expires_at, digest):
+            if (
+                not changed
+                and before is not None
+                and (
+                    before.firm_id,
+                    before.certificate_status,
+                    before.certificate_expires_at,
+                    before.digest,
+                )
+                == (firm_id, result.certificate_status, result.certificate_expires_at, digest)
+            ):
                 continue
             components = _encode(result.components)
             ratings.append(
@@ -334,7 +348,7 @@ def _rate_chunk(
                     result.certificate_status,
                     result.certificate_expires_at,
                     now,
-                    now if changed else before.changed_at,
+                    now if changed or before is None else before.changed_at,
                 )
             )
             touched.update(pk for pk in (firm_id, before.firm_id if before else None) if pk)
@@ -382,7 +396,7 @@ def _snapshot(user_ids: list[int], reason: str, now: datetime) -> dict[int, int]
     fields = ("score", "grade", "formula_version", "components", "inputs")
     if connection.vendor == "postgresql":
         quote = connection.ops.quote_name
-        listed = ", ".join(quote(RatingSnapshot._meta.get_field(f).column) for f in fields)
+        listed = ", ".join(quote(bulk.column_of(RatingSnapshot, f)) for f in fields)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {quote(RatingSnapshot._meta.db_table)} "
@@ -556,7 +570,7 @@ def _rate_firms(firm_ids: set[int] | None, today: date, now: datetime, outcome: 
     with transaction.atomic():
         _lock()
         certified = Q(certificate_status__in=formula.CERTIFIED_STATUSES)
-        aggregates = {
+        aggregates: dict[int, Mapping[str, Any]] = {
             row["firm_id"]: row
             for row in CollectorRating.objects.filter(scope, firm__isnull=False)
             .values("firm_id")
@@ -584,7 +598,8 @@ def _rate_firms(firm_ids: set[int] | None, today: date, now: datetime, outcome: 
             .values_list("firm_id", "n")
         )
         current = {rating.firm_id: rating for rating in FirmRating.objects.filter(scope).order_by()}
-        rows, snapshots = [], []
+        rows: list[FirmRating] = []
+        snapshots: list[FirmRatingSnapshot] = []
         for firm_id in sorted(set(aggregates) | set(current)):
             row = aggregates.get(firm_id, {})
             result = formula.rate_firm(

@@ -26,7 +26,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # The public address of the site, used wherever a link leaves the request (emails,
 # certificate QR codes, the Wagtail admin's notification emails).
-SITE_BASE_URL = env_url("SITE_BASE_URL", "http://127.0.0.1:8000", schemes={"http", "https"})
+_base_url = env_url("SITE_BASE_URL", "http://127.0.0.1:8000", schemes={"http", "https"})
+assert _base_url is not None  # it has a default; env_url's type covers calls without one
+SITE_BASE_URL: str = _base_url
 WAGTAILADMIN_BASE_URL = SITE_BASE_URL
 
 INSTALLED_APPS = [
@@ -213,8 +215,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
-PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private-media")))
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT") or VAR_DIR / "private-media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Certificate PDFs and audit evidence: never served by the web server, only through views
@@ -356,7 +358,7 @@ EMBED_FRAME_SOURCES = env_list(
         "https://player.youku.com",
     ],
 )
-SECURE_CSP = {
+SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
@@ -376,7 +378,7 @@ SECURE_CSP = {
 # tests/e2e/test_security_journey.py and test_publishing_journey.py walk the editor). This
 # policy covers URLs under /admin/ (lms/security_headers.py); a nonce in script-src or
 # style-src would make browsers ignore 'unsafe-inline'.
-SECURE_CSP_ADMIN = {
+SECURE_CSP_ADMIN: dict[str, list[str]] = {
     **SECURE_CSP,
     "script-src": [CSP.SELF, CSP.UNSAFE_INLINE],
     "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
@@ -384,7 +386,7 @@ SECURE_CSP_ADMIN = {
     "frame-ancestors": [CSP.SELF],
 }
 # Swagger UI (/api/v1/docs) draws its icons as data: SVG images from its own stylesheet.
-SECURE_CSP_API_DOCS = {**SECURE_CSP, "img-src": [CSP.SELF, "data:"]}
+SECURE_CSP_API_DOCS: dict[str, list[str]] = {**SECURE_CSP, "img-src": [CSP.SELF, "data:"]}
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Powerful features nobody here uses are off; the camera stays available to the site itself

@@ -21,11 +21,13 @@ def development_base_url(host: str, port: int) -> str:
 
 
 # SITE_BASE_URL still wins when set; otherwise follow the address runserver is started on.
-SITE_BASE_URL = env_url(
+_base_url = env_url(
     "SITE_BASE_URL",
-    development_base_url(env_str("HOST", "127.0.0.1"), env_int("PORT", 8000)),
+    development_base_url(env_str("HOST") or "127.0.0.1", env_int("PORT", 8000)),
     schemes={"http", "https"},
 )
+assert _base_url is not None  # it has a default; env_url's type covers calls without one
+SITE_BASE_URL = _base_url
 WAGTAILADMIN_BASE_URL = SITE_BASE_URL
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_BASE_URL.startswith("https") else "http"
 

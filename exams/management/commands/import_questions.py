@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from argparse import ArgumentParser
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         )
 
     @no_translations
-    def handle(self, *args: object, path: Path, bank: str, **options: object) -> None:
+    def handle(self, *args: object, path: Path, bank: str, **options: Any) -> None:
         fmt = options["format"] or format_for_name(path.name)
         if fmt is None:
             raise CommandError(

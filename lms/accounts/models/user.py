@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, ClassVar
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import RegexValidator
@@ -46,7 +48,8 @@ class User(AbstractUser):
     them; Chinese names are not split that way, so the product reads ``legal_name``.
     """
 
-    username = None
+    # Django documents removing a field by setting it to None; the stubs type it as a str.
+    username = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
     legal_name = models.CharField(
         _("legal name"),
@@ -65,9 +68,15 @@ class User(AbstractUser):
     )
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    # An email-keyed manager (BaseUserManager, as Django documents for a custom user); the
+    # stubs pin AbstractUser.objects to contrib.auth's username-keyed UserManager.
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+
+    if TYPE_CHECKING:
+        # Not a field: lms.accounts.roles.role_names caches the user's group names here.
+        _role_names: frozenset[str]
 
     class Meta:
         verbose_name = _("user")
@@ -83,6 +92,6 @@ class User(AbstractUser):
     def get_short_name(self) -> str:
         return self.legal_name or self.email
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import TYPE_CHECKING, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -11,6 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
 from lms.accounts.scoping import managed_firm
+
+if TYPE_CHECKING:
+    from lms.request_types import ManagerHttpRequest
 
 
 def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -25,8 +29,10 @@ def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         firm = managed_firm(request.user)
         if firm is None:
             raise PermissionDenied
-        request.firm = firm
-        response = view(request, *args, **kwargs)
+        # From here on the request is what the view's annotation (ManagerHttpRequest) says.
+        manager_request = cast("ManagerHttpRequest", request)
+        manager_request.firm = firm
+        response = view(manager_request, *args, **kwargs)
         add_never_cache_headers(response)  # staff pages carry personal data
         return response
 

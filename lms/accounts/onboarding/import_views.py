@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from lms.accounts.models import Firm
+from lms.request_types import ManagerHttpRequest
 
 from .access import manager_required
 from .forms import ConfirmImportForm, ImportUploadForm
@@ -59,7 +60,7 @@ def _store(request: HttpRequest, firm: Firm, table: Table, digest: str, filename
     return import_id
 
 
-def _load(request: HttpRequest, import_id: str) -> dict:
+def _load(request: ManagerHttpRequest, import_id: str) -> dict:
     """The stored preview, if it belongs to this manager's firm; a 404 otherwise."""
     stored = request.session.get(SESSION_KEY, {}).get(import_id)
     if stored is None or stored["firm"] != request.firm.pk:
@@ -75,7 +76,7 @@ def _forget(request: HttpRequest, import_id: str) -> None:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: ManagerHttpRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -96,7 +97,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 def _render_preview(
-    request: HttpRequest,
+    request: ManagerHttpRequest,
     import_id: str,
     stored: dict,
     table: Table,
@@ -123,7 +124,7 @@ def _render_preview(
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def preview(request: HttpRequest, import_id: str) -> HttpResponse:
+def preview(request: ManagerHttpRequest, import_id: str) -> HttpResponse:
     """GET: every row with its status. POST: confirm the import."""
     stored = _load(request, import_id)
     table = Table.from_json(stored["table"])
@@ -173,7 +174,7 @@ def preview(request: HttpRequest, import_id: str) -> HttpResponse:
 
 @manager_required
 @require_safe
-def errors_csv(request: HttpRequest, import_id: str) -> HttpResponse:
+def errors_csv(request: ManagerHttpRequest, import_id: str) -> HttpResponse:
     """The preview's errors as a CSV file the manager can fix the list from."""
     stored = _load(request, import_id)
     table = Table.from_json(stored["table"])

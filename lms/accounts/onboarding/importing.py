@@ -182,7 +182,7 @@ def decode_csv(data: bytes) -> str:
 def _delimiter(text: str) -> str:
     first_line = text.split("\n", 1)[0]
     counts = {delimiter: first_line.count(delimiter) for delimiter in (",", "\t", ";")}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda delimiter: counts[delimiter])
     return best if counts[best] else ","
 
 

@@ -180,7 +180,8 @@ def _send(invitation: Invitation, user: User) -> None:
         }
         subject = render_to_string(f"{EMAIL_TEMPLATES}/invitation_subject.txt", context)
         body = render_to_string(f"{EMAIL_TEMPLATES}/invitation_body.txt", context)
-    send_email.delay_on_commit(
+    # DjangoTask.delay_on_commit: celery-types types shared_task as a plain Task.
+    send_email.delay_on_commit(  # type: ignore[attr-defined]
         subject=" ".join(subject.split()),
         body=body,
         to=[invitation.email],

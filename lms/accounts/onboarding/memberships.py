@@ -20,7 +20,10 @@ from django.utils.translation import gettext as _
 from lms.accounts.models import Firm, Membership, MembershipRole, User
 from lms.accounts.roles import Role
 
-ROLE_GROUPS = {MembershipRole.COLLECTOR: Role.COLLECTOR, MembershipRole.MANAGER: Role.FIRM_MANAGER}
+ROLE_GROUPS: dict[str, Role] = {
+    MembershipRole.COLLECTOR: Role.COLLECTOR,
+    MembershipRole.MANAGER: Role.FIRM_MANAGER,
+}
 
 
 def _ensure_group(user: User, role: str) -> None:

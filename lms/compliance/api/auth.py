@@ -31,6 +31,14 @@ from lms.lib.ratelimit import hit, parse_rate
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+class TokenRequest(HttpRequest):
+    """For annotations only: a request that :class:`TokenAuth` let through, so django-ninja has
+    set ``request.auth`` to the caller's token (ninja itself types requests as plain
+    HttpRequest)."""
+
+    auth: ApiToken
+
+
 class MissingScope(AuthorizationError):
     """The token is valid but was not granted the scope this operation needs."""
 

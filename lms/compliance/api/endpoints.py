@@ -29,7 +29,7 @@ from lms.compliance.models import (
 )
 from lms.lib.masking import mask_name, mask_phone
 
-from .auth import TokenAuth
+from .auth import TokenAuth, TokenRequest
 from .schemas import (
     CODE_PATTERN,
     MAX_CODE_LENGTH,
@@ -119,7 +119,7 @@ def collector_fields(membership: Membership, *, unmasked: bool) -> dict:
     }
 
 
-def log_personal_data(request: HttpRequest, subjects: list, fields: list[str]) -> None:
+def log_personal_data(request: TokenRequest, subjects: list, fields: list[str]) -> None:
     if subjects:
         privacy.log_access(
             subjects,
@@ -167,7 +167,7 @@ def explanation_for(request: HttpRequest, rating: CollectorRating) -> list[str]:
         "certificate status. Page-number pagination: follow `next` until it is null."
     ),
 )
-def list_collectors(request: HttpRequest, query: Query[CollectorQuery]):
+def list_collectors(request: TokenRequest, query: Query[CollectorQuery]):
     token: ApiToken = request.auth
     rows = active_collectors(token.firm).order_by("user_id")
     if query.grade:
@@ -201,7 +201,7 @@ def list_collectors(request: HttpRequest, query: Query[CollectorQuery]):
     description=("404 unless the collector is an active collector of the token's firm."),
 )
 def get_collector(
-    request: HttpRequest,
+    request: TokenRequest,
     collector_id: int = Path(..., ge=1, le=MAX_ID, description="The collector's id."),
 ):
     token: ApiToken = request.auth
@@ -238,7 +238,7 @@ def get_collector(
         "review it; the status itself only changes by that person's decision."
     ),
 )
-def get_firm(request: HttpRequest):
+def get_firm(request: TokenRequest):
     firm = request.auth.firm
     rating = FirmRating.objects.filter(firm=firm).first()
     return {
@@ -266,7 +266,7 @@ def get_firm(request: HttpRequest):
     ),
 )
 def verify_certificate(
-    request: HttpRequest,
+    request: TokenRequest,
     verification_code: str = Path(..., max_length=MAX_CODE_LENGTH, pattern=CODE_PATTERN),
 ):
     token: ApiToken = request.auth

@@ -48,9 +48,9 @@ class RosterFilterForm(forms.Form):
     def __init__(self, data, *, scope: Scope) -> None:
         super().__init__(data)
         self.scope = scope
-        self.fields["firm"].choices = [("", _("All firms"))] + [
-            (firm.pk, firm.name) for firm in scope.firms
-        ]
+        firm_field = self.fields["firm"]
+        assert isinstance(firm_field, forms.TypedChoiceField)  # declared above
+        firm_field.choices = [("", _("All firms"))] + [(firm.pk, firm.name) for firm in scope.firms]
         if len(scope.firms) == 1:
             self.fields["firm"].widget = forms.HiddenInput()
         self.fields["q"].widget.attrs.update({"type": "search", "autocomplete": "off"})

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import (
     Avg,
@@ -48,6 +49,24 @@ from lms.accounts.scoping import managed_firm, visible_firm_ids
 from lms.compliance import formula
 from lms.compliance.models import CollectorRating, Grade
 from lms.lib.masking import mask_name, mask_phone
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise, WithAnnotations
+
+
+class _RosterFigures(TypedDict):
+    """What base_roster annotates each membership with."""
+
+    certificate_state: str
+    certificate_expires_at: datetime | None
+    score: Decimal | None
+    grade: str | None
+    courses_done: int
+    exams_passed: int
+    overdue_assignments: int
+
+
+type RosterMembership = WithAnnotations[Membership, _RosterFigures]
 
 NO_CERTIFICATE = "none"
 NOT_REQUIRED = formula.NOTHING_REQUIRED
@@ -154,11 +173,13 @@ def _count(queryset: QuerySet, counted: str = "pk", distinct: bool = False) -> C
 
 def base_roster(
     scope: Scope, *, needs: Requirements, firm_ids: list[int] | None = None, on=None
-) -> QuerySet[Membership]:
+) -> QuerySet[RosterMembership]:
     """Active collector memberships in the scope, each annotated with the roster's figures."""
     now = timezone.now()
     today = on or timezone.localdate()
     user = OuterRef("user_id")
+    courses_done: Coalesce | Value
+    exams_passed: Coalesce | Value
     if needs.course_ids:
         courses_done = _count(
             Enrolment.objects.filter(
@@ -226,8 +247,8 @@ def certificate_state_of(rating: CollectorRating | None, now: datetime | None = 
 
 
 def apply_filters(
-    roster: QuerySet[Membership], filters: RosterFilters, scope: Scope
-) -> QuerySet[Membership]:
+    roster: QuerySet[RosterMembership], filters: RosterFilters, scope: Scope
+) -> QuerySet[RosterMembership]:
     """Narrow and order the roster as the viewer asked."""
     if filters.firm_id is not None:
         roster = roster.filter(firm_id=filters.firm_id)
@@ -271,7 +292,7 @@ class RosterRow:
     phone always masked."""
 
     user: User
-    name: str
+    name: StrOrPromise
     name_is_masked: bool
     employee_number: str
     firm: Firm
@@ -304,7 +325,7 @@ class RosterRow:
         )
 
 
-def to_row(membership: Membership, scope: Scope, needs: Requirements) -> RosterRow:
+def to_row(membership: RosterMembership, scope: Scope, needs: Requirements) -> RosterRow:
     user = membership.user
     full = scope.shows_full_name(membership.firm_id)
     name = user.legal_name or user.email
@@ -349,7 +370,7 @@ class Summary:
         return round(100 * self.certified_share)
 
 
-def summarise(roster: QuerySet[Membership]) -> Summary:
+def summarise(roster: QuerySet[RosterMembership]) -> Summary:
     """The headline figures: one aggregate query."""
     now = timezone.now()
     certified = Q(certificate_state__in=CERTIFIED_STATES)
