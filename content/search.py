@@ -23,9 +23,10 @@ Results
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from django.urls import reverse
 from django.utils.html import strip_tags
@@ -191,12 +192,19 @@ class SiteSearchResults:
     def __len__(self) -> int:
         return sum(self._counts)
 
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self[:])  # a slice per part, not a query per hit
+
+    @overload
+    def __getitem__(self, index: int) -> Hit: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Hit]: ...
     def __getitem__(self, index: int | slice) -> Hit | list[Hit]:
         if isinstance(index, int):
-            hits = self[index : index + 1]
-            if not hits:
+            one = self[index : index + 1]
+            if not one:
                 raise IndexError(index)
-            return hits[0]
+            return one[0]
         start, stop, _step = index.indices(len(self))
         hits: list[Hit] = []
         offset = 0

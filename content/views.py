@@ -21,9 +21,7 @@ def search(request: HttpRequest) -> HttpResponse:
     if query:
         results = SiteSearchResults(query, Site.find_for_request(request), request)
         # get_page() never fails: a non-number gives the first page, a number too high the last.
-        # TEMPORARY (issue 12 merge): the ignore goes once SiteSearchResults.__getitem__ has
-        # @overloads (int -> Hit, slice -> list[Hit]); content/search.py is rewritten elsewhere.
-        paginator: Paginator[Hit] = Paginator(results, RESULTS_PER_PAGE)  # type: ignore[arg-type]
+        paginator: Paginator[Hit] = Paginator(results, RESULTS_PER_PAGE)
         page = paginator.get_page(request.GET.get("page"))
         context.update(
             page_obj=page,

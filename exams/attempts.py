@@ -276,7 +276,7 @@ def save_answer(
     choice_ids: list[int],
     now: datetime | None = None,
     *,
-    user: object | None = None,
+    user: User | None = None,
 ) -> AttemptQuestion:
     """Autosave one question's answer (an empty list clears it). A constant number of queries."""
     return save_answers(attempt, {position: choice_ids}, now, user=user)[0]
@@ -287,7 +287,7 @@ def save_answers(
     answers: Mapping[int, list[int]],
     now: datetime | None = None,
     *,
-    user: object | None = None,
+    user: User | None = None,
 ) -> list[AttemptQuestion]:
     """Save answers by position (the page's plain form posts them all at once).
 
@@ -416,13 +416,15 @@ def _grade(attempt_id: int, now: datetime) -> tuple[Attempt, bool]:
             .select_related("version")
             .only("response", "max_mark", "mark", "version__data")
         )
+        marks = []
         for question in questions:
-            question.mark = grading.question_mark(
+            question.mark = mark = grading.question_mark(
                 question.version.data, question.response, question.max_mark
             )
+            marks.append(mark)
         AttemptQuestion.objects.bulk_update(questions, ["mark"])
         outcome = grading.result(
-            [q.mark for q in questions],
+            marks,
             [q.max_mark for q in questions],
             attempt.exam.pass_mark_percent,
         )

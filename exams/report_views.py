@@ -17,13 +17,14 @@ shared with the compliance dashboard.
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, OuterRef, Q, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import floatformat
 from django.urls import include, path, reverse
@@ -56,6 +57,9 @@ from .analysis import (
     summarise,
 )
 from .models import Attempt, AttemptQuestion, AttemptStatus, ExamPage, QuestionType, QuestionVersion
+
+if TYPE_CHECKING:
+    from _csv import Writer  # what csv.writer() returns (typeshed's name for _csv.writer)
 
 PERMISSION = "exams.view_attempt"
 # Shown on the report page. Kept here rather than in the template: Django escapes "%" in
@@ -141,7 +145,7 @@ def load_items(exam: ExamPage) -> tuple[list[ItemResponse], dict[str, ItemInfo]]
         for v in QuestionVersion.objects.filter(id__in=version_ids).values("id", "number", "data")
     }
     responses = []
-    item_versions: dict[str, dict[int, dict]] = defaultdict(dict)
+    item_versions: dict[str, dict[int, Mapping[str, Any]]] = defaultdict(dict)
     item_case: dict[str, int] = {}
     for attempt_id, position, version_id, question_id, case_id, mark, max_mark, response in rows:
         # A deleted question leaves its versions with question=None; the snapshot still
@@ -263,7 +267,7 @@ def csv_number(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
-def csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
+def csv_response(filename: str) -> tuple[HttpResponse, Writer]:
     """A CSV download that Excel opens as UTF-8 (the BOM), so Chinese survives."""
     response = HttpResponse(
         content_type="text/csv; charset=utf-8",
@@ -275,11 +279,11 @@ def csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
 # --- Views -------------------------------------------------------------------------------------
 
 
-class ReportPermissionMixin:
+class ReportPermissionMixin(View):
     """403 for admin users who may not read attempts (Wagtail would redirect a raised
     PermissionDenied to the dashboard)."""
 
-    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
         if not can_view_reports(request.user):
             return permission_denied(request, PermissionDenied())
         return super().dispatch(request, *args, **kwargs)

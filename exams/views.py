@@ -274,7 +274,7 @@ def _posted_answers(request: HttpRequest, attempt: Attempt) -> dict[int, list[in
 
 @require_POST
 @login_required
-def save(request: HttpRequest, attempt_id: int) -> HttpResponse:
+def save(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpResponse:
     """Autosave (JSON: ``{"position": 3, "choices": [12]}``) or the plain form's "Save"."""
     if request.content_type == "application/json":
         # The service's locked read checks ownership and the deadline: no look-up here.
@@ -292,7 +292,7 @@ def save(request: HttpRequest, attempt_id: int) -> HttpResponse:
     return redirect("exams:attempt", attempt.pk)
 
 
-def _save_json(request: HttpRequest, attempt: Attempt) -> JsonResponse:
+def _save_json(request: AuthenticatedHttpRequest, attempt: Attempt) -> JsonResponse:
     try:
         payload = json_input.load(request.body)
         position = int(payload["position"])

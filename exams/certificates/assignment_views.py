@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lms.accounts.onboarding.access import manager_required
+from lms.request_types import ManagerHttpRequest
 
 from . import assignments
 from .forms import AssignForm
@@ -39,7 +40,7 @@ def _in_state(queryset, state: str):
 
 
 @manager_required
-def assignment_list(request: HttpRequest) -> HttpResponse:
+def assignment_list(request: ManagerHttpRequest) -> HttpResponse:
     state = request.GET.get("state", "open")
     if state not in STATES:
         state = "open"
@@ -63,7 +64,7 @@ def assignment_list(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def assign(request: HttpRequest) -> HttpResponse:
+def assign(request: ManagerHttpRequest) -> HttpResponse:
     form = AssignForm(request.POST or None, firm=request.firm)
     if request.method == "POST" and form.is_valid():
         try:
@@ -106,7 +107,7 @@ def assign(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_POST
-def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def cancel(request: ManagerHttpRequest, pk: int) -> HttpResponse:
     assignment = get_object_or_404(
         ProgrammeAssignment.objects.select_related("user", "programme"), pk=pk, firm=request.firm
     )

@@ -8,7 +8,7 @@ the issuance email carries an attachment, so it is an ``EmailMessage`` sent by i
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -68,7 +68,7 @@ def issued_certificate(certificate: Certificate) -> EmailMessage:
 def expiry_reminder(certificate: Certificate, user, days: int, now: datetime) -> dict:
     """ "Your certificate expires in N days": what to do to renew, and by when."""
     programme = certificate.programme
-    renewal_opens = certificate.expires_at - timezone.timedelta(days=programme.renewal_window_days)
+    renewal_opens = certificate.expires_at - timedelta(days=programme.renewal_window_days)
     days_left = (
         timezone.localtime(certificate.expires_at).date() - timezone.localtime(now).date()
     ).days

@@ -10,7 +10,8 @@ deliveries and retries find the work done.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -35,7 +36,7 @@ logger = logging.getLogger(__name__)
 SERIAL_PREFIX = "SSA"
 # A request not finished this long after it was last dispatched is dispatched again by the sweep
 # (the broker lost it, or the worker died and the message was not redelivered).
-REDISPATCH_AFTER = timezone.timedelta(minutes=10)
+REDISPATCH_AFTER = timedelta(minutes=10)
 
 
 def make_serial(number: int, year: int) -> str:
@@ -105,11 +106,10 @@ def request_if_eligible(
     else:
         if not current.in_renewal_window(now):
             return None
-        if programme.refresher_course_id and not courses_completed(
-            user, [programme.refresher_course]
-        ):
+        refresher = programme.refresher_course  # no query when there is none
+        if refresher is not None and not courses_completed(user, [refresher]):
             return None
-        window = timezone.timedelta(days=programme.renewal_window_days)
+        window = timedelta(days=programme.renewal_window_days)
         kind, exam = IssuanceKind.RENEWAL, programme.renewal_exam_or_final
         since = current.expires_at - window
     attempt = _unused_pass(user, exam, since)
@@ -214,8 +214,11 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
             )
             for expired in Certificate.objects.filter(pk__in=stale):
                 transaction.on_commit(
-                    lambda expired=expired: signals.certificate_status_changed.send(
-                        Certificate, certificate=expired, status=CertificateStatus.EXPIRED
+                    partial(
+                        signals.certificate_status_changed.send,
+                        Certificate,
+                        certificate=expired,
+                        status=CertificateStatus.EXPIRED,
                     )
                 )
         start = now
@@ -231,6 +234,8 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
             Certificate.objects.filter(pk=renewed.pk).update(
                 status=CertificateStatus.SUPERSEDED, status_changed_at=now
             )
+        score = request.attempt.percent
+        assert score is not None  # the passing attempt was graded
         certificate = Certificate(
             request=request,
             holder=holder,
@@ -238,7 +243,7 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
             serial=make_serial(request.pk, now.year),
             holder_name=holder.legal_name or holder.email,
             programme_name=programme.name,
-            score=request.attempt.percent,
+            score=score,
             issued_at=now,
             expires_at=programme.expiry_after(start),
             status=CertificateStatus.VALID,

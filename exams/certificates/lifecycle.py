@@ -118,11 +118,11 @@ def send_expiry_reminders(now: datetime | None = None) -> int:
         )
     )
     sent: dict[tuple[int, str], int] = {}
-    for certificate_id, audience, days in CertificateReminder.objects.filter(
+    for certificate_id, audience, days_before in CertificateReminder.objects.filter(
         certificate__in=certificates
     ).values_list("certificate_id", "audience", "days_before"):
         key = (certificate_id, audience)
-        sent[key] = min(days, sent.get(key, days))
+        sent[key] = min(days_before, sent.get(key, days_before))
     queued = 0
     for certificate in certificates:
         days = reminder_due(certificate.expires_at, now)
@@ -226,7 +226,8 @@ def revoke(certificate: Certificate, by, reason: str, now: datetime | None = Non
 
 
 def _send_on_commit(message: dict) -> None:
-    send_email.delay_on_commit(**message)
+    # DjangoTask.delay_on_commit: celery-types types shared_task as a plain Task.
+    send_email.delay_on_commit(**message)  # type: ignore[attr-defined]
 
 
 # --- The email with the PDF --------------------------------------------------------------------

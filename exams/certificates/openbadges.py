@@ -159,8 +159,9 @@ def criteria_narrative(programme: CertificationProgramme) -> str:
         "days": programme.renewal_window_days,
         "exam": programme.renewal_exam_or_final.title,
     }
-    if programme.refresher_course_id:
-        renewal["course"] = programme.refresher_course.title
+    refresher = programme.refresher_course  # no query when there is none
+    if refresher is not None:
+        renewal["course"] = refresher.title
         lines.append(
             _(
                 "The certificate is valid for %(months)s months. In the last %(days)s days "

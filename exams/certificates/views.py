@@ -9,9 +9,10 @@ certificate that is not theirs is a 404 (not a 403), so its existence does not l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
@@ -22,6 +23,7 @@ from courses.models import CoursePage, Enrolment
 from exams.models import Attempt
 from lms.lib.masking import mask_name
 from lms.lib.ratelimit import client_ip, limit_view
+from lms.request_types import AuthenticatedHttpRequest
 
 from .models import Certificate, CertificateStatus, CertificationProgramme, IssuanceRequest
 
@@ -101,7 +103,7 @@ def _unknown_code(request: HttpRequest) -> HttpResponse:
 # --- The holder's certificates -----------------------------------------------------------------
 
 
-def _private(response: HttpResponse) -> HttpResponse:
+def _private[Response: HttpResponseBase](response: Response) -> Response:
     add_never_cache_headers(response)
     patch_cache_control(response, private=True)
     return response
@@ -133,7 +135,7 @@ class ProgrammeProgress:
 
 def _renewal(certificate: Certificate, completed: set[int], now) -> Renewal:
     programme = certificate.programme
-    window = timezone.timedelta(days=programme.renewal_window_days)
+    window = timedelta(days=programme.renewal_window_days)
     refresher = programme.refresher_course
     return Renewal(
         opens_at=certificate.expires_at - window,
@@ -146,7 +148,7 @@ def _renewal(certificate: Certificate, completed: set[int], now) -> Renewal:
 
 @require_safe
 @login_required
-def my_certificates(request: HttpRequest) -> HttpResponse:
+def my_certificates(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's certificates (current first), those being issued, and programmes in progress.
 
     A constant number of queries however many certificates and programmes there are.

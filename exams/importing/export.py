@@ -11,10 +11,14 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from ..models import Choice, Question, QuestionBank, QuestionCategory, QuestionType
 from .categories import categories_by_path
 from .parsed import PLUGINFILE, TRUE_TEXTS
+
+if TYPE_CHECKING:
+    from wagtail.images.models import AbstractImage
 
 
 @dataclass
@@ -40,7 +44,7 @@ class BankExport:
         return sum(len(questions) for _c, _p, questions in self.categories)
 
 
-def _image_rule(files: dict[str, bytes], images: dict[int, object]):
+def _image_rule(files: dict[str, bytes], images: dict[int, AbstractImage]):
     from wagtail.images.formats import get_image_formats
 
     default_format = {f.name for f in get_image_formats()}
@@ -64,7 +68,7 @@ def _image_rule(files: dict[str, bytes], images: dict[int, object]):
     return rule
 
 
-def export_html(db_html: str, images: dict[int, object]) -> tuple[str, dict[str, bytes]]:
+def export_html(db_html: str, images: dict[int, AbstractImage]) -> tuple[str, dict[str, bytes]]:
     """DB-HTML as portable HTML: images as @@PLUGINFILE@@ references to returned files, links
     to pages and documents as their URLs."""
     from wagtail.rich_text import features

@@ -18,7 +18,7 @@ from io import BytesIO
 from pathlib import PurePosixPath
 from urllib.parse import unquote
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from django.utils.translation import gettext as _
 
 from ..models import Question, QuestionBank
@@ -118,6 +118,15 @@ _IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp", "AV
 _DATA_URI = re.compile(r"^data:image/[\w.+-]+;base64,(.*)$", re.S | re.I)
 
 
+def _attribute(tag: Tag, name: str) -> str:
+    """A tag's attribute as text, ``""`` when absent. bs4 types every value as possibly a list:
+    html.parser splits only class-like attributes (``class``, ``rel``…) on whitespace."""
+    value = tag.get(name)
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else " ".join(value)
+
+
 def _check_image(data: bytes, name: str) -> tuple[str | None, str]:
     """(error, file name with the extension its content has)."""
     from PIL import Image as PILImage
@@ -164,8 +173,8 @@ def _rich_text(
     soup = BeautifulSoup(html, "html.parser")
     formats = {f.name for f in get_image_formats()}
     for img in soup.find_all("img"):
-        src = (img.get("src") or "").strip()
-        alt = img.get("alt") or ""
+        src = _attribute(img, "src").strip()
+        alt = _attribute(img, "alt")
         data: bytes | None = None
         if src.startswith(PLUGINFILE):
             name = unquote(src[len(PLUGINFILE) :]).lstrip("/")
@@ -179,8 +188,10 @@ def _rich_text(
             name = "image"
             match = _DATA_URI.match(src)
             try:
+                if match is None:
+                    raise ValueError("not a base64 image data URI")
                 data = base64.b64decode("".join(match.group(1).split()), validate=True)
-            except (AttributeError, binascii.Error, ValueError):
+            except (binascii.Error, ValueError):
                 errors.append(_("an embedded image is not valid base64 data"))
         else:
             notes.append(
@@ -205,7 +216,7 @@ def _rich_text(
         ref = images.setdefault(
             digest, ImageRef(f"exams-import-image-{digest}", name, data, digest)
         )
-        image_format = img.get("data-format")
+        image_format = _attribute(img, "data-format")
         img.replace_with(
             soup.new_tag(
                 "img",
@@ -218,7 +229,7 @@ def _rich_text(
             )
         )
     for link in soup.find_all("a"):
-        href = link.get("href") or ""
+        href = _attribute(link, "href")
         if href.startswith(PLUGINFILE):
             notes.append(
                 _("the file %(name)s is not an image and was not imported; its link was removed")

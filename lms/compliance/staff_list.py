@@ -29,6 +29,8 @@ def describe_ratings(memberships: Iterable[Membership], now: datetime.datetime) 
             continue
         rating = getattr(membership.user, "rating", None)
         state = certificate_state_of(rating, now)
-        membership.rating = rating
-        membership.certificate_state = state
-        membership.certificate_label = CERTIFICATE_STATES.get(state, state)
+        # Not fields: shown by the staff list's template. Membership (lms.accounts) cannot
+        # declare them, as accounts may not name compliance's types.
+        membership.rating = rating  # type: ignore[attr-defined]
+        membership.certificate_state = state  # type: ignore[attr-defined]
+        membership.certificate_label = CERTIFICATE_STATES.get(state, state)  # type: ignore[attr-defined]

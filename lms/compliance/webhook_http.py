@@ -57,7 +57,9 @@ def resolve(url: str) -> list[str]:
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise OSError(f"Cannot resolve {parts.hostname}: {error}") from error
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    # An AF_INET or AF_INET6 sockaddr starts with the address as text (typeshed's int variant is
+    # a raw AF_INET6 address on a Python built without IPv6); str() keeps the text unchanged.
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not private_addresses_allowed():
         refused = [address for address in addresses if not is_public(address)]
         if refused:
@@ -95,7 +97,8 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
     def connect(self) -> None:
         sock = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        # HTTPSConnection's own SSL context; typeshed leaves out this private attribute.
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
 def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> Response:
@@ -106,6 +109,8 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> R
     """
     addresses = resolve(url)
     parts = urlsplit(url)
+    host = parts.hostname
+    assert host is not None  # resolve() refused a URL without a host
     https = parts.scheme == "https"
     port = parts.port or (443 if https else 80)
     target = parts.path or "/"
@@ -114,7 +119,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> R
     connection_class = _PinnedHTTPSConnection if https else _PinnedHTTPConnection
     last_error: OSError | None = None
     for address in addresses:
-        connection = connection_class(parts.hostname, port, address=address, timeout=timeout)
+        connection = connection_class(host, port, address=address, timeout=timeout)
         try:
             connection.request("POST", target, body=body, headers=headers)
             response = connection.getresponse()

@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial, reduce
 from operator import or_
+from typing import Any
 
 from celery.exceptions import Retry
 from django.db import transaction
@@ -330,6 +331,7 @@ def attempt_delivery(delivery_id: int, expected_attempts: int | None = None) -> 
         EVENT_HEADER: delivery.event,
         **signed_headers(subscription.signing_secrets(), str(delivery.event_id), body),
     }
+    response: webhook_http.Response | None
     try:
         response = webhook_http.post(subscription.url, body, headers, timeout=TIMEOUT_SECONDS)
     except webhook_http.UnsafeURL as error:
@@ -340,7 +342,7 @@ def attempt_delivery(delivery_id: int, expected_attempts: int | None = None) -> 
     else:
         problem = "" if 200 <= response.status < 300 else f"HTTP {response.status}"
 
-    response_fields = {
+    response_fields: dict[str, Any] = {
         "response_status": response.status if response else None,
         "response_body": response.body[:KEPT_RESPONSE_CHARS] if response else "",
     }

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 from django.contrib.admin.utils import quote
@@ -34,7 +34,7 @@ from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import linebreaksbr
 from django.urls import path, reverse
 from django.utils.functional import cached_property
-from django.utils.timezone import template_localtime
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # public in Django, left out of django-stubs
 from django.views.defaults import permission_denied
 from django.views.generic import FormView
 from wagtail.admin import messages
@@ -42,6 +42,9 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.widgets import Button, ListingButton
 from wagtail.log_actions import log
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 TEMPLATE = "lms/admin/object_action.html"
 
@@ -61,11 +64,12 @@ class ObjectAction:
     object's primary key.
     """
 
-    label: str
+    label: StrOrPromise
     url_name: str
     icon_name: str = "warning"
     priority: int = 40
-    permitted: Callable[[Any, Model], bool] = _anyone
+    # Takes the user and the object; each action's function names its own model.
+    permitted: Callable[[Any, Any], bool] = _anyone
 
     def url(self, obj: Model) -> str:
         return reverse(self.url_name, args=[quote(obj.pk)])
@@ -134,7 +138,7 @@ def display_text(value: str) -> str:
 class Notice:
     """A help block above the form: ``level`` is Wagtail's (info, warning, critical)."""
 
-    text: str
+    text: StrOrPromise
     level: str = "info"
 
     @property
@@ -161,12 +165,12 @@ class ObjectActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormVi
     # Where "Cancel", "Back" and (by default) success lead: "index", "inspect" or "edit".
     return_to = "inspect"
     # The listing's label in the breadcrumbs; None keeps Wagtail's plain breadcrumbs.
-    index_label: str | None = None
-    submit_label = ""
+    index_label: StrOrPromise | None = None
+    submit_label: StrOrPromise = ""
     submit_class = "button"
-    question = ""
-    warning = ""
-    success_message = ""
+    question: StrOrPromise = ""
+    warning: StrOrPromise = ""
+    success_message: StrOrPromise = ""
     log_action: str | None = None
     refusals: tuple[type[Exception], ...] = (ValidationError,)
     after_template: str | None = None
@@ -181,6 +185,7 @@ class ObjectActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormVi
         self.object = get_object_or_404(self.get_queryset(), pk=kwargs["pk"])
 
     def get_queryset(self) -> QuerySet:
+        assert self.model is not None  # the view set passes its model (or the subclass names one)
         return self.model._default_manager.all()
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -251,7 +256,7 @@ class ObjectActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormVi
         or message is added). Raise one of ``refusals`` to show the form again with the error."""
         raise NotImplementedError
 
-    def get_success_message(self, result: Any) -> str:
+    def get_success_message(self, result: Any) -> StrOrPromise:
         return self.success_message
 
     def get_success_url(self, result: Any = None) -> str:
@@ -268,7 +273,8 @@ class ObjectActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormVi
             form.add_error(None, error if isinstance(error, ValidationError) else str(error))
             return self.form_invalid(form)
         if isinstance(result, HttpResponseBase):
-            return result
+            # Any response goes back as it is; django-stubs narrow form_valid to HttpResponse.
+            return result  # type: ignore[return-value]
         self.write_log(self.object)
         message = self.get_success_message(result)
         if message:
@@ -285,11 +291,15 @@ class ObjectActionViewSetMixin:
 
     action_views: ClassVar[Sequence[tuple]] = ()
 
+    # Wagtail's ViewSet's, which the view set using this mixin inherits (annotations only).
+    get_url_name: Callable[[str], str]
+    construct_view: Callable[..., Callable]
+
     def action_view(self, view_class: type[ObjectActionView]) -> Callable:
         # The model and the index, inspect and edit URL names come with the common view kwargs;
         # the edit view's name even where a view set leaves it out of the other views.
-        edit_url_name = self.get_url_name("edit")  # type: ignore[attr-defined]
-        return self.construct_view(view_class, edit_url_name=edit_url_name)  # type: ignore[attr-defined]
+        edit_url_name = self.get_url_name("edit")
+        return self.construct_view(view_class, edit_url_name=edit_url_name)
 
     def action_urlpatterns(self) -> list:
         patterns = []

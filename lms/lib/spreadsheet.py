@@ -49,7 +49,8 @@ def xlsx_cell(sheet, value: object):
     starts with; a date shown as ``yyyy-mm-dd``."""
     from openpyxl.cell import WriteOnlyCell
 
-    cell = WriteOnlyCell(sheet, value=value)
+    # types-openpyxl list fewer value types than openpyxl writes (date, bool, Decimal...).
+    cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
     if isinstance(value, str):
         cell.data_type = "s"
     elif isinstance(value, date):

@@ -13,6 +13,8 @@ Issuance is split in two so that nothing is lost or duplicated:
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -22,6 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lms.storage import private_storage
+
+if TYPE_CHECKING:
+    from ..views import Renewal
 
 
 def new_verification_code() -> str:
@@ -196,6 +201,11 @@ class Certificate(models.Model):
         help_text=_("When the email with the PDF went to the holder (sent once)."),
     )
 
+    if TYPE_CHECKING:
+        # Not fields: set on the instances a view lists, for its template.
+        public_status: str  # status_on(now), what the holder and their firm see
+        renewal: Renewal  # the holder's certificates page, for a valid certificate
+
     class Meta:
         verbose_name = _("certificate")
         verbose_name_plural = _("certificates")
@@ -254,7 +264,7 @@ class Certificate(models.Model):
     def in_renewal_window(self, now=None) -> bool:
         """Whether the holder may renew now: valid and within the programme's window."""
         now = now or timezone.now()
-        window = timezone.timedelta(days=self.programme.renewal_window_days)
+        window = timedelta(days=self.programme.renewal_window_days)
         return self.status == CertificateStatus.VALID and self.expires_at - window <= now
 
 

@@ -173,7 +173,9 @@ class ChangeStatusForm(forms.Form):
     def __init__(self, *args, firm: Firm, **kwargs):
         super().__init__(*args, **kwargs)
         self.firm = firm
-        self.fields["status"].choices = [
+        status = self.fields["status"]
+        assert isinstance(status, forms.ChoiceField)  # the declared field, copied per form
+        status.choices = [
             (value, label) for value, label in FirmStatus.choices if value != firm.status
         ]
 

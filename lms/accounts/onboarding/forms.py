@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
@@ -9,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lms.accounts.forms import TelInput
-from lms.accounts.models import phone_validator
+from lms.accounts.models import Membership, User, phone_validator
 
 from .importing import MAX_BYTES, MAX_EMPLOYEE_NUMBER, MAX_NAME, normalise_phone
 
@@ -80,7 +82,7 @@ class EndMembershipForm(forms.Form):
 
     left_on = forms.DateField(label=_("Last day at the firm"), widget=DateInput())
 
-    def __init__(self, *args: object, membership, **kwargs: object) -> None:
+    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"left_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.membership = membership
@@ -124,7 +126,7 @@ class JoinForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, user, *args: object, **kwargs: object) -> None:
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         if user.legal_name:
@@ -133,10 +135,13 @@ class JoinForm(forms.Form):
     def clean_legal_name(self) -> str:
         return " ".join(self.cleaned_data["legal_name"].split())
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         from allauth.account.adapter import get_adapter
 
-        cleaned = super().clean()
+        # Form.clean() returns self.cleaned_data (typed as possibly None for subclasses that
+        # return nothing): read the attribute, which is always the dict.
+        super().clean()
+        cleaned = self.cleaned_data
         first, second = cleaned.get("password1"), cleaned.get("password2")
         if first and second and first != second:
             self.add_error("password2", _("You must type the same password each time."))

@@ -6,6 +6,8 @@ manager manages, never one named in the request, and anything of another firm is
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account import app_settings
 from allauth.account.utils import perform_login
 from django.contrib import messages
@@ -21,8 +23,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from wagtail import hooks
 
-from lms.accounts.models import Invitation, Membership, MembershipRole
+from lms.accounts.models import Invitation, Membership, MembershipRole, User
 from lms.lib.masking import mask_email
+from lms.request_types import ManagerHttpRequest
 
 from . import invitations, joining, memberships
 from .access import manager_required
@@ -42,7 +45,7 @@ def _errors(error: ValidationError) -> str:
 
 
 @manager_required
-def staff(request: HttpRequest) -> HttpResponse:
+def staff(request: ManagerHttpRequest) -> HttpResponse:
     """The firm's current staff and open invitations, with the onboarding actions."""
     firm = request.firm
     members = (
@@ -77,7 +80,7 @@ def staff(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def invite(request: HttpRequest) -> HttpResponse:
+def invite(request: ManagerHttpRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -105,13 +108,13 @@ def invite(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _firm_invitation(request: HttpRequest, pk: int) -> Invitation:
+def _firm_invitation(request: ManagerHttpRequest, pk: int) -> Invitation:
     return get_object_or_404(Invitation, pk=pk, firm=request.firm)
 
 
 @manager_required
 @require_POST
-def resend_invitation(request: HttpRequest, pk: int) -> HttpResponse:
+def resend_invitation(request: ManagerHttpRequest, pk: int) -> HttpResponse:
     invitation = _firm_invitation(request, pk)
     try:
         invitations.resend(invitation)
@@ -126,7 +129,7 @@ def resend_invitation(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_POST
-def cancel_invitation(request: HttpRequest, pk: int) -> HttpResponse:
+def cancel_invitation(request: ManagerHttpRequest, pk: int) -> HttpResponse:
     invitation = _firm_invitation(request, pk)
     try:
         invitations.cancel(invitation)
@@ -142,7 +145,7 @@ def cancel_invitation(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def end_membership(request: HttpRequest, pk: int) -> HttpResponse:
+def end_membership(request: ManagerHttpRequest, pk: int) -> HttpResponse:
     """Mark a collector as having left: a confirmation page names them and asks for their last
     day (today by default); the POST ends the membership on that day (the row stays as
     history)."""
@@ -195,7 +198,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     invitation = Invitation.objects.select_related("firm").filter(token=token).first()
     if invitation is None:
         raise Http404("No such invitation.")
-    context = {"invitation": invitation, "firm": invitation.firm}
+    context: dict[str, Any] = {"invitation": invitation, "firm": invitation.firm}
     if not invitation.is_open:
         return render(request, "accounts/onboarding/invitation_closed.html", context, status=410)
     person = invitations.invitee(invitation)
@@ -227,7 +230,7 @@ def _welcome(invitation: Invitation) -> str:
 
 
 def _join_with_password(
-    request: HttpRequest, invitation: Invitation, person, context: dict
+    request: HttpRequest, invitation: Invitation, person: User, context: dict[str, Any]
 ) -> HttpResponse:
     """A new account: set a password, join and be signed in, in one step."""
     form = JoinForm(person, data=request.POST if request.method == "POST" else None)

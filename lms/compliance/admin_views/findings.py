@@ -149,6 +149,7 @@ def download_evidence(request: HttpRequest, pk: int) -> FileResponse:
         context=f"evidence {evidence.pk} of finding {evidence.finding_id}",
         viewer=request.user,
     )
+    assert evidence.file.name is not None  # it was opened above
     filename = PurePosixPath(evidence.file.name).name
     kind = uploads.kind_of(evidence.content_type)
     response = FileResponse(
@@ -196,6 +197,8 @@ class FindingForm(WagtailAdminModelForm):
     def _check_evidence(form: forms.ModelForm, upload: UploadedFile) -> bool:
         """Size, then content: record the detected type, and give the file a name whose
         extension agrees with it (WeChat saves PNGs as .jpg)."""
+        # forms.FileField refuses an upload without a name or a size.
+        assert upload.name is not None and upload.size is not None
         if upload.size > MAX_EVIDENCE_BYTES:
             form.add_error(
                 "file",

@@ -18,6 +18,7 @@ from wagtail.admin.widgets import ListingButton
 
 from lms.lib.admin_actions import (
     ListingActionsMixin,
+    Notice,
     ObjectAction,
     ObjectActionViewSetMixin,
 )
@@ -111,14 +112,14 @@ class WebhookSubscriptionRotateView(ConfirmView):
     question = _("Sign this subscription's webhooks with a new secret?")
     log_action = ROTATE_ACTION
 
-    @property
-    def warning(self) -> str:
+    def get_notices(self) -> list[Notice]:
         now = timezone.now()
-        return _(
+        warning = _(
             "For the next %(overlap)s every delivery carries two signatures, one made with the "
             "new secret and one with the current secret, so the receiver can switch to the new "
             "one without refusing deliveries. After that, only the new secret signs."
         ) % {"overlap": timeuntil(now + settings.WEBHOOK_SECRET_OVERLAP, now)}
+        return [Notice(warning, level="warning")]
 
     def perform(self, subscription, form):
         secret = subscription.rotate_secret()

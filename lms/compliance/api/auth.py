@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -102,7 +103,8 @@ def authenticate_key(key: str, now=None) -> ApiToken:
 
 
 def token_key(group: str, request: HttpRequest) -> str:
-    return str(request.auth.pk)
+    # Counted only in TokenRateThrottle.allow_request, for a request TokenAuth let through.
+    return str(cast(TokenRequest, request).auth.pk)
 
 
 class TokenRateThrottle(BaseThrottle):
@@ -119,6 +121,7 @@ class TokenRateThrottle(BaseThrottle):
         if getattr(request, "auth", None) is None:  # not authenticated: the 401 already answered
             return True
         rate = settings.API_RATE_LIMIT
+        assert rate is not None  # it has a default; env_str's type covers calls without one
         try:
             parse_rate(rate)
         except ValueError:

@@ -98,6 +98,7 @@ def xlsx_bytes(rows: Iterable[RosterRow], title: str) -> bytes:
 def filename(scope: Scope, firm_id: int | None, extension: str) -> str:
     """e.g. ``阳光资产管理有限公司-roster-2026-11-28.csv``."""
     firm = scope.firm(firm_id) if firm_id else scope.own_firm
+    assert firm is not None  # the views answer a firm outside the scope with a 404
     stem = f"{firm.name}-roster-{timezone.localdate():%Y-%m-%d}"
     if firm_id is None and len(scope.firms) > 1:
         stem = f"{firm.name}-all-firms-roster-{timezone.localdate():%Y-%m-%d}"

@@ -33,7 +33,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from exams.certificates.models import Certificate, ProgrammeAssignment
-from lms.accounts.models import Membership
 from lms.compliance.models import CollectorRating, Finding, FindingStatus, Grade
 from lms.compliance.privacy import log_access
 
@@ -203,9 +202,7 @@ def collector(request: HttpRequest, user_id: int) -> HttpResponse:
         Certificate.objects.filter(holder=user).select_related("programme").order_by("-issued_at")
     )
     for certificate in certificates:
-        # TEMPORARY (issue 12 merge): declare ``public_status`` on Certificate (not a field;
-        # exams/models/certificate.py is rewritten on another branch), then drop the ignore.
-        certificate.public_status = certificate.status_on()  # type: ignore[attr-defined]
+        certificate.public_status = certificate.status_on()
     assignments = (
         ProgrammeAssignment.objects.filter(user=user, cancelled_at__isnull=True)
         .select_related("programme", "firm")

@@ -134,7 +134,8 @@ class FindingEvidence(models.Model):
         ordering = ["uploaded_at"]
 
     def __str__(self) -> str:
-        return self.description or self.file.name
+        # A file field that is not nullable holds a name ("" when empty), never None.
+        return self.description or self.file.name or ""
 
 
 class AppealOutcome(models.TextChoices):
