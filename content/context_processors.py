@@ -7,6 +7,9 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 from wagtail.models import Page
 
+from lms.accounts.landing import uses_admin
+from lms.accounts.roles import Role, role_names
+
 
 def _section_urls(request: HttpRequest) -> dict[str, str]:
     """URLs of the course catalogue, the events listing and the exams, keyed by section.
@@ -34,15 +37,11 @@ def _manages_a_firm(request: HttpRequest) -> bool:
     """Whether to link the firm dashboard: users with the firm-manager role. No query of its
     own on most pages: the MFA middleware has read the user's roles already. The dashboard
     itself also requires a current manager membership."""
-    from lms.accounts.roles import Role, role_names
-
     return Role.FIRM_MANAGER in role_names(getattr(request, "user", None))
 
 
 def _uses_admin(request: HttpRequest) -> bool:
     """Whether to link the Wagtail admin: trainers, reviewers, auditors and superusers."""
-    from lms.accounts.landing import uses_admin
-
     return uses_admin(getattr(request, "user", None))
 
 

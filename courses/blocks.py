@@ -17,6 +17,8 @@ from wagtail.embeds.blocks import EmbedBlock
 from wagtail.images.blocks import ImageBlock as WagtailImageBlock
 from wagtail.snippets.blocks import SnippetChooserBlock
 
+from content.models import Regulation
+
 # What browsers play in a <video> element; anything else is better offered as a document.
 VIDEO_EXTENSIONS = frozenset({"mp4", "m4v", "webm", "ogv", "mov"})
 
@@ -48,8 +50,6 @@ class RegulationChooserBlock(SnippetChooserBlock):
 
 def _first_regulation(**filters):
     """A real article for the block previews in the admin's block picker (None before loading)."""
-    from content.models import Regulation
-
     return Regulation.objects.filter(**filters).select_related("superseded_by").first()
 
 

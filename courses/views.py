@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from lms.request_types import AuthenticatedHttpRequest
+from lms.accounts.request_types import AuthenticatedHttpRequest
 
 from . import progress
 from .models import CourseIndexPage, CoursePage, Enrolment, LessonPage

@@ -6,7 +6,7 @@ questions took 56 s and 735 MB there. The admin screen therefore takes at most
 no such cap) for more. The count must cost next to nothing, so it does not parse questions:
 
 * GIFT: a question is a block between blank lines with a line that is neither a ``//``
-  comment nor a ``$CATEGORY:`` switch — the same blocks :mod:`exams.gift` reads.
+  comment nor a ``$CATEGORY:`` switch — the same blocks :mod:`exams.importing.gift` reads.
 * Moodle XML: ``<question>`` elements other than ``type="category"``, counted by expat's
   start-element callback alone (no tree is built); a DTD, which the real parser refuses,
   stops the count.

@@ -29,7 +29,7 @@ from content.models import Regulation
 from courses.citations import lessons_citing
 from courses.models import LessonPage
 from lms import json_input
-from lms.request_types import AuthenticatedHttpRequest
+from lms.accounts.request_types import AuthenticatedHttpRequest
 
 from . import attempts as service
 from .drawing import paper_size

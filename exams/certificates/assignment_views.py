@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lms.accounts.onboarding.access import manager_required
-from lms.request_types import ManagerHttpRequest
+from lms.accounts.request_types import ManagerHttpRequest
 
 from . import assignments
 from .forms import AssignForm

@@ -21,9 +21,9 @@ from django.views.decorators.http import require_safe
 
 from courses.models import CoursePage, Enrolment
 from exams.models import Attempt
+from lms.accounts.request_types import AuthenticatedHttpRequest
 from lms.lib.masking import mask_name
 from lms.lib.ratelimit import client_ip, limit_view
-from lms.request_types import AuthenticatedHttpRequest
 
 from .models import Certificate, CertificateStatus, CertificationProgramme, IssuanceRequest
 

@@ -1,9 +1,9 @@
 """Importing questions into a bank from GIFT or Moodle XML, and the shared pieces of export.
 
 Why one service: the management command and the admin screen must behave identically, and a
-preview must show exactly what an import would do. So the parsers (``exams/gift.py``,
-``exams/moodlexml.py``) only turn a file into :class:`ParsedQuestion` values and report what
-they cannot read; :func:`plan_import` applies every rule (Moodle's grade list, choice counts,
+preview must show exactly what an import would do. So the parsers (:mod:`.gift`,
+:mod:`.moodlexml`) only turn a file into :class:`ParsedQuestion` values and report what they
+cannot read; :func:`plan_import` applies every rule (Moodle's grade list, choice counts,
 ID numbers, images, categories) without writing anything; :func:`run_import` repeats the plan
 inside one transaction and writes the valid questions with bulk inserts.
 
@@ -46,8 +46,9 @@ written, not even its categories), as Moodle refuses a file without questions.
 
 Layout, one module per job (each imports only the ones before it): :mod:`.parsed` (what the
 parsers produce, shared constants), :mod:`.formats` (text formats), :mod:`.categories`
-(category paths), :mod:`.planning`, :mod:`.writing` and :mod:`.export`. The names other
-modules use are re-exported here.
+(category paths), :mod:`.export`, the two parsers and writers :mod:`.gift` and
+:mod:`.moodlexml`, :mod:`.reading` (a file in either format), :mod:`.planning` and
+:mod:`.writing`. The names other modules use are re-exported here.
 
 Round trip: ``import(export(bank))`` gives the same categories and questions (type, name,
 stem, explanation, choices with grades and feedback, ID number, tags; with Moodle XML also
@@ -91,9 +92,9 @@ from .parsed import (
     Problem,
     format_for_name,
     match_grade,
-    parse,
 )
 from .planning import ImageRef, ImportRejected, ImportReport, plan_import
+from .reading import parse
 from .writing import run_import
 
 __all__ = [

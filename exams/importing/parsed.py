@@ -1,5 +1,5 @@
-"""What the parsers (``exams/gift.py``, ``exams/moodlexml.py``) produce, and the constants of
-the formats they share (format names, the true/false texts, Moodle's grade list).
+"""What the parsers (:mod:`.gift`, :mod:`.moodlexml`) produce, and the constants of the formats
+they share (format names, the true/false texts, Moodle's grade list).
 
 Why apart: the parsers depend on these values only, never on planning or writing.
 """
@@ -112,15 +112,3 @@ class ParseResult:
     errors: list[Problem] = field(default_factory=list)  # question-level: that question fails
     fatal: list[Problem] = field(default_factory=list)  # file-level: nothing can be read
     warnings: list[Problem] = field(default_factory=list)
-
-
-def parse(data: bytes, fmt: str) -> ParseResult:
-    if fmt == GIFT:
-        from ..gift import parse_gift
-
-        return parse_gift(data)
-    if fmt == MOODLE_XML:
-        from ..moodlexml import parse_moodle_xml
-
-        return parse_moodle_xml(data)
-    raise ValueError(f"unknown format {fmt!r}")

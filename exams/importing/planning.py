@@ -32,8 +32,8 @@ from .parsed import (
     ParsedQuestion,
     Problem,
     match_grade,
-    parse,
 )
+from .reading import parse
 
 
 @dataclass

@@ -30,9 +30,9 @@ from django.views.decorators.http import require_http_methods
 
 from lms.accounts.models import Firm, Membership, MembershipRole
 from lms.accounts.onboarding.access import manager_required
+from lms.accounts.request_types import AuthenticatedHttpRequest, ManagerHttpRequest
 from lms.accounts.scoping import visible_firm_ids
 from lms.lib.masking import mask_name
-from lms.request_types import AuthenticatedHttpRequest, ManagerHttpRequest
 
 from . import findings
 from .models import Finding, FindingStatus

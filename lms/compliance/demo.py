@@ -19,6 +19,7 @@ from stdnum.cn import uscc
 
 from exams.certificates.demo import HOLDER, PROGRAMME, REVOKED_HOLDER, earn
 from exams.certificates.models import CertificationProgramme, ProgrammeAssignment
+from lms.accounts.demo import DEMO_PASSWORD
 from lms.accounts.models import Contract, Firm, FirmKind, FirmStatus, MembershipRole, User
 from lms.accounts.onboarding.memberships import join
 from lms.accounts.roles import Role
@@ -118,8 +119,6 @@ def _firm(spec: tuple[str, str], kind: str, auditor: User) -> Firm:
 def _user(email: str, legal_name: str = "", role: str | None = None, phone: str = "") -> User:
     from allauth.account.models import EmailAddress
     from django.contrib.auth.models import Group
-
-    from lms.accounts.demo import DEMO_PASSWORD
 
     user = User.objects.filter(email=email).first()
     if user is None:

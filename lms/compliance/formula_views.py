@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from . import formula
+from .models import Severity
 
 
 @require_GET
@@ -32,8 +33,6 @@ def rating_formula(request: HttpRequest) -> HttpResponse:
 
 
 def _severities() -> list[dict]:
-    from .models import Severity
-
     return [
         {"label": Severity(code).label, "weight": weight}
         for code, weight in formula.SEVERITY_WEIGHTS.items()

@@ -26,7 +26,7 @@ from courses.models import Enrolment, LessonCompletion
 from exams.certificates.models import Certificate, ProgrammeAssignment
 from exams.models import Attempt
 from lms.accounts.models import Membership
-from lms.request_types import AuthenticatedHttpRequest
+from lms.accounts.request_types import AuthenticatedHttpRequest
 
 from .models import CollectorRating, Finding, PersonalDataAccess, RatingSnapshot
 from .privacy import log_access

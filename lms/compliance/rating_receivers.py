@@ -20,6 +20,7 @@ from exams.certificates.models import CertificateStatus, ProgrammeAssignment
 from lms.accounts.models import Membership
 
 from . import signals
+from .tasks.ratings import recompute_collectors
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +34,6 @@ def queue_recompute(user_ids: Iterable[int], reason: str, firm_ids: Iterable[int
 
 
 def _send(user_ids: list[int], reason: str, firm_ids: list[int]) -> None:
-    from .tasks.ratings import recompute_collectors
-
     if not user_ids and not firm_ids:
         return
     try:

@@ -1,4 +1,4 @@
-"""exams.gift: reading GIFT the way Moodle reads it, and writing it back."""
+"""exams.importing.gift: reading GIFT the way Moodle reads it, and writing it back."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from exams.gift import escape, parse_gift, write_gift
 from exams.importing import FALSE_TEXT, TRUE_TEXT, ParsedQuestion
+from exams.importing.gift import escape, parse_gift, write_gift
 from tests.exams.factories import make_bank, make_category, make_question
 
 

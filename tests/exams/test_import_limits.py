@@ -13,10 +13,10 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from exams import import_limits, import_views
-from exams.gift import parse_gift
 from exams.importing import MAX_UPLOAD_BYTES
+from exams.importing.gift import parse_gift
+from exams.importing.moodlexml import parse_moodle_xml
 from exams.models import Question, QuestionBank
-from exams.moodlexml import parse_moodle_xml
 from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,5 @@
-"""exams.moodlexml: reading Moodle XML as Moodle does (safely), and writing what Moodle writes."""
+"""exams.importing.moodlexml: reading Moodle XML as Moodle does (safely), and writing what Moodle
+writes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from django.utils import translation
 
 from exams.importing import FALSE_TEXT, TRUE_TEXT
-from exams.moodlexml import parse_moodle_xml, write_moodle_xml
+from exams.importing.moodlexml import parse_moodle_xml, write_moodle_xml
 from tests.exams.factories import make_bank, make_category, make_question
 
 PNG = base64.b64decode(

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
-from exams.gift import write_gift
 from exams.importing import FORMATS, GIFT
+from exams.importing.gift import write_gift
+from exams.importing.moodlexml import write_moodle_xml
 from exams.models import QuestionBank
-from exams.moodlexml import write_moodle_xml
 
 
 class Command(BaseCommand):

@@ -14,7 +14,7 @@ from django.utils.cache import add_never_cache_headers
 from lms.accounts.scoping import managed_firm
 
 if TYPE_CHECKING:
-    from lms.request_types import ManagerHttpRequest
+    from lms.accounts.request_types import ManagerHttpRequest
 
 
 def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from lms.accounts.models import Firm
-from lms.request_types import ManagerHttpRequest
+from lms.accounts.request_types import ManagerHttpRequest
 
 from .access import manager_required
 from .forms import ConfirmImportForm, ImportUploadForm

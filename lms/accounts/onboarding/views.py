@@ -24,8 +24,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from wagtail import hooks
 
 from lms.accounts.models import Invitation, Membership, MembershipRole, User
+from lms.accounts.request_types import ManagerHttpRequest
 from lms.lib.masking import mask_email
-from lms.request_types import ManagerHttpRequest
 
 from . import invitations, joining, memberships
 from .access import manager_required

@@ -9,6 +9,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from lms.compliance import recompute
+
 
 @shared_task(
     acks_late=True,
@@ -25,8 +27,6 @@ def recompute_collectors(
     """Recompute these collectors' ratings (and their firms', plus ``firm_ids``) after an event;
     returns how many ratings changed. A database hiccup is retried; the nightly run is the
     backstop."""
-    from lms.compliance import recompute
-
     return recompute.for_users(user_ids, reason=reason, firm_ids=firm_ids or ()).changed
 
 
@@ -35,6 +35,4 @@ def recompute_all_ratings() -> int:
     """The nightly full recompute (beat, 02:30): catches what no event announces — findings and
     refresher training fading with time, certificates nearing expiry, memberships that ended
     on a date — and anything an event's task missed. Returns how many ratings changed."""
-    from lms.compliance import recompute
-
     return recompute.full(reason=recompute.NIGHTLY).changed

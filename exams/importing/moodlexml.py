@@ -31,33 +31,31 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 from django.utils.translation import gettext as _
 
-from .importing import (
-    FALSE_TEXT,
+from ..models import QuestionBank, QuestionType
+from .categories import join_category_path, split_category_path
+from .export import BankExport, ExportedQuestion, bank_for_export, fraction_percent
+from .formats import (
     HTML,
     MARKDOWN,
     MOODLE,
-    ONE,
     PLAIN,
+    default_name,
+    plain_name,
+    text_to_html,
+    to_html,
+    to_text,
+)
+from .parsed import (
+    FALSE_TEXT,
+    ONE,
     PLUGINFILE,
     TRUE_TEXT,
-    BankExport,
-    ExportedQuestion,
     ParsedCategory,
     ParsedChoice,
     ParsedQuestion,
     ParseResult,
     Problem,
-    bank_for_export,
-    default_name,
-    fraction_percent,
-    join_category_path,
-    plain_name,
-    split_category_path,
-    text_to_html,
-    to_html,
-    to_text,
 )
-from .models import QuestionBank, QuestionType
 
 if TYPE_CHECKING:
     from pyexpat import XMLParserType

@@ -35,31 +35,21 @@ from urllib.parse import unquote
 
 from django.utils.translation import gettext as _
 
-from .importing import (
+from ..models import QuestionBank, QuestionType
+from .categories import join_category_path, split_category_path
+from .export import BankExport, ExportedQuestion, bank_for_export, fraction_percent
+from .formats import HTML, MOODLE, default_name, plain_name, text_to_html, to_html, to_text
+from .parsed import (
     FALSE_TEXT,
-    HTML,
-    MOODLE,
     ONE,
     PLUGINFILE,
     TRUE_TEXT,
-    BankExport,
-    ExportedQuestion,
     ParsedCategory,
     ParsedChoice,
     ParsedQuestion,
     ParseResult,
     Problem,
-    bank_for_export,
-    default_name,
-    fraction_percent,
-    join_category_path,
-    plain_name,
-    split_category_path,
-    text_to_html,
-    to_html,
-    to_text,
 )
-from .models import QuestionBank, QuestionType
 
 # Escaped characters become private-use placeholders while the structure is parsed.
 _ESCAPES = {"\\": "\ue000", ":": "\ue001", "#": "\ue002", "=": "\ue003"}
