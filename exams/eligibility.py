@@ -1,9 +1,10 @@
 """Who may sit an exam: the prerequisites other apps set, asked through one function.
 
 Exams do not know why an exam might need courses first; the certification app does (a
-programme's final exam needs its courses). It registers a *check* here when it starts
-(``CertificatesConfig.ready``), so ``exams`` never imports ``exams.certificates`` and the exam
-page and :func:`exams.attempts.start_attempt` ask :func:`prerequisites_for` alone.
+programme's final exam needs its courses). It registers a *check* with the
+``exam_prerequisites`` Wagtail hook (``exams/certificates/wagtail_hooks.py``), as the other
+apps above answer the hooks of the apps below, so ``exams`` never imports ``exams.certificates``
+and the exam page and :func:`exams.attempts.start_attempt` ask :func:`prerequisites_for` alone.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from wagtail import hooks
 
 from courses.models import CoursePage
 from courses.progress import Progress
@@ -42,14 +45,9 @@ class Prerequisites:
         return not self.missing
 
 
+# Apps above exams register fn(user, exam) -> Prerequisites; the first unmet answer wins.
+EXAM_PREREQUISITES_HOOK = "exam_prerequisites"
 Check = Callable[["User", "ExamPage"], Prerequisites]
-_checks: list[Check] = []
-
-
-def register(check: Check) -> None:
-    """Add a prerequisite check (idempotent: registering the same function twice keeps one)."""
-    if check not in _checks:
-        _checks.append(check)
 
 
 def prerequisites_for(user: User, exam: ExamPage) -> Prerequisites:
@@ -57,7 +55,8 @@ def prerequisites_for(user: User, exam: ExamPage) -> Prerequisites:
     open to anyone or no check objects."""
     if exam.open_to_anyone:
         return Prerequisites()
-    for check in _checks:
+    check: Check
+    for check in hooks.get_hooks(EXAM_PREREQUISITES_HOOK):
         prerequisites = check(user, exam)
         if not prerequisites.met:
             return prerequisites

@@ -18,16 +18,12 @@ class CertificatesConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        from exams import eligibility
         from lms.lib import demo
         from lms.lib.ratelimit import rate_setting_check
 
         # Signal receivers, and the system checks of the signing key and verification rate.
         from . import receivers, signing  # noqa: F401
-        from .eligibility import programme_prerequisites
 
-        # Exams ask; certification answers (exams never imports it).
-        eligibility.register(programme_prerequisites)
         checks.register(rate_setting_check("CERTIFICATE_VERIFY_RATE", "exams.E110"))
         # seed_demo steps (orders in lms.lib.demo).
         demo.register("certificates.programme", 80, "exams.certificates.demo.seed_programme")

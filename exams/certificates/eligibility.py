@@ -53,7 +53,7 @@ def _courses_for(programme: CertificationProgramme, exam_id: int) -> list[Course
 def programme_prerequisites(user: User, exam: ExamPage) -> Prerequisites:
     """The courses ``user`` must still complete before starting ``exam``.
 
-    Registered with :func:`exams.eligibility.register` (``CertificatesConfig.ready``), which
+    Registered with the ``exam_prerequisites`` hook (``wagtail_hooks.py``); ``prerequisites_for``
     skips it (no query) when the exam is open to anyone; otherwise two queries when the exam
     belongs to no programme or the prerequisites are met, and three when courses are missing.
     """

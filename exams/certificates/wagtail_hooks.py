@@ -1,13 +1,17 @@
-"""Wagtail hooks for certification: programmes, certificates and issuances in the admin."""
+"""Wagtail hooks for certification: programmes, certificates and issuances in the admin, and
+certification's answers to the apps below it (exams ask for an exam's prerequisites, onboarding
+where a new collector starts); they never import certification."""
 
 from __future__ import annotations
 
 from wagtail import hooks
 
+from exams.eligibility import EXAM_PREREQUISITES_HOOK
 from lms.accounts.onboarding.joining import COLLECTOR_START_URL_HOOK
 
 from . import assignments
 from .admin import CertificationViewSetGroup
+from .eligibility import programme_prerequisites
 
 
 @hooks.register("register_admin_viewset")
@@ -17,3 +21,4 @@ def register_certification():
 
 
 hooks.register(COLLECTOR_START_URL_HOOK, assignments.start_url)
+hooks.register(EXAM_PREREQUISITES_HOOK, programme_prerequisites)
