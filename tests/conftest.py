@@ -124,8 +124,16 @@ def _default_language():
     translation.deactivate()
 
 
-def totp_code(user: User) -> str:
-    """The current code of the user's TOTP authenticator, as their phone app would show it."""
+def totp_code(user: User, *, margin: float = 5.0) -> str:
+    """The current code of the user's TOTP authenticator, as their phone app would show it.
+
+    allauth accepts a code only in its own 30-second period (no tolerance is configured). When
+    the period ends within ``margin`` seconds this waits for the next one, as a person would,
+    so that a slow request on a loaded CI machine cannot carry the code past its period.
+    """
+    import time
+
+    from allauth.mfa import app_settings
     from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal.auth import (
         format_hotp_value,
@@ -136,6 +144,9 @@ def totp_code(user: User) -> str:
 
     authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
     secret = decrypt(authenticator.data["secret"])
+    left = app_settings.TOTP_PERIOD - time.time() % app_settings.TOTP_PERIOD
+    if left < margin:
+        time.sleep(left + 0.1)
     counter = list(yield_hotp_counters_from_time())[0]
     return format_hotp_value(hotp_value(secret, counter))
 
