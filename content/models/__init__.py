@@ -2,7 +2,7 @@
 
 from .events import EventIndexPage, EventKind, EventPage, EventSpeaker
 from .home import HomePage
-from .regulations import Regulation, RegulationTopic
+from .regulations import Regulation, RegulationChange, RegulationTopic
 
 __all__ = [
     "EventIndexPage",
@@ -11,5 +11,6 @@ __all__ = [
     "EventSpeaker",
     "HomePage",
     "Regulation",
+    "RegulationChange",
     "RegulationTopic",
 ]

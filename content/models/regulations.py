@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.search import index
@@ -113,3 +114,64 @@ class Regulation(index.Indexed, models.Model):
         """Statute, label and text, segmented into words for Chinese full-text search."""
         parts = (self.statute, self.short_name, self.article_label, self.crime_name, self.text)
         return segment(" ".join(parts))
+
+
+class RegulationChange(models.Model):
+    """A change to the law the library loader brought in, kept for good.
+
+    Two kinds: an article version *superseded* by a newer one (the statute was revised; ``new``
+    is the successor row), or the text of one version *corrected* (``new`` is the same row; the
+    old wording survives only here). Certificates, lessons and questions that relied on ``old``
+    are measured against it (the impact), and update modules attach to it. Both texts are
+    snapshots taken when the change was loaded, so the diff a trainer reads never drifts.
+    """
+
+    class Kind(models.TextChoices):
+        SUPERSEDED = "superseded", _("Superseded by a new version")
+        CORRECTED = "corrected", _("Text corrected")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    old = models.ForeignKey(
+        Regulation,
+        verbose_name=_("old version"),
+        on_delete=models.PROTECT,
+        related_name="changes_from",
+    )
+    new = models.ForeignKey(
+        Regulation,
+        verbose_name=_("new version"),
+        on_delete=models.PROTECT,
+        related_name="changes_to",
+    )
+    old_text = models.TextField(_("old text"))
+    new_text = models.TextField(_("new text"))
+    detected_at = models.DateTimeField(_("loaded at"), default=timezone.now)
+    source = models.CharField(_("loaded from"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("regulation change")
+        verbose_name_plural = _("regulation changes")
+        ordering = ["-detected_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["old", "new"],
+                condition=models.Q(kind="superseded"),
+                name="regulationchange_superseded_once",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="corrected") | models.Q(old=models.F("new")),
+                name="regulationchange_correction_same_row",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.CORRECTED:
+            return _("%(article)s corrected") % {"article": self.old}
+        return _("%(old)s → %(new)s") % {"old": self.old, "new": self.new}
+
+    @property
+    def takes_effect(self):
+        """The date the new wording applies from (a correction applies at once)."""
+        if self.kind == self.Kind.SUPERSEDED and self.new.effective_date:
+            return self.new.effective_date
+        return timezone.localdate(self.detected_at)

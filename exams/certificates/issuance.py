@@ -234,6 +234,9 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
             Certificate.objects.filter(pk=renewed.pk).update(
                 status=CertificateStatus.SUPERSEDED, status_changed_at=now
             )
+        # Every kind but a legal-update refresh has its passing attempt (a check constraint);
+        # the refresh path (law_change.py) keeps the renewed certificate's score.
+        assert request.attempt is not None
         score = request.attempt.percent
         assert score is not None  # the passing attempt was graded
         certificate = Certificate(

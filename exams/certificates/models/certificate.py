@@ -41,6 +41,9 @@ def new_subject_salt() -> str:
 class IssuanceKind(models.TextChoices):
     INITIAL = "initial", _("First certification")
     RENEWAL = "renewal", _("Renewal")
+    # After a law change: the holder completed the programme's update module, and the
+    # certificate is reissued on the new legal basis with the same expiry (law_change.py).
+    REFRESH = "refresh", _("Legal update")
 
 
 class CertificateStatus(models.TextChoices):
@@ -48,6 +51,9 @@ class CertificateStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
     REVOKED = "revoked", _("Revoked")
     SUPERSEDED = "superseded", _("Superseded")
+    # Reversible: not valid while suspended (a missed legal-update deadline, or an open critical
+    # audit finding); see CertificateSuspension for why and since when.
+    SUSPENDED = "suspended", _("Suspended")
 
 
 class IssuanceRequest(models.Model):
@@ -73,7 +79,10 @@ class IssuanceRequest(models.Model):
         "exams.Attempt",
         verbose_name=_("passing attempt"),
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="issuance_request",
+        help_text=_("Empty only for a legal-update refresh, which an update module earns."),
     )
     kind = models.CharField(
         _("kind"), max_length=10, choices=IssuanceKind.choices, default=IssuanceKind.INITIAL
@@ -85,6 +94,15 @@ class IssuanceRequest(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="renewal_requests",
+    )
+    update_module = models.ForeignKey(
+        "certificates.UpdateModule",
+        verbose_name=_("update module"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="issuance_requests",
+        help_text=_("For a legal-update refresh: the module whose completion earned it."),
     )
     created_at = models.DateTimeField(_("requested at"), default=timezone.now)
     dispatched_at = models.DateTimeField(_("last dispatched at"), null=True, blank=True)
@@ -104,7 +122,12 @@ class IssuanceRequest(models.Model):
                 fields=["holder", "programme"],
                 condition=Q(completed_at__isnull=True),
                 name="issuance_one_open_per_holder_programme",
-            )
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="refresh") & Q(update_module__isnull=False))
+                | (~Q(kind="refresh") & Q(attempt__isnull=False)),
+                name="issuance_attempt_or_update_module",
+            ),
         ]
         indexes = [
             models.Index(
@@ -179,10 +202,20 @@ class Certificate(models.Model):
         on_delete=models.SET_NULL,
         related_name="supersedes",
     )
+    basis = models.ManyToManyField(
+        "content.Regulation",
+        verbose_name=_("legal basis"),
+        through="certificates.CertificateBasis",
+        related_name="certificates",
+        blank=True,
+        help_text=_("The regulation versions this certificate covers, fixed at issuance."),
+    )
     status_index = models.PositiveIntegerField(
         _("status list index"),
         unique=True,
-        help_text=_("This certificate's bit in the published revocation status list."),
+        help_text=_(
+            "This certificate's bit in the published status lists (revocation and suspension)."
+        ),
     )
     subject_salt = models.CharField(max_length=32, default=new_subject_salt, editable=False)
     identity_hash = models.CharField(
@@ -248,6 +281,11 @@ class Certificate(models.Model):
     @property
     def absolute_verification_url(self) -> str:
         return settings.SITE_BASE_URL.rstrip("/") + self.verification_url
+
+    @property
+    def open_suspension(self):
+        """The suspension in force, or None (one query unless prefetched)."""
+        return self.suspensions.filter(ended_at__isnull=True).first()
 
     @property
     def is_valid(self) -> bool:
