@@ -34,7 +34,13 @@ from courses.models import CoursePage, LessonPage
 from exams.models import AttemptQuestion
 
 from .affected import text_digest
-from .models import Certificate, CertificateBasis, IssuanceKind, IssuanceRequest
+from .models import (
+    Certificate,
+    CertificateBasis,
+    IssuanceKind,
+    IssuanceRequest,
+    UpdateModule,
+)
 
 
 def regulations_for(request: IssuanceRequest) -> set[int]:
@@ -126,8 +132,9 @@ def _courses(request: IssuanceRequest) -> Q:
     if request.kind == IssuanceKind.RENEWAL and programme.refresher_course_id:
         courses |= Q(pk=programme.refresher_course_id)
     if request.update_module_id:
-        # A refresh covers what the update course teaches (one query for the module's row).
-        courses |= Q(pk=request.update_module.course_id)
+        # A refresh also covers what the update course teaches (a subquery, no extra query).
+        module = UpdateModule.objects.filter(pk=request.update_module_id)
+        courses |= Q(pk__in=module.values("course_id"))
     return courses
 
 
