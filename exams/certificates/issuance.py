@@ -190,7 +190,9 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
     now = now or timezone.now()
     with transaction.atomic():
         request = (
-            IssuanceRequest.objects.select_for_update()
+            # Only the request's row: PostgreSQL refuses FOR UPDATE on the nullable side of the
+            # outer join to the attempt (a refresh has none).
+            IssuanceRequest.objects.select_for_update(of=("self",))
             .select_related("programme", "holder", "attempt")
             .get(pk=request_id)
         )
