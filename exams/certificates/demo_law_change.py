@@ -16,6 +16,7 @@ Idempotent: each object is looked up before it is made, and a second run creates
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import transaction
@@ -104,7 +105,7 @@ def lesson_body() -> list[dict[str, Any]]:
         .select_related("superseded_by")
         .order_by("effective_date", "pk")
     )
-    renumbered.sort(key=lambda row: int(row.article_no))
+    renumbered.sort(key=lambda row: [int(n) for n in re.findall(r"\d+", row.article_no)])
     pairs = "".join(
         f"<li>旧法{row.article_label} → 新法{row.superseded_by.article_label}</li>"
         for row in renumbered
