@@ -27,4 +27,7 @@ class CertificatesConfig(AppConfig):
         checks.register(rate_setting_check("CERTIFICATE_VERIFY_RATE", "exams.E110"))
         # seed_demo steps (orders in lms.lib.demo).
         demo.register("certificates.programme", 80, "exams.certificates.demo.seed_programme")
+        demo.register(
+            "certificates.law_change", 95, "exams.certificates.demo_law_change.seed_law_change"
+        )
         demo.register("certificates.links", 100, "exams.certificates.demo.seed_certificate_links")

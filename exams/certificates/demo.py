@@ -1,8 +1,10 @@
 """Demo certification: the programme 合规催收从业资格 and two demo holders.
 
 collector@demo.test earns a valid certificate the way a real collector does — every required
-course completed, the exam sat and passed — and collector2@demo.test holds one an auditor
-revoked, so the verification page can be tried in both states. Their exam attempts are dated a
+course completed, the exam sat and passed — in September 2025, on the 2012 edition of
+治安管理处罚法 (``demo_law_change`` shows the 2025 revision reaching it), and
+collector2@demo.test holds one an auditor revoked, so the verification page can be tried in
+both states. Their exam attempts are dated a
 few days back, so neither is waiting out the exam's 24 h cooldown when the demo starts.
 Idempotent: a programme that exists is left alone (a trainer may have edited it) and a holder
 who has a certificate keeps it.
@@ -15,6 +17,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from content.models import Regulation
 from courses.models import CoursePage, Enrolment, LessonCompletion
 from courses.progress import course_outline
 from exams import attempts, grading
@@ -23,8 +26,8 @@ from exams.models import ExamPage
 from lms.accounts.models import User
 from lms.lib.demo import DemoReport
 
-from . import issuance, lifecycle
-from .models import Certificate, CertificateStatus, CertificationProgramme
+from . import basis, issuance, lifecycle
+from .models import Certificate, CertificateBasis, CertificateStatus, CertificationProgramme
 
 PROGRAMME = {
     "code": "compliant-collection",
@@ -46,7 +49,12 @@ REQUIRED_COURSES = (
 )
 HOLDER = "collector@demo.test"
 REVOKED_HOLDER = "collector2@demo.test"
+# Their certificate is suspended by the auditor pending a finding (demo_law_change).
+SUSPENDED_HOLDER = "chen.si@demo.test"
 REVOCATION_REASON = "演示：稽核发现该催收员冒充律师催收，证书撤销。"
+# When the demo holder earned the certificate: in 2025, before the 2025 revision of
+# 治安管理处罚法 took effect (demo_law_change shows that change reaching it).
+ISSUED_IN_2025 = datetime(2025, 9, 15, 10, 0)
 
 
 def ensure_demo_programme() -> list[str]:
@@ -68,7 +76,10 @@ def ensure_demo_certificates(auditor: User | None = None) -> list[tuple[str, Cer
     made = []
     holder = User.objects.get(email=HOLDER)
     if not Certificate.objects.filter(holder=holder, programme=programme).exists():
-        made.append(("valid certificate", earn(holder, programme)))
+        with transaction.atomic():
+            certificate = earn(holder, programme, when=timezone.make_aware(ISSUED_IN_2025))
+            basis_as_issued(certificate)
+        made.append(("valid certificate (issued in 2025)", certificate))
     revoked_holder = User.objects.get(email=REVOKED_HOLDER)
     if not Certificate.objects.filter(holder=revoked_holder, programme=programme).exists():
         certificate = earn(revoked_holder, programme)
@@ -76,6 +87,30 @@ def ensure_demo_certificates(auditor: User | None = None) -> list[tuple[str, Cer
         certificate.refresh_from_db()
         made.append(("revoked certificate", certificate))
     return made
+
+
+def basis_as_issued(certificate: Certificate) -> None:
+    """Put the certificate's basis back to what it was on its issue date.
+
+    ``issuance.issue`` recorded the basis from today's lessons and questions, which cite the
+    2025 revision; in 2025 the courses taught the 2012 edition, which those articles supersede.
+    A version not yet in force on the issue date is therefore replaced by the version it
+    superseded (and left out where there was none: the 2025 revision's new articles).
+    """
+    issued_on = timezone.localdate(certificate.issued_at)
+    with transaction.atomic():
+        later = list(
+            CertificateBasis.objects.filter(
+                certificate=certificate, regulation__effective_date__gt=issued_on
+            ).values_list("pk", "regulation_id")
+        )
+        if not later:
+            return
+        earlier = Regulation.objects.filter(
+            superseded_by__in=[regulation for _, regulation in later]
+        ).values_list("pk", flat=True)
+        CertificateBasis.objects.filter(pk__in=[pk for pk, _ in later]).delete()
+        basis.record_regulations(certificate, list(earlier))
 
 
 # Seeded attempts are dated this long ago, so the exam's 24 h wait after an attempt is over by
@@ -130,7 +165,7 @@ def earn(
 def demo_certificates() -> list[Certificate]:
     """The demo holders' current certificates, for seed_demo to print their verification URLs."""
     latest = []
-    for email in (HOLDER, REVOKED_HOLDER):
+    for email in (HOLDER, REVOKED_HOLDER, SUSPENDED_HOLDER):
         certificate = (
             Certificate.objects.filter(holder__email=email, programme__code=PROGRAMME["code"])
             .select_related("holder")

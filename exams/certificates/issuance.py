@@ -22,7 +22,7 @@ from stdnum.iso7064 import mod_37_36
 from courses.models import CoursePage, Enrolment
 from exams.models import Attempt, ExamPage
 
-from . import openbadges, signals
+from . import basis, openbadges, signals
 from .models import (
     Certificate,
     CertificateStatus,
@@ -190,7 +190,9 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
     now = now or timezone.now()
     with transaction.atomic():
         request = (
-            IssuanceRequest.objects.select_for_update()
+            # Only the request's row: PostgreSQL refuses FOR UPDATE on the nullable side of the
+            # outer join to the attempt (a refresh has none).
+            IssuanceRequest.objects.select_for_update(of=("self",))
             .select_related("programme", "holder", "attempt")
             .get(pk=request_id)
         )
@@ -257,6 +259,7 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
         pdf = ContentFile(render(certificate))
         certificate.pdf.save(f"{certificate.serial}.pdf", pdf, save=False)
         certificate.save()
+        basis.record_basis(certificate, request)
         if renewed is not None:
             Certificate.objects.filter(pk=renewed.pk).update(superseded_by=certificate)
         request.completed_at = now

@@ -2,8 +2,9 @@
 
 A certificate is published as a signed ``OpenBadgeCredential`` (W3C Verifiable Credentials 2.0)
 so that any Open Badges wallet or verifier can check it without us: it names the issuer profile,
-the achievement (the certification programme), the exam result, the validity period and the
-revocation status list entry, all at stable URLs under ``SITE_BASE_URL``.
+the achievement (the certification programme, aligned with the regulation versions the
+certificate covers — its legal basis), the exam result, the validity period and the revocation
+status list entry, all at stable URLs under ``SITE_BASE_URL``.
 
 The holder is identified only by a salted SHA-256 hash of their email address (an OB 3.0
 ``IdentityObject``): a verifier who is told the email can confirm it, but the credential itself
@@ -22,7 +23,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import signing, status_list
+from content.models import Regulation
+
+from . import basis, signing, status_list
 from .models import Certificate, CertificationProgramme
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -32,6 +35,9 @@ CREDENTIAL_CONTEXT = [VC_CONTEXT, OB_CONTEXT]
 ISSUER_NAME = "阳光学堂 Sunshine Academy"
 # OB 3.0 AchievementType for a time-limited professional qualification that must be renewed.
 ACHIEVEMENT_TYPE = "Certification"
+# An article of a statute is no node type of the frameworks OB 3.0 names: an extension type
+# (the AlignmentTargetType pattern allows ``ext:`` names).
+ALIGNMENT_TARGET_TYPE = "ext:LegalProvision"
 
 
 # --- URLs ---------------------------------------------------------------------------------------
@@ -185,6 +191,27 @@ def achievement_document(programme: CertificationProgramme) -> dict:
     return {"@context": CREDENTIAL_CONTEXT, **achievement(programme)}
 
 
+def alignment(regulation: Regulation) -> dict:
+    """One article version of a certificate's legal basis as an OB 3.0 ``Alignment``.
+
+    ``targetCode`` names the version: statute, article number and the date it took effect
+    (``治安管理处罚法:42@2013-01-01``), or the version text when there is no date; the URL is
+    the article's page in the site's regulation library, which also says if it was superseded.
+    """
+    edition = (
+        regulation.effective_date.isoformat() if regulation.effective_date else regulation.version
+    )
+    return {
+        "type": ["Alignment"],
+        "targetName": f"{regulation.short_name} {regulation.article_label}",
+        "targetDescription": f"{regulation.statute}（{regulation.version}）",
+        "targetCode": f"{regulation.short_name}:{regulation.article_no}@{edition}",
+        "targetFramework": regulation.statute,
+        "targetType": ALIGNMENT_TARGET_TYPE,
+        "targetUrl": absolute_url(reverse("regulation_detail", args=[regulation.pk])),
+    }
+
+
 # --- The credential -------------------------------------------------------------------------------
 
 
@@ -231,6 +258,11 @@ def credential(certificate: Certificate) -> dict:
     programme = certificate.programme
     achievement_url = achievement_id(programme.code)
     issued = signing.xml_datetime(certificate.issued_at)
+    embedded = achievement(programme, name=certificate.programme_name)
+    # The regulation versions this certificate covers (its legal basis; one query).
+    aligned = [alignment(regulation) for regulation in basis.basis_of(certificate)]
+    if aligned:
+        embedded["alignment"] = aligned
     return {
         "@context": CREDENTIAL_CONTEXT,
         "id": credential_id(certificate),
@@ -244,7 +276,7 @@ def credential(certificate: Certificate) -> dict:
             "type": ["AchievementSubject"],
             "identifier": [subject_identifier(certificate)],
             "licenseNumber": certificate.serial,
-            "achievement": achievement(programme, name=certificate.programme_name),
+            "achievement": embedded,
             "result": [
                 {
                     "type": ["Result"],

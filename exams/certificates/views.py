@@ -1,7 +1,8 @@
 """The certificate pages: public verification, the holder's "My certificates", the PDF.
 
 Verification needs no login and shows only what a firm, a debtor or a regulator needs to trust
-a certificate: the masked name, the programme, the status and the dates; it is rate-limited so
+a certificate: the masked name, the programme, the status, the dates and the regulation versions
+it covers (its legal basis, with any superseded since marked); it is rate-limited so
 codes cannot be enumerated. Everything else acts on the signed-in user's own certificates; a
 certificate that is not theirs is a 404 (not a 403), so its existence does not leak.
 """
@@ -25,6 +26,7 @@ from lms.accounts.request_types import AuthenticatedHttpRequest
 from lms.lib.masking import mask_name
 from lms.lib.ratelimit import client_ip, limit_view
 
+from . import basis
 from .models import Certificate, CertificateStatus, CertificationProgramme, IssuanceRequest
 
 # How long a browser may reuse a verification page: short, so a revocation shows within a minute.
@@ -68,6 +70,7 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
         "status_label": CertificateStatus(status).label,
         "masked_name": mask_name(certificate.holder_name),
         "successor": certificate.superseded_by if status == CertificateStatus.SUPERSEDED else None,
+        "basis": basis.by_statute(basis.basis_of(certificate)),
     }
     response = render(request, "certificates/verify.html", context)
     # Shared caches must not keep it (it changes on revocation, and with the language cookie).

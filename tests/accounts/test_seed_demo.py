@@ -10,10 +10,17 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from wagtail.documents.models import Document
 
-from content.models import EventPage, Regulation
+from content.models import EventPage, Regulation, RegulationChange
 from courses.models import CoursePage, LessonPage
 from exams.attempts import PrerequisitesMissing, exam_status
-from exams.certificates.models import Certificate, CertificateStatus, ProgrammeAssignment
+from exams.certificates.demo_law_change import UPDATE_COURSE
+from exams.certificates.models import (
+    Certificate,
+    CertificateStatus,
+    ProgrammeAssignment,
+    UpdateModule,
+    UpdateNotice,
+)
 from exams.models import ExamPage, Question
 from lms.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_demo_account
 from lms.accounts.models import Firm, FirmKind, User
@@ -36,7 +43,7 @@ def test_it_refuses_to_run_with_debug_off(db, settings):
     assert not User.objects.exists()
 
 
-def test_it_creates_the_demo_site_and_a_second_run_creates_nothing(db):
+def test_it_creates_the_demo_site_and_a_second_run_creates_nothing(client, db):
     first = seed("--force")
     assert "admin@demo.test: created user" in first
     assert "regulations: 37 created" in first
@@ -64,7 +71,7 @@ def test_it_creates_the_demo_site_and_a_second_run_creates_nothing(db):
     assert (users, regulations, courses, events, exams) == (
         len(DEMO_ACCOUNTS) + demo_collectors,
         37,
-        5,
+        6,  # the five required courses and the update course on the 2025 revision
         2,
         1,
     )
@@ -79,7 +86,7 @@ def test_it_creates_the_demo_site_and_a_second_run_creates_nothing(db):
         "de-escalation",
     }
     assert set(EventPage.objects.values_list("kind", flat=True)) == {"salon", "summit"}
-    for course in CoursePage.objects.all():
+    for course in CoursePage.objects.exclude(slug=UPDATE_COURSE["slug"]):
         assert LessonPage.objects.child_of(course).live().count() >= 3
     roles = {u.email: list(u.groups.values_list("name", flat=True)) for u in User.objects.all()}
     assert roles["collector@demo.test"] == ["Collectors"]
@@ -128,6 +135,37 @@ def test_it_creates_the_demo_site_and_a_second_run_creates_nothing(db):
     midway = exam_status(User.objects.get(email=MIDWAY_COLLECTOR), exam)
     assert isinstance(midway.blocker, PrerequisitesMissing)
     assert [item.progress.started for item in midway.prerequisites.missing] == [True, False, False]
+
+    # Issue 13: 张三's certificate, earned in 2025, rests on the 2012 治安管理处罚法; the 2025
+    # revision superseded its 第四十二条, so an update module is attached and 张三 notified; and
+    # 陈四's certificate is suspended by the auditor pending a finding.
+    assert valid.issued_at.year == 2025 and valid.serial.startswith("SSA-2025-")
+    statutes = {(r.short_name, r.article_no, r.is_superseded) for r in valid.basis.all()}
+    assert ("治安管理处罚法", "42", True) in statutes
+    assert not {s for s in statutes if s[0] == "治安管理处罚法" and not s[2]}  # no 2025 article
+    assert ("刑法", "293-1", False) in statutes  # the other statutes as cited today
+    change = RegulationChange.objects.get(old__short_name="治安管理处罚法", old__article_no="42")
+    assert (change.kind, change.new.article_no) == ("superseded", "50")
+    assert (change.old_text, change.new_text) == (change.old.text, change.new.text)
+    module = UpdateModule.objects.get(change=change)
+    assert module.course.live and module.course.title == "治安管理处罚法（2025修订）更新要点"
+    assert module.effective_deadline is not None
+    lesson = LessonPage.objects.child_of(module.course).live().get()
+    cited = {
+        block.value["regulation"].pk for block in lesson.body if block.block_type == "citation"
+    }
+    assert change.new_id in cited and change.old_id not in cited
+    assert [n.certificate for n in UpdateNotice.objects.all()] == [valid]
+    others = Certificate.objects.exclude(pk=valid.pk).filter(basis=change.old)
+    assert not others.exists()  # the course cites 第四十二条 only beside 第五十条
+    suspended = Certificate.objects.get(holder__email="chen.si@demo.test")
+    suspension = suspended.suspensions.get()
+    assert suspended.status == CertificateStatus.SUSPENDED
+    assert suspension.category == "finding" and suspension.ended_at is None
+    assert "稽核发现" in suspension.reason and suspension.started_by.email == "auditor@demo.test"
+    assert suspended.absolute_verification_url in first
+    page = client.get(valid.verification_url).content.decode()
+    assert "涵盖法规版本" in page and "已被新版本取代" in page and "第五十条" in page
 
     key = first.split("API token for the demo agency (shown once, store it now): ")[1].split()[0]
     assert ApiToken.objects.get(key_hash=hash_key(key)).firm.name == GOOD_AGENCY[0]

@@ -29,7 +29,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from exams.certificates import issuance, lifecycle, signing, status_list
+from content.models import Regulation
+from exams.certificates import basis, issuance, lifecycle, signing, status_list
 from exams.certificates.models import Certificate
 from exams.certificates.openbadges import CREDENTIAL_CONTEXT
 from tests.exams import vc_verifier
@@ -86,6 +87,26 @@ def programme(db):
 @pytest.fixture
 def certificate(collector, programme) -> Certificate:
     return issue_certificate(collector, programme, percent="87.50")
+
+
+@pytest.fixture
+def based_certificate(other_collector, programme) -> Certificate:
+    """A certificate whose legal basis holds the 2012 治安管理处罚法 第四十二条 (superseded by
+    第五十条 of the 2025 revision) and two articles of the criminal law."""
+    call_command("load_regulations", verbosity=0)
+    certificate = issue_certificate(other_collector, programme, percent="90.00")
+    basis.record_regulations(certificate, [regulation.pk for regulation in basis_articles()])
+    return certificate
+
+
+def basis_articles() -> list[Regulation]:
+    return [
+        Regulation.objects.get(
+            short_name="治安管理处罚法", article_no="42", superseded_by__isnull=False
+        ),
+        Regulation.objects.get(short_name="刑法", article_no="293"),
+        Regulation.objects.get(short_name="刑法", article_no="293-1"),
+    ]
 
 
 # --- The signing code against the W3C test vector ---------------------------------------------
@@ -181,10 +202,11 @@ def test_a_fresh_credential_verifies_and_says_what_was_certified(client, certifi
     assert (proof["type"], proof["cryptosuite"]) == ("DataIntegrityProof", "eddsa-jcs-2022")
 
 
-def test_the_credential_takes_two_queries(client, certificate, django_assert_num_queries):
-    """The certificate with its holder and programme, then the programme's required courses."""
-    with django_assert_num_queries(2):
-        assert client.get(certificate.credential_url).status_code == 200
+def test_the_credential_takes_three_queries(client, based_certificate, django_assert_num_queries):
+    """The certificate with its holder and programme, the programme's required courses, and
+    the legal basis with each version's successor."""
+    with django_assert_num_queries(3):
+        assert client.get(based_certificate.credential_url).status_code == 200
 
 
 def test_the_holder_is_identified_by_a_salted_hash_only(client, certificate, collector):
@@ -331,18 +353,45 @@ def test_the_credential_has_the_shape_of_1edtech_samples(client, certificate):
     assert set(sample) >= set(ours) - {"awardedDate"}  # no top-level key of our own invention
 
 
-@needs_shared
-def test_the_credential_has_what_the_1edtech_schema_requires(client, certificate):
-    """Required properties and vocabularies from 1EdTech's AchievementCredential JSON schema
-    (its VC 1.1 envelope — issuanceDate — does not apply to VC 2.0 credentials)."""
-    schema = json.loads(
+def ob3_schema() -> dict:
+    return json.loads(
         (OPENBADGES / "schema" / "ob_v3p0_achievementcredential_schema_draft4.json").read_text()
     )
+
+
+def schema_errors(definition: str, value: dict) -> list[str]:
+    """What 1EdTech's JSON schema finds wrong with ``value`` as its definition ``definition``
+    (validated in full, nested objects included)."""
+    import jsonschema_rs
+
+    schema = ob3_schema()
+    validator = jsonschema_rs.Draft4Validator(
+        {"$ref": f"#/$defs/{definition}", "$defs": schema["$defs"]}
+    )
+    return [f"{error.instance_path}: {error.message}" for error in validator.iter_errors(value)]
+
+
+@needs_shared
+@pytest.mark.parametrize("which", ["certificate", "based_certificate"])
+def test_the_credential_has_what_the_1edtech_schema_requires(client, request, which):
+    """Required properties and vocabularies from 1EdTech's AchievementCredential JSON schema
+    (its VC 1.1 envelope — issuanceDate — does not apply to VC 2.0 credentials); the subject,
+    with its achievement and the legal basis's alignments, and the issuer validate in full (its
+    CredentialStatus definition predates the BitstringStatusListEntry properties)."""
+    schema = ob3_schema()
     definitions = schema["$defs"]
-    ours = get_credential(client, certificate)
+    ours = get_credential(client, request.getfixturevalue(which))
     subject = ours["credentialSubject"]
     achievement = subject["achievement"]
+    assert ("alignment" in achievement) == (which == "based_certificate")
+    for name, value in (
+        ("AchievementSubject", subject),
+        ("Achievement", achievement),
+        ("Profile", ours["issuer"]),
+    ):
+        assert schema_errors(name, value) == [], name
     objects = [
+        *[("Alignment", item) for item in achievement.get("alignment", [])],
         ("AchievementSubject", subject),
         ("Achievement", achievement),
         ("Profile", ours["issuer"]),
@@ -370,6 +419,52 @@ def test_the_credential_has_what_the_1edtech_schema_requires(client, certificate
         assert item.get("status", "Completed") in enum("Result", "status")
     for item in subject["identifier"]:
         assert item["identityType"] in enum("IdentityObject", "identityType")
+    for item in achievement.get("alignment", []):
+        assert item["targetType"].startswith("ext:")  # the schema's extension pattern
+
+
+@needs_shared
+def test_the_public_achievement_document_is_a_valid_achievement(client, based_certificate):
+    """Per programme, it carries no certificate's basis: the credential's copy adds that."""
+    url = reverse("certificates:achievement", args=[based_certificate.programme.code])
+    document = json.loads(client.get(url).content)
+    assert schema_errors("Achievement", document) == []
+    assert "alignment" not in document
+
+
+def test_a_credential_with_a_legal_basis_aligns_its_achievement_with_each_article(
+    client, based_certificate
+):
+    document = get_credential(client, based_certificate)
+    result = vc_verifier.verify_credential(document, fetcher(client))
+    assert result.problems == []
+
+    alignments = document["credentialSubject"]["achievement"]["alignment"]
+    old, criminal, criminal_1 = basis_articles()
+    assert [item["targetCode"] for item in alignments] == [
+        "刑法:293@2024-03-01",
+        "刑法:293-1@2024-03-01",
+        "治安管理处罚法:42@2013-01-01",
+    ]
+    by_code = {item["targetCode"]: item for item in alignments}
+    item = by_code["治安管理处罚法:42@2013-01-01"]
+    assert item["type"] == ["Alignment"]
+    assert item["targetName"] == "治安管理处罚法 第四十二条"
+    assert item["targetFramework"] == old.statute == "中华人民共和国治安管理处罚法"
+    assert old.version in item["targetDescription"]
+    assert item["targetType"] == "ext:LegalProvision"
+    assert item["targetUrl"] == settings.SITE_BASE_URL + f"/regulations/{old.pk}/"
+    page = client.get(urlsplit(item["targetUrl"]).path)
+    assert page.status_code == 200 and "第四十二条" in page.content.decode()
+    assert by_code["刑法:293-1@2024-03-01"]["targetName"] == f"刑法 {criminal_1.article_label}"
+    assert by_code["刑法:293@2024-03-01"]["targetFramework"] == criminal.statute
+
+
+def test_the_verification_page_and_the_credential_list_the_same_articles(client, based_certificate):
+    page = client.get(based_certificate.verification_url).content.decode()
+    document = get_credential(client, based_certificate)
+    for item in document["credentialSubject"]["achievement"]["alignment"]:
+        assert urlsplit(item["targetUrl"]).path in page
 
 
 # --- JSON-LD with the local contexts only ----------------------------------------------------
@@ -436,11 +531,18 @@ def _expanded_keys(node) -> int:
 
 
 @needs_shared
-@pytest.mark.parametrize("which", ["credential", "status_list", "issuer", "achievement"])
+@pytest.mark.parametrize(
+    "which", ["credential", "based_credential", "status_list", "issuer", "achievement"]
+)
 def test_documents_expand_as_json_ld_with_local_contexts_and_lose_nothing(
-    client, certificate, which
+    client, certificate, request, which
 ):
     url = {
+        "based_credential": (
+            request.getfixturevalue("based_certificate").credential_url
+            if which == "based_credential"
+            else None
+        ),
         "credential": certificate.credential_url,
         "status_list": reverse("certificates:status_list", args=[0]),
         "issuer": reverse("certificates:issuer"),

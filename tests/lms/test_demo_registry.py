@@ -19,6 +19,7 @@ def test_every_app_registers_its_steps_in_order():
         "accounts.accounts",
         "certificates.programme",
         "compliance.firms",
+        "certificates.law_change",
         "certificates.links",
     ]
 
