@@ -347,7 +347,7 @@ def test_the_credential_has_what_the_1edtech_schema_requires(client, certificate
         ("Achievement", achievement),
         ("Profile", ours["issuer"]),
         ("Profile", achievement["creator"]),
-        ("CredentialStatus", ours["credentialStatus"]),
+        *[("CredentialStatus", entry) for entry in ours["credentialStatus"]],
         ("Proof", ours["proof"]),
         *[("IdentityObject", item) for item in subject["identifier"]],
         *[("Result", item) for item in subject["result"]],
@@ -536,7 +536,8 @@ def test_a_certificate_beyond_the_first_list_is_in_the_next_one(client, certific
 
     document = get_credential(client, certificate)
 
-    entry = document["credentialStatus"]
+    entry = document["credentialStatus"][0]
+    assert entry["statusPurpose"] == "revocation"
     assert entry["statusListIndex"] == "5"
     assert entry["statusListCredential"].endswith(reverse("certificates:status_list", args=[1]))
     result = vc_verifier.verify_credential(document, fetcher(client))
