@@ -202,7 +202,7 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
     now = now or timezone.now()
     with transaction.atomic():
         request = (
-            IssuanceRequest.objects.select_for_update()
+            IssuanceRequest.objects.select_for_update(of=("self",))
             .select_related("programme", "holder", "attempt")
             .get(pk=request_id)
         )

@@ -4,7 +4,8 @@ It deliberately shares no code with ``exams.certificates`` (that is what it chec
 "Data Integrity EdDSA Cryptosuites v1.0" §3.3.2 (verify an ``eddsa-jcs-2022`` proof),
 "Controlled Identifiers v1.0" (Multikey: ``z`` + base58btc(0xed01 + key)), "Verifiable
 Credentials Data Model v2.0" §4.9 (``validFrom``/``validUntil``) and §4.10 (one status entry or a
-set), and "Bitstring Status List v1.0" §3.2 (validate a status entry: revocation, suspension), using only ``rfc8785`` (JCS) and ``cryptography`` (Ed25519).
+set), and "Bitstring Status List v1.0" §3.2 (validate a status entry: revocation, suspension),
+using only ``rfc8785`` (JCS) and ``cryptography`` (Ed25519).
 
 Documents are fetched through a ``fetch(url) -> dict`` callable, so tests resolve URLs with the
 Django test client and nothing leaves the machine.
