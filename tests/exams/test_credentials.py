@@ -436,13 +436,16 @@ def _expanded_keys(node) -> int:
 
 
 @needs_shared
-@pytest.mark.parametrize("which", ["credential", "status_list", "issuer", "achievement"])
+@pytest.mark.parametrize(
+    "which", ["credential", "status_list", "suspension_list", "issuer", "achievement"]
+)
 def test_documents_expand_as_json_ld_with_local_contexts_and_lose_nothing(
     client, certificate, which
 ):
     url = {
         "credential": certificate.credential_url,
         "status_list": reverse("certificates:status_list", args=[0]),
+        "suspension_list": reverse("certificates:suspension_list", args=[0]),
         "issuer": reverse("certificates:issuer"),
         "achievement": reverse("certificates:achievement", args=[certificate.programme.code]),
     }[which]
