@@ -18,7 +18,13 @@ from exams.certificates import suspension
 from exams.certificates.models import CertificateSuspension
 from lms.compliance import formula, recompute
 from lms.compliance.dashboard.roster import CERTIFICATE_STATES
-from lms.compliance.models import CollectorRating, FirmRating, WebhookDelivery, WebhookSubscription
+from lms.compliance.models import (
+    CollectorRating,
+    FirmRating,
+    RatingSnapshot,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from tests.compliance.test_webhooks import Receiver
 from tests.exams.certificate_factories import issue_certificate, make_programme, use_fast_pdf
 from tests.factories import FirmFactory, MembershipFactory
@@ -122,6 +128,7 @@ def test_suspending_recomputes_the_rating_and_reinstating_restores_it(
         "suspended",
     )
     assert rating.components["formula_version"] == "2026.2"
+    assert RatingSnapshot.objects.filter(user=holder).latest("pk").reason == "certificate_suspended"
     assert rating.certificate_expires_at == certificate.expires_at
     assert FirmRating.objects.get(firm=firm).certified_share == 0
 
@@ -130,6 +137,8 @@ def test_suspending_recomputes_the_rating_and_reinstating_restores_it(
     rating.refresh_from_db()
     assert (rating.score, rating.certificate_status) == (A_CLEAN, "valid")
     assert FirmRating.objects.get(firm=firm).certified_share == 1
+    reason = RatingSnapshot.objects.filter(user=holder).latest("pk").reason
+    assert reason == "certificate_reinstated"
 
 
 def test_a_suspended_certificate_past_its_expiry_counts_as_expired(certificate, holder):
