@@ -217,7 +217,8 @@ class CertificateRevokeView(ObjectActionView):
 
     def get_refusal(self):
         return _(
-            "This certificate is %(status)s: only a valid or expired certificate can be revoked."
+            "This certificate is %(status)s: only a valid, expired or suspended certificate "
+            "can be revoked."
         ) % {"status": self.object.get_status_display()}
 
     def perform(self, certificate, form):

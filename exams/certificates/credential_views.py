@@ -1,5 +1,5 @@
 """Public JSON documents: the signed credential, the issuer, its keys, achievements and the
-revocation lists.
+status lists (revocation and suspension).
 
 No login, GET only, and readable from any origin: verifiers and wallets fetch these from their own
 pages. A credential is served whatever its status — a revoked or expired one stays signed, and a
@@ -108,13 +108,24 @@ def achievement(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@require_safe
-def status_list(request: HttpRequest, list_number: int) -> HttpResponse:
-    """Revocation list ``list_number`` as a signed BitstringStatusListCredential."""
+def _status_list(list_number: int, purpose: str) -> HttpResponse:
     if list_number > status_lists.MAX_LIST_NUMBER:
         raise Http404("No such status list")
     return json_document(
-        openbadges.signed_status_list_credential(list_number),
+        openbadges.signed_status_list_credential(list_number, purpose=purpose),
         media_type=CREDENTIAL_MEDIA_TYPE,
+        # The same time as the list's ``ttl``: a cache keeps it exactly as long as it says.
         max_age=status_lists.TTL_SECONDS,
     )
+
+
+@require_safe
+def status_list(request: HttpRequest, list_number: int) -> HttpResponse:
+    """Revocation list ``list_number`` as a signed BitstringStatusListCredential."""
+    return _status_list(list_number, status_lists.REVOCATION)
+
+
+@require_safe
+def suspension_list(request: HttpRequest, list_number: int) -> HttpResponse:
+    """Suspension list ``list_number`` as a signed BitstringStatusListCredential."""
+    return _status_list(list_number, status_lists.SUSPENSION)

@@ -30,6 +30,7 @@ from .models import (
     IssuanceKind,
     IssuanceRequest,
 )
+from .status_list import random_free_index
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,15 @@ def current_certificate(user, programme: CertificationProgramme, now: datetime):
     )
 
 
+def suspended_certificate(user, programme: CertificationProgramme, now: datetime):
+    """The holder's suspended, unexpired certificate for the programme, if any. While there is
+    one, nothing is issued for the programme: a suspension is not a lapse, and passing the exam
+    again must not get around it (only reinstatement, or a legal-update refresh, ends it)."""
+    return Certificate.objects.filter(
+        holder=user, programme=programme, status=CertificateStatus.SUSPENDED, expires_at__gt=now
+    ).first()
+
+
 def request_if_eligible(
     user, programme: CertificationProgramme, now: datetime | None = None
 ) -> IssuanceRequest | None:
@@ -87,12 +97,14 @@ def request_if_eligible(
 
     First certification: every required course completed and the final exam passed. Renewal:
     a valid certificate inside its renewal window, the refresher course completed and the
-    renewal exam passed inside the window. Call it inside the transaction that recorded the
-    pass or the completion; the caller (``receivers``) dispatches it to Celery after that
-    commits.
+    renewal exam passed inside the window. Neither while the holder's certificate of the
+    programme is suspended. Call it inside the transaction that recorded the pass or the
+    completion; the caller (``receivers``) dispatches it to Celery after that commits.
     """
     now = now or timezone.now()
     if not programme.is_active:
+        return None
+    if suspended_certificate(user, programme, now) is not None:
         return None
     if IssuanceRequest.objects.filter(
         holder=user, programme=programme, completed_at__isnull=True
@@ -227,9 +239,9 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
         renewed = None
         if request.kind == IssuanceKind.RENEWAL and request.renews_id:
             renewed = Certificate.objects.select_for_update().get(pk=request.renews_id)
-            if renewed.status == CertificateStatus.REVOKED:
+            if renewed.status in (CertificateStatus.REVOKED, CertificateStatus.SUSPENDED):
                 request.completed_at = now
-                request.last_error = "The certificate to renew was revoked."
+                request.last_error = f"The certificate to renew is {renewed.status}."
                 request.save(update_fields=["completed_at", "last_error"])
                 return None
             start = max(now, renewed.expires_at)  # renewing early loses no days
@@ -253,7 +265,7 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
             expires_at=programme.expiry_after(start),
             status=CertificateStatus.VALID,
             status_changed_at=now,
-            status_index=request.pk,
+            status_index=random_free_index(),
         )
         certificate.identity_hash = openbadges.identity_hash(holder.email, certificate.subject_salt)
         pdf = ContentFile(render(certificate))

@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from lms.accounts.tasks import send_email
 
 from . import emails, signals
-from .models import Certificate, CertificateReminder, CertificateStatus
+from .models import Certificate, CertificateReminder, CertificateStatus, CertificateSuspension
+from .suspension import end_suspension
 
 logger = logging.getLogger(__name__)
 
@@ -36,20 +37,31 @@ ISSUED_EMAIL_GRACE = timedelta(minutes=15)
 
 # --- Expiry ------------------------------------------------------------------------------------
 
+# A suspended certificate still expires: suspension pauses its validity, not its clock.
+EXPIRABLE = (CertificateStatus.VALID, CertificateStatus.SUSPENDED)
+
 
 def expire_certificates(now: datetime | None = None) -> int:
-    """Mark every valid certificate past its expiry as expired; returns how many changed.
+    """Mark every valid or suspended certificate past its expiry as expired; returns how many
+    changed. A suspension in force ends with the outcome "expired" (there is nothing left to
+    reinstate).
 
     One conditional UPDATE under row locks: a concurrent run waits for the locks, then finds
     the rows no longer valid, so each certificate changes (and is announced) once.
     ``certificate_status_changed`` goes out for each after the transaction commits.
     """
     now = now or timezone.now()
-    due = Certificate.objects.filter(status=CertificateStatus.VALID, expires_at__lte=now)
+    due = Certificate.objects.filter(status__in=EXPIRABLE, expires_at__lte=now)
     with transaction.atomic():
-        ids = list(due.select_for_update().values_list("pk", flat=True))
-        if not ids:
+        rows = list(due.select_for_update().values_list("pk", "status"))
+        if not rows:
             return 0
+        ids = [pk for pk, _status in rows]
+        suspended = [pk for pk, status in rows if status == CertificateStatus.SUSPENDED]
+        if suspended:
+            CertificateSuspension.objects.filter(
+                certificate_id__in=suspended, ended_at__isnull=True
+            ).update(ended_at=now, outcome=CertificateSuspension.Outcome.EXPIRED)
         changed = due.filter(pk__in=ids).update(
             status=CertificateStatus.EXPIRED, status_changed_at=now
         )
@@ -169,7 +181,7 @@ class RevocationError(Exception):
     """The certificate cannot be revoked (already revoked, superseded) or no reason was given."""
 
 
-REVOCABLE = (CertificateStatus.VALID, CertificateStatus.EXPIRED)
+REVOCABLE = (CertificateStatus.VALID, CertificateStatus.EXPIRED, CertificateStatus.SUSPENDED)
 REVOCATION_FIELDS = [
     "status",
     "status_changed_at",
@@ -180,7 +192,8 @@ REVOCATION_FIELDS = [
 
 
 def revoke(certificate: Certificate, by, reason: str, now: datetime | None = None) -> Certificate:
-    """Revoke a valid or expired certificate, for ``reason``; returns it, updated.
+    """Revoke a valid, expired or suspended certificate, for ``reason``; returns it, updated.
+    A suspension in force ends with the outcome "revoked" in the same transaction.
 
     Under the row lock, so two auditors revoking at once produce one revocation and one clear
     error. The status list, the verification page and the credential all read the status from
@@ -202,9 +215,14 @@ def revoke(certificate: Certificate, by, reason: str, now: datetime | None = Non
             raise RevocationError(_("This certificate has already been revoked."))
         if locked.status not in REVOCABLE:
             raise RevocationError(
-                _("Only a valid or expired certificate can be revoked; this one is %(status)s.")
+                _(
+                    "Only a valid, expired or suspended certificate can be revoked; "
+                    "this one is %(status)s."
+                )
                 % {"status": locked.get_status_display()}
             )
+        if locked.status == CertificateStatus.SUSPENDED:
+            end_suspension(locked, outcome=CertificateSuspension.Outcome.REVOKED, by=by, now=now)
         locked.status = CertificateStatus.REVOKED
         locked.status_changed_at = now
         locked.revoked_at = now

@@ -3,8 +3,8 @@
 A certificate is published as a signed ``OpenBadgeCredential`` (W3C Verifiable Credentials 2.0)
 so that any Open Badges wallet or verifier can check it without us: it names the issuer profile,
 the achievement (the certification programme, aligned with the regulation versions the
-certificate covers — its legal basis), the exam result, the validity period and the revocation
-status list entry, all at stable URLs under ``SITE_BASE_URL``.
+certificate covers — its legal basis), the exam result, the validity period and two status list
+entries (revocation and suspension), all at stable URLs under ``SITE_BASE_URL``.
 
 The holder is identified only by a salted SHA-256 hash of their email address (an OB 3.0
 ``IdentityObject``): a verifier who is told the email can confirm it, but the credential itself
@@ -59,8 +59,14 @@ def credential_id(certificate: Certificate) -> str:
     return absolute_url(certificate.credential_url)
 
 
-def status_list_url(number: int) -> str:
-    return absolute_url(reverse("certificates:status_list", args=[number]))
+STATUS_LIST_URL_NAMES = {
+    status_list.REVOCATION: "certificates:status_list",
+    status_list.SUSPENSION: "certificates:suspension_list",
+}
+
+
+def status_list_url(number: int, purpose: str = status_list.REVOCATION) -> str:
+    return absolute_url(reverse(STATUS_LIST_URL_NAMES[purpose], args=[number]))
 
 
 def verification_method(public_key_multibase: str) -> str:
@@ -239,17 +245,23 @@ def percent_value(score: Decimal) -> str:
     return f"{score.normalize():f}"
 
 
-def credential_status(certificate: Certificate) -> dict:
-    """The certificate's ``BitstringStatusListEntry`` in the revocation list."""
-    url = status_list_url(status_list.list_number(certificate.status_index))
+def status_entry(certificate: Certificate, purpose: str) -> dict:
+    """The certificate's ``BitstringStatusListEntry`` in the ``purpose`` list."""
+    url = status_list_url(status_list.list_number(certificate.status_index), purpose)
     position = status_list.list_position(certificate.status_index)
     return {
         "id": f"{url}#{position}",
         "type": "BitstringStatusListEntry",
-        "statusPurpose": status_list.STATUS_PURPOSE,
+        "statusPurpose": purpose,
         "statusListIndex": str(position),
         "statusListCredential": url,
     }
+
+
+def credential_status(certificate: Certificate) -> list[dict]:
+    """Both entries, revocation then suspension: the same ``statusListIndex`` in two lists
+    (VC 2.0 §4.10 allows several status entries, one per purpose)."""
+    return [status_entry(certificate, purpose) for purpose in status_list.PURPOSES]
 
 
 def credential(certificate: Certificate) -> dict:
@@ -308,13 +320,15 @@ def signed_credential(certificate: Certificate, now: datetime | None = None) -> 
     return _sign(credential(certificate), now)
 
 
-# --- The revocation list --------------------------------------------------------------------------
+# --- The status lists ----------------------------------------------------------------------------
 
 
-def status_list_credential(number: int, now: datetime | None = None) -> dict:
-    """The unsigned ``BitstringStatusListCredential`` for list ``number``."""
+def status_list_credential(
+    number: int, now: datetime | None = None, purpose: str = status_list.REVOCATION
+) -> dict:
+    """The unsigned ``BitstringStatusListCredential`` for list ``number`` of ``purpose``."""
     now = now or timezone.now()
-    url = status_list_url(number)
+    url = status_list_url(number, purpose)
     return {
         "@context": [VC_CONTEXT],
         "id": url,
@@ -324,13 +338,16 @@ def status_list_credential(number: int, now: datetime | None = None) -> dict:
         "credentialSubject": {
             "id": f"{url}#list",
             "type": "BitstringStatusList",
-            "statusPurpose": status_list.STATUS_PURPOSE,
-            "encodedList": status_list.encoded_list(number),
+            "statusPurpose": purpose,
+            "encodedList": status_list.encoded_list(number, purpose),
+            # Milliseconds (§2.2), the same time as the HTTP max-age in seconds.
             "ttl": status_list.TTL_SECONDS * 1000,
         },
     }
 
 
-def signed_status_list_credential(number: int, now: datetime | None = None) -> dict:
+def signed_status_list_credential(
+    number: int, now: datetime | None = None, purpose: str = status_list.REVOCATION
+) -> dict:
     now = now or timezone.now()
-    return _sign(status_list_credential(number, now), now)
+    return _sign(status_list_credential(number, now, purpose), now)

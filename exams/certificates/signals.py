@@ -8,5 +8,6 @@ from django.dispatch import Signal
 
 # certificate=<Certificate>
 certificate_issued = Signal()
-# certificate=<Certificate>, status=<CertificateStatus>: expired, revoked or superseded
+# certificate=<Certificate>, status=<CertificateStatus>: expired, revoked, superseded, suspended,
+# or valid (a suspension lifted: reinstated, or a refreshed certificate replacing a suspended one)
 certificate_status_changed = Signal()

@@ -31,6 +31,11 @@ urlpatterns = [
         credential_views.status_list,
         name="status_list",
     ),
+    path(
+        "credentials/status/suspension/<int:list_number>.json",
+        credential_views.suspension_list,
+        name="suspension_list",
+    ),
     # The manager's programme assignments, among the staff pages (lms.accounts.onboarding).
     path("firm/staff/assignments/", assignment_views.assignment_list, name="assignments"),
     path("firm/staff/assignments/new/", assignment_views.assign, name="assign"),

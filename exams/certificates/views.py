@@ -27,7 +27,13 @@ from lms.lib.masking import mask_name
 from lms.lib.ratelimit import client_ip, limit_view
 
 from . import basis
-from .models import Certificate, CertificateStatus, CertificationProgramme, IssuanceRequest
+from .models import (
+    Certificate,
+    CertificateStatus,
+    CertificateSuspension,
+    CertificationProgramme,
+    IssuanceRequest,
+)
 
 # How long a browser may reuse a verification page: short, so a revocation shows within a minute.
 VERIFY_MAX_AGE = 60
@@ -71,6 +77,10 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
         "masked_name": mask_name(certificate.holder_name),
         "successor": certificate.superseded_by if status == CertificateStatus.SUPERSEDED else None,
         "basis": basis.by_statute(basis.basis_of(certificate)),
+        # The category and the date only: the free-text reason may name a finding or a person.
+        "suspension": (
+            certificate.open_suspension if status == CertificateStatus.SUSPENDED else None
+        ),
     }
     response = render(request, "certificates/verify.html", context)
     # Shared caches must not keep it (it changes on revocation, and with the language cookie).
@@ -172,22 +182,27 @@ def my_certificates(request: AuthenticatedHttpRequest) -> HttpResponse:
             "course_id", flat=True
         )
     )
-    current, history = [], []
+    current, suspended, history = [], [], []
     for certificate in certificates:
         certificate.public_status = certificate.status_on(now)
         if certificate.public_status == CertificateStatus.VALID:
             certificate.renewal = _renewal(certificate, completed, now)
             current.append(certificate)
+        elif certificate.public_status == CertificateStatus.SUSPENDED:
+            suspended.append(certificate)
         else:
             history.append(certificate)
+    _attach_suspensions(suspended)
     pending = list(
         IssuanceRequest.objects.filter(holder=user, completed_at__isnull=True).select_related(
             "programme"
         )
     )
-    certified = {c.programme_id for c in current} | {r.programme_id for r in pending}
+    # A suspended certificate is still held: its programme is not one to earn again.
+    certified = {c.programme_id for c in [*current, *suspended]} | {r.programme_id for r in pending}
     context = {
         "current": current,
+        "suspended": suspended,
         "history": history,
         "pending": pending,
         "in_progress": _programme_progress(user, certified, completed),
@@ -195,6 +210,20 @@ def my_certificates(request: AuthenticatedHttpRequest) -> HttpResponse:
         "revoked": CertificateStatus.REVOKED,
     }
     return _private(render(request, "certificates/mine.html", context))
+
+
+def _attach_suspensions(certificates: list[Certificate]) -> None:
+    """Set ``suspension`` (the one in force) on each suspended certificate: one query."""
+    if not certificates:
+        return
+    in_force = {
+        suspension.certificate_id: suspension
+        for suspension in CertificateSuspension.objects.filter(
+            certificate__in=certificates, ended_at__isnull=True
+        )
+    }
+    for certificate in certificates:
+        certificate.suspension = in_force.get(certificate.pk)
 
 
 def _programme_progress(user, certified: set[int], completed: set[int]) -> list[ProgrammeProgress]:

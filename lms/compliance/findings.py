@@ -7,6 +7,12 @@
 * The collector, or a manager of their firm, may appeal once, while the finding is open or
   confirmed; it becomes "appealed". An auditor decides: upheld → dismissed, rejected → confirmed.
 
+* While a *critical* finding is open, an auditor may suspend the collector's valid
+  certificates pending the decision (:func:`suspend_certificates`, with a reason). Dismissing the
+  finding (directly, or by upholding an appeal) reinstates them; confirming it (directly, or by
+  rejecting an appeal) requires a :class:`Resolution` for each — revoke, with a reason, or
+  reinstate — applied in the same transaction as the decision.
+
 Each change locks the finding's row first, so two auditors (or an auditor and an appeal) cannot
 both act on the same state. After the transaction commits, ``finding_status_changed`` is sent
 (ratings recompute, webhooks) and the collector is emailed when a finding is confirmed or an
@@ -15,6 +21,8 @@ appeal decided.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
@@ -25,10 +33,12 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from exams.certificates import lifecycle, suspension
+from exams.certificates.models import Certificate, CertificateStatus, CertificateSuspension
 from lms.accounts.models import Firm, Membership, User
 from lms.accounts.tasks import send_email
 
-from .models import Appeal, AppealOutcome, Finding, FindingStatus
+from .models import Appeal, AppealOutcome, Finding, FindingStatus, FindingSuspension, Severity
 from .signals import finding_status_changed
 
 APPEALABLE = frozenset({FindingStatus.OPEN, FindingStatus.CONFIRMED})
@@ -125,7 +135,14 @@ def _require_note(note: str) -> str:
     return note
 
 
-def _decide(finding: Finding, status: str, *, by: User, note: str) -> Finding:
+def _decide(
+    finding: Finding,
+    status: str,
+    *,
+    by: User,
+    note: str,
+    resolutions: Mapping[int, Resolution] | None = None,
+) -> Finding:
     note = _require_note(note)
     with transaction.atomic():
         locked = _locked(finding)
@@ -137,20 +154,150 @@ def _decide(finding: Finding, status: str, *, by: User, note: str) -> Finding:
             )
         locked.status = status
         locked.save(update_fields=["status", *locked.record_decision(by=by, note=note)])
+        _end_suspensions(locked, status, by=by, resolutions=resolutions)
         _announce(locked, status)
         if status == FindingStatus.CONFIRMED:
             _email("finding_confirmed", locked, [locked.collector], note=note)
     return locked
 
 
-def confirm(finding: Finding, *, by: User, note: str) -> Finding:
-    """The finding stands: it counts in the collector's rating from now on."""
-    return _decide(finding, FindingStatus.CONFIRMED, by=by, note=note)
+def confirm(
+    finding: Finding,
+    *,
+    by: User,
+    note: str,
+    resolutions: Mapping[int, Resolution] | None = None,
+) -> Finding:
+    """The finding stands: it counts in the collector's rating from now on. Certificates
+    suspended pending it need a :class:`Resolution` each in ``resolutions`` (certificate id →
+    resolution), or nothing is decided."""
+    return _decide(finding, FindingStatus.CONFIRMED, by=by, note=note, resolutions=resolutions)
 
 
 def dismiss(finding: Finding, *, by: User, note: str) -> Finding:
-    """The finding does not stand (no breach, or not this collector)."""
+    """The finding does not stand (no breach, or not this collector); certificates suspended
+    pending it are reinstated."""
     return _decide(finding, FindingStatus.DISMISSED, by=by, note=note)
+
+
+# --- Suspending certificates pending a critical finding -----------------------------------------
+
+
+REVOKE = "revoke"
+REINSTATE = "reinstate"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What becomes of one certificate suspended pending a finding that was confirmed."""
+
+    action: str  # REVOKE or REINSTATE
+    reason: str = ""  # required to revoke (the holder is told it)
+
+
+def can_suspend(finding: Finding) -> bool:
+    """Open and critical: the only findings a suspension may wait for."""
+    return finding.status == FindingStatus.OPEN and finding.severity == Severity.CRITICAL
+
+
+def suspendable_certificates(finding: Finding) -> list[Certificate]:
+    """The collector's valid, unexpired certificates (one query)."""
+    return list(
+        Certificate.objects.filter(
+            holder_id=finding.collector_id,
+            status=CertificateStatus.VALID,
+            expires_at__gt=timezone.now(),
+        ).order_by("programme_name", "pk")
+    )
+
+
+def pending_suspensions(finding: Finding) -> list[FindingSuspension]:
+    """Certificates still suspended pending ``finding`` (with their certificates; one query)."""
+    return list(
+        FindingSuspension.objects.filter(finding=finding, suspension__ended_at__isnull=True)
+        .select_related("suspension__certificate")
+        .order_by("suspension__certificate__programme_name", "pk")
+    )
+
+
+def suspend_certificates(finding: Finding, *, by: User, reason: str) -> list[FindingSuspension]:
+    """Suspend every valid certificate of the finding's collector until it is decided; returns
+    the new links (none when the collector holds no valid certificate). Who may is the caller's
+    check (``compliance.add_findingsuspension``); this enforces the state."""
+    reason = reason.strip()
+    if not reason:
+        raise FindingError(_("Give a reason for the suspension."), code="reason_required")
+    with transaction.atomic():
+        locked = _locked(finding)
+        if not can_suspend(locked):
+            raise FindingError(
+                _("Certificates can be suspended only while a critical finding is open."),
+                code="not_suspendable",
+            )
+        links = []
+        for certificate in suspendable_certificates(locked):
+            try:
+                opened = suspension.suspend(
+                    certificate,
+                    category=CertificateSuspension.Category.FINDING,
+                    reason=reason,
+                    by=by,
+                )
+            except suspension.SuspensionError:
+                continue  # suspended, expired or revoked a moment ago: nothing to suspend
+            if opened.category != CertificateSuspension.Category.FINDING:
+                continue  # already suspended for a legal update: that suspension stands
+            link, _created = FindingSuspension.objects.get_or_create(
+                suspension=opened, defaults={"finding": locked}
+            )
+            links.append(link)
+    return links
+
+
+def _end_suspensions(
+    finding: Finding,
+    status: str,
+    *,
+    by: User,
+    resolutions: Mapping[int, Resolution] | None,
+) -> None:
+    """Inside the deciding transaction: dismissed → reinstate every certificate suspended
+    pending the finding; confirmed → apply the auditor's resolution to each."""
+    pending = pending_suspensions(finding)
+    if not pending:
+        return
+    if status == FindingStatus.DISMISSED:
+        for link in pending:
+            suspension.reinstate(link.suspension.certificate, by=by)
+        return
+    resolutions = resolutions or {}
+    missing = [
+        link
+        for link in pending
+        if link.suspension.certificate_id not in resolutions
+        or resolutions[link.suspension.certificate_id].action not in (REVOKE, REINSTATE)
+    ]
+    if missing:
+        raise FindingError(
+            _("Choose, for each suspended certificate, whether to revoke or reinstate it."),
+            code="resolution_required",
+        )
+    for link in pending:
+        certificate = link.suspension.certificate
+        resolution = resolutions[certificate.pk]
+        if resolution.action == REINSTATE:
+            suspension.reinstate(certificate, by=by)
+            continue
+        if not resolution.reason.strip():
+            raise FindingError(
+                _("Give the reason for revoking certificate %(serial)s.")
+                % {"serial": certificate.serial},
+                code="revocation_reason_required",
+            )
+        try:
+            lifecycle.revoke(certificate, by=by, reason=resolution.reason)
+        except lifecycle.RevocationError as error:
+            raise FindingError(str(error), code="not_revocable") from error
 
 
 # --- Appeals ------------------------------------------------------------------------------------
@@ -191,8 +338,16 @@ def appeal(finding: Finding, *, by: User, grounds: str) -> Appeal:
     return filed
 
 
-def decide_appeal(finding: Finding, *, by: User, outcome: str, note: str) -> Appeal:
-    """An auditor decides: upheld → the finding is dismissed; rejected → it is confirmed."""
+def decide_appeal(
+    finding: Finding,
+    *,
+    by: User,
+    outcome: str,
+    note: str,
+    resolutions: Mapping[int, Resolution] | None = None,
+) -> Appeal:
+    """An auditor decides: upheld → the finding is dismissed; rejected → it is confirmed
+    (certificates suspended pending it: reinstated, or resolved as in :func:`confirm`)."""
     if outcome not in AppealOutcome.values:
         raise FindingError(_("Choose whether the appeal is upheld or rejected."), code="outcome")
     note = _require_note(note)
@@ -216,6 +371,7 @@ def decide_appeal(finding: Finding, *, by: User, outcome: str, note: str) -> App
         )
         locked.status = status
         locked.save(update_fields=["status", *locked.record_decision(by=by, note=note, at=now)])
+        _end_suspensions(locked, status, by=by, resolutions=resolutions)
         _announce(locked, status)
         _email(
             "appeal_decided",

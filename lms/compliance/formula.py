@@ -1,12 +1,14 @@
-"""The compliance rating formula, version 2026.1: plain functions of plain values, no database.
+"""The compliance rating formula, version 2026.2: plain functions of plain values, no database.
 
 A collector's score (0–100) is the sum of three components:
 
 * **Certification (50)** — 30 × the share of required programmes (every active certification
-  programme) with a valid, unexpired certificate; + 10 × the exam score factor (the mean score of
-  those certificates: 60 % earns nothing, 100 % earns everything, linear in between); + 10 × the
-  expiry factor (the fewest days to expiry among them: 60 days or more earn everything, linear
-  down to nothing on the day of expiry — 60 days is the usual renewal window).
+  programme) with a valid, unexpired certificate (a suspended certificate is not valid: it
+  earns none of these 50 points while suspended, and counts again once reinstated); + 10 ×
+  the exam score factor (the mean score of those certificates: 60 % earns nothing, 100 % earns
+  everything, linear in between); + 10 × the expiry factor (the fewest days to expiry among
+  them: 60 days or more earn everything, linear down to nothing on the day of expiry — 60 days
+  is the usual renewal window).
 * **Training (20)** — 15 × max(0, 1 − 0.5 × overdue assignments) (two overdue assignments lose
   all 15); + 5 when any course was completed in the last 365 days (refresher training).
 * **Conduct (30)** — 30 minus, for each *confirmed* finding, its severity weight (minor 5, major
@@ -39,7 +41,8 @@ from typing import Any
 
 from django.utils.translation import gettext, ngettext
 
-FORMULA_VERSION = "2026.1"
+# 2026.2: a suspended certificate is not valid (issue 13); nothing else changed.
+FORMULA_VERSION = "2026.2"
 
 # --- Certification (max 50) ---------------------------------------------------------------------
 COVERAGE_POINTS = 30  # × share of required programmes with a valid certificate
@@ -80,7 +83,8 @@ FIRM_FINDINGS_WINDOW_DAYS = 365
 # What ``CollectorRating.certificate_status`` holds (a summary over the required programmes).
 CERTIFIED = "valid"  # every required programme has a valid certificate
 LAPSED_EXPIRED = "expired"  # some required programme's latest certificate expired
-LAPSED_REVOKED = "revoked"  # ... or was revoked (wins over expired)
+LAPSED_REVOKED = "revoked"  # ... or was revoked (wins over suspended and expired)
+SUSPENDED = "suspended"  # ... or is suspended (wins over expired; no grade cap: reversible)
 NOT_CERTIFIED = ""  # some required programme was never certified
 NOTHING_REQUIRED = "not_required"  # no active programme: nothing to hold
 CERTIFIED_STATUSES = (CERTIFIED, NOTHING_REQUIRED)
@@ -111,8 +115,9 @@ class ProgrammeStanding:
     """Where a collector stands on one required programme.
 
     ``status`` is that of their latest certificate of the programme (``"valid"`` only when it
-    is valid and unexpired; a valid one past its expiry that the daily job has not marked yet
-    counts as ``"expired"``), or None if they never held one. ``score`` is the exam score of
+    is valid and unexpired; a valid or suspended one past its expiry that the daily job has not
+    marked yet counts as ``"expired"``; ``"suspended"`` is not valid), or None if they never
+    held one. ``score`` is the exam score of
     the valid certificate; ``expires_on`` the local date their latest certificate expires
     (``expires_at`` the exact time, for display).
     """
@@ -341,7 +346,7 @@ def certificate_summary(
         return NOTHING_REQUIRED, None
     if all(p.valid for p in programmes):
         return CERTIFIED, min((p.expires_at for p in programmes if p.expires_at), default=None)
-    for status in (LAPSED_REVOKED, LAPSED_EXPIRED):
+    for status in (LAPSED_REVOKED, SUSPENDED, LAPSED_EXPIRED):
         lapsed = [p for p in programmes if p.status == status]
         if lapsed:
             return status, max((p.expires_at for p in lapsed if p.expires_at), default=None)

@@ -57,7 +57,11 @@ def certificate_status_changed(sender, *, certificate, status, **kwargs) -> None
     # certificate_issued already queued that recompute.
     if status == CertificateStatus.SUPERSEDED:
         return
-    queue_recompute([certificate.holder_id], f"certificate_{status}")
+    # A change back to valid is a suspension lifted (issue 13).
+    reason = (
+        "certificate_reinstated" if status == CertificateStatus.VALID else f"certificate_{status}"
+    )
+    queue_recompute([certificate.holder_id], reason)
 
 
 @receiver(signals.finding_status_changed, dispatch_uid="ratings.finding_status")

@@ -433,8 +433,10 @@ def _standings(
     if not programmes:
         return {}
     valid = Q(status=CertificateStatus.VALID, expires_at__gt=now)
+    # Suspended is not valid (formula 2026.2); past its expiry it is expired, like a valid one.
+    suspended = Q(status=CertificateStatus.SUSPENDED, expires_at__gt=now)
     expired = Q(status=CertificateStatus.EXPIRED) | Q(
-        status=CertificateStatus.VALID, expires_at__lte=now
+        status__in=[CertificateStatus.VALID, CertificateStatus.SUSPENDED], expires_at__lte=now
     )
     rows = (
         Certificate.objects.filter(where, programme_id__in=[p.pk for p in programmes])
@@ -444,6 +446,7 @@ def _standings(
             valid_score=Max("score", filter=valid),
             latest=Max("issued_at"),
             latest_revoked=Max("issued_at", filter=Q(status=CertificateStatus.REVOKED)),
+            latest_suspended=Max("issued_at", filter=suspended),
             latest_expired=Max("issued_at", filter=expired),
             last_expires=Max("expires_at"),
         )
@@ -455,6 +458,7 @@ def _standings(
             "valid_score",
             "latest",
             "latest_revoked",
+            "latest_suspended",
             "latest_expired",
             "last_expires",
         )
@@ -462,12 +466,24 @@ def _standings(
     found: dict[int, dict[int, formula.ProgrammeStanding]] = {}
     names = {p.pk: p for p in programmes}
     zone = timezone.get_current_timezone()
-    for holder, programme_id, valid_expires, score, latest, revoked, expired, last in rows:
+    for (
+        holder,
+        programme_id,
+        valid_expires,
+        score,
+        latest,
+        revoked,
+        suspended_at,
+        expired,
+        last,
+    ) in rows:
         programme = names[programme_id]
         if valid_expires is not None:
             status, expires = "valid", valid_expires
         elif latest == revoked:
             status, expires = "revoked", last
+        elif latest == suspended_at:
+            status, expires = formula.SUSPENDED, last
         elif latest == expired:
             status, expires = "expired", last
         else:

@@ -25,6 +25,10 @@ logger = logging.getLogger(__name__)
 STATUS_EVENTS = {
     CertificateStatus.REVOKED: WebhookEvent.CERTIFICATE_REVOKED,
     CertificateStatus.EXPIRED: WebhookEvent.CERTIFICATE_EXPIRED,
+    CertificateStatus.SUSPENDED: WebhookEvent.CERTIFICATE_SUSPENDED,
+    # Agreed between the certificate modules (issue 13): a change *to* valid is a suspension
+    # lifted, whether by reinstatement or by a refreshed certificate replacing a suspended one.
+    CertificateStatus.VALID: WebhookEvent.CERTIFICATE_REINSTATED,
 }
 
 

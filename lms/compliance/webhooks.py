@@ -39,6 +39,7 @@ from django.db.models import Q
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from exams.certificates.models import CertificateStatus
 from lms.accounts.models import Membership
 
 from . import webhook_http
@@ -211,11 +212,24 @@ def certificate_data(certificate) -> dict:
         "issued_at": iso(certificate.issued_at),
         "expires_at": iso(certificate.expires_at),
         "revoked_at": iso(certificate.revoked_at),
+        "suspension": suspension_data(certificate),
     }
 
 
+def suspension_data(certificate) -> dict | None:
+    """The suspension in force: its reason category and since when (never the free-text
+    reason, which may name a finding or a person); None unless suspended (then one query)."""
+    if certificate.status != CertificateStatus.SUSPENDED:
+        return None
+    suspension = certificate.open_suspension
+    if suspension is None:
+        return None
+    return {"category": suspension.category, "since": iso(suspension.started_at)}
+
+
 def announce_certificate(certificate, event_type: str) -> int:
-    """``certificate.issued`` / ``.revoked`` / ``.expired`` to the holder's current firm."""
+    """``certificate.issued`` / ``.revoked`` / ``.expired`` / ``.suspended`` / ``.reinstated``
+    to the holder's current firm."""
     subscriptions = subscriptions_for(event_type)
     if not subscriptions:
         return 0

@@ -67,7 +67,7 @@ def test_a_model_collector_scores_the_hand_computed_total():
     assert result.score == Decimal("98.13")
     assert result.grade == "A"
     assert result.certificate_status == formula.CERTIFIED
-    assert result.components["formula_version"] == formula.FORMULA_VERSION == "2026.1"
+    assert result.components["formula_version"] == formula.FORMULA_VERSION == "2026.2"
 
 
 @pytest.mark.parametrize(

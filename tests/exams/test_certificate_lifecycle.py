@@ -411,6 +411,6 @@ def test_a_superseded_certificate_cannot_be_revoked(collector, programme, audito
 
     with (
         translation.override("en"),
-        pytest.raises(RevocationError, match="Only a valid or expired"),
+        pytest.raises(RevocationError, match="Only a valid, expired or suspended"),
     ):
         lifecycle.revoke(Certificate.objects.get(pk=old.pk), by=auditor, reason="测试")

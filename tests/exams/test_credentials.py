@@ -396,7 +396,7 @@ def test_the_credential_has_what_the_1edtech_schema_requires(client, request, wh
         ("Achievement", achievement),
         ("Profile", ours["issuer"]),
         ("Profile", achievement["creator"]),
-        ("CredentialStatus", ours["credentialStatus"]),
+        *[("CredentialStatus", entry) for entry in ours["credentialStatus"]],
         ("Proof", ours["proof"]),
         *[("IdentityObject", item) for item in subject["identifier"]],
         *[("Result", item) for item in subject["result"]],
@@ -532,7 +532,8 @@ def _expanded_keys(node) -> int:
 
 @needs_shared
 @pytest.mark.parametrize(
-    "which", ["credential", "based_credential", "status_list", "issuer", "achievement"]
+    "which",
+    ["credential", "based_credential", "status_list", "suspension_list", "issuer", "achievement"],
 )
 def test_documents_expand_as_json_ld_with_local_contexts_and_lose_nothing(
     client, certificate, request, which
@@ -545,6 +546,7 @@ def test_documents_expand_as_json_ld_with_local_contexts_and_lose_nothing(
         ),
         "credential": certificate.credential_url,
         "status_list": reverse("certificates:status_list", args=[0]),
+        "suspension_list": reverse("certificates:suspension_list", args=[0]),
         "issuer": reverse("certificates:issuer"),
         "achievement": reverse("certificates:achievement", args=[certificate.programme.code]),
     }[which]
@@ -638,7 +640,8 @@ def test_a_certificate_beyond_the_first_list_is_in_the_next_one(client, certific
 
     document = get_credential(client, certificate)
 
-    entry = document["credentialStatus"]
+    entry = document["credentialStatus"][0]
+    assert entry["statusPurpose"] == "revocation"
     assert entry["statusListIndex"] == "5"
     assert entry["statusListCredential"].endswith(reverse("certificates:status_list", args=[1]))
     result = vc_verifier.verify_credential(document, fetcher(client))

@@ -3,8 +3,9 @@
 It deliberately shares no code with ``exams.certificates`` (that is what it checks): it follows
 "Data Integrity EdDSA Cryptosuites v1.0" §3.3.2 (verify an ``eddsa-jcs-2022`` proof),
 "Controlled Identifiers v1.0" (Multikey: ``z`` + base58btc(0xed01 + key)), "Verifiable
-Credentials Data Model v2.0" §4.9 (``validFrom``/``validUntil``) and "Bitstring Status List v1.0"
-§3.2 (validate a status entry), using only ``rfc8785`` (JCS) and ``cryptography`` (Ed25519).
+Credentials Data Model v2.0" §4.9 (``validFrom``/``validUntil``) and §4.10 (one status entry or a
+set), and "Bitstring Status List v1.0" §3.2 (validate a status entry: revocation, suspension),
+using only ``rfc8785`` (JCS) and ``cryptography`` (Ed25519).
 
 Documents are fetched through a ``fetch(url) -> dict`` callable, so tests resolve URLs with the
 Django test client and nothing leaves the machine.
@@ -35,6 +36,8 @@ CLOCK_SKEW = timedelta(minutes=1)
 class Verification:
     problems: list[str] = field(default_factory=list)
     revoked: bool | None = None
+    # None when the credential has no suspension entry, else whether its bit is set.
+    suspended: bool | None = None
 
     @property
     def verified(self) -> bool:
@@ -175,12 +178,22 @@ def verify_credential(document: dict, fetch: Fetch, now: datetime | None = None)
         result.problems.append("not a VC 2.0 credential")
     result.problems += proof_problems(document, fetch, now)
     result.problems += validity_problems(document, now)
-    entry = document.get("credentialStatus")
-    if entry is not None:
+    # VC 2.0 §4.10: one status entry or a set of them (here, one per purpose).
+    entries = document.get("credentialStatus")
+    if isinstance(entries, dict):
+        entries = [entries]
+    for entry in entries or []:
         status_problems, bit = status_bit(entry, issuer_id(document), fetch, now)
         result.problems += [f"status list: {problem}" for problem in status_problems]
-        if bit is not None and not status_problems:
-            result.revoked = entry.get("statusPurpose") == "revocation" and bit == 1
+        if bit is None or status_problems:
+            continue
+        purpose = entry.get("statusPurpose")
+        if purpose == "revocation":
+            result.revoked = bit == 1
             if result.revoked:
                 result.problems.append("revoked")
+        elif purpose == "suspension":
+            result.suspended = bit == 1
+            if result.suspended:
+                result.problems.append("suspended")
     return result

@@ -44,6 +44,7 @@ from exams.certificates.issuance import make_serial
 from exams.certificates.models import (
     Certificate,
     CertificateStatus,
+    CertificateSuspension,
     CertificationProgramme,
     IssuanceKind,
     IssuanceRequest,
@@ -74,6 +75,7 @@ CHUNK = 10_000  # collectors whose certificates are built at once (bounds memory
 PLACEHOLDER_PDF = "bench/placeholder.pdf"
 PROGRAMME_CODE = "bench-compliance"
 REVOCATION_REASON = "压测：稽核发现违规，证书撤销。"
+SUSPENSION_REASON = "压测：暂停待处理。"
 HUNDRED = Decimal(100)
 
 SURNAMES = (
@@ -366,7 +368,13 @@ class Seeder:
         if self.programme.expiry_after(issued) <= self.now:
             status = CertificateStatus.EXPIRED
         else:
-            status = CertificateStatus.REVOKED if rng.random() < 0.02 else CertificateStatus.VALID
+            draw = rng.random()
+            if draw < 0.02:
+                status = CertificateStatus.REVOKED
+            elif draw < 0.04:  # a missed legal update, or a critical finding being decided
+                status = CertificateStatus.SUSPENDED
+            else:
+                status = CertificateStatus.VALID
         chain = [(issued, status)]
         for _ in range(count - 1):
             later = chain[0][0]
@@ -484,13 +492,13 @@ class Seeder:
                     expires if status == CertificateStatus.EXPIRED else revoked or issued,
                     revoked,
                     REVOCATION_REASON if revoked else "",
-                    request_id,  # the status list index, as issuance assigns it
+                    request_id,  # the status list index: sequential here, random in issuance
                     PLACEHOLDER_PDF,
                     issued,  # notified: nothing for the email sweep to pick up
                 )
             )
             self.counts.by_status[status] = self.counts.by_status.get(status, 0) + 1
-        bulk.insert(
+        certificate_ids = bulk.insert(
             Certificate,
             (
                 "request_id",
@@ -511,8 +519,23 @@ class Seeder:
                 "notified_at",
             ),
             rows,
+            returning_ids=True,
         )
         self.counts.certificates += len(rows)
+        # Each suspended certificate has its suspension in force (one open row, as the
+        # suspension service writes it), begun some time after issue.
+        CertificateSuspension.objects.bulk_create(
+            CertificateSuspension(
+                certificate_id=certificate_id,
+                category=rng.choice(CertificateSuspension.Category.values),
+                reason=SUSPENSION_REASON,
+                started_at=min(issued + timedelta(days=rng.uniform(1, 300)), self.now),
+            )
+            for certificate_id, (_, _, _, issued, status, _) in zip(
+                certificate_ids, specs, strict=True
+            )
+            if status == CertificateStatus.SUSPENDED
+        )
 
     # --- Findings, assignments, training ---------------------------------------------------------
 

@@ -27,6 +27,7 @@ from lms.storage import private_storage
 
 if TYPE_CHECKING:
     from ..views import Renewal
+    from .law_change import CertificateSuspension
 
 
 def new_verification_code() -> str:
@@ -238,6 +239,7 @@ class Certificate(models.Model):
         # Not fields: set on the instances a view lists, for its template.
         public_status: str  # status_on(now), what the holder and their firm see
         renewal: Renewal  # the holder's certificates page, for a valid certificate
+        suspension: CertificateSuspension | None  # the same page, for a suspended one
 
     class Meta:
         verbose_name = _("certificate")
@@ -292,10 +294,11 @@ class Certificate(models.Model):
         return self.status == CertificateStatus.VALID and self.expires_at > timezone.now()
 
     def status_on(self, now=None) -> str:
-        """The status a verifier must see: a valid certificate past its expiry is expired even
-        before the nightly job has marked it."""
+        """The status a verifier must see: a valid (or suspended) certificate past its expiry
+        is expired even before the nightly job has marked it."""
         now = now or timezone.now()
-        if self.status == CertificateStatus.VALID and self.expires_at <= now:
+        current = (CertificateStatus.VALID, CertificateStatus.SUSPENDED)
+        if self.status in current and self.expires_at <= now:
             return CertificateStatus.EXPIRED
         return self.status
 

@@ -8,6 +8,11 @@
 * Decide: Confirm or Dismiss an open finding with a note; decide a pending appeal (upheld →
   dismissed, rejected → confirmed). These need the custom ``compliance.decide_finding``
   permission (Auditors, migration 0003; superusers), checked on every request.
+* Suspend certificates: on an open critical finding, an auditor holding the custom
+  ``compliance.suspend_finding`` permission (Auditors, migration 0007) suspends the collector's
+  valid certificates pending the decision, with a reason. Dismissing reinstates them; the
+  confirmation form (and the appeal decision, when it confirms) asks, per suspended
+  certificate, whether to revoke it (with a reason) or reinstate it.
 * Evidence is downloaded through :func:`download_evidence`, which checks
   ``compliance.view_findingevidence`` (Auditors, superusers). Collectors and managers never get
   the files (they may hold debtors' personal data); the front end only says how many there are.
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import PurePosixPath
+from typing import cast
 
 import django_filters
 from django import forms
@@ -35,6 +41,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from wagtail.admin import messages
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -73,6 +80,7 @@ from ..models import (
     FindingEvidence,
     FindingSource,
     FindingStatus,
+    FindingSuspension,
     Severity,
 )
 from ..privacy import log_access
@@ -81,6 +89,7 @@ FINDINGS = "compliance_findings"
 COLLECTOR_CHOOSER = "compliance_collector_chooser"
 EVIDENCE_URL = "compliance_evidence"
 DECIDE = "decide"
+SUSPEND = "suspend"
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 
 
@@ -277,8 +286,19 @@ def can_decide_appeal(user, finding: Finding) -> bool:
     return finding.status == FindingStatus.APPEALED and user.has_perm("compliance.decide_finding")
 
 
+def can_suspend(user, finding: Finding) -> bool:
+    return findings.can_suspend(finding) and user.has_perm("compliance.suspend_finding")
+
+
 DECISIONS = (
     ObjectAction(_("Confirm"), f"{FINDINGS}:confirm", "check", priority=5, permitted=can_decide),
+    ObjectAction(
+        _("Suspend certificates"),
+        f"{FINDINGS}:suspend_certificates",
+        "warning",
+        priority=7,
+        permitted=can_suspend,
+    ),
     ObjectAction(_("Dismiss"), f"{FINDINGS}:dismiss", "cross", priority=6, permitted=can_decide),
     ObjectAction(
         _("Decide the appeal"),
@@ -367,6 +387,11 @@ class FindingInspectView(generic.InspectView):
             .first()
         )
         context["can_download"] = self.request.user.has_perm("compliance.view_findingevidence")
+        context["suspensions"] = (
+            FindingSuspension.objects.filter(finding=self.object)
+            .select_related("suspension__certificate", "suspension__started_by")
+            .order_by("suspension__started_at", "pk")
+        )
         return context
 
     def get_collector_display_value(self):
@@ -386,11 +411,99 @@ class DecisionNoteForm(forms.Form):
     )
 
 
-class AppealDecisionForm(DecisionNoteForm):
+class ResolutionsMixin:
+    """One choice per certificate suspended pending the finding: revoke (with a reason) or
+    reinstate. ``resolutions()`` gives them to the findings service."""
+
+    RESOLUTION_CHOICES = [
+        (findings.REINSTATE, _("Reinstate the certificate")),
+        (findings.REVOKE, _("Revoke the certificate")),
+    ]
+    fields: dict
+    cleaned_data: dict
+
+    def add_resolution_fields(self, pending: list[FindingSuspension]) -> None:
+        self.pending = pending
+        for link in pending:
+            certificate = link.suspension.certificate
+            self.fields[f"action_{certificate.pk}"] = forms.ChoiceField(
+                label=_("Certificate %(serial)s (%(programme)s)")
+                % {"serial": certificate.serial, "programme": certificate.programme_name},
+                choices=self.RESOLUTION_CHOICES,
+                widget=forms.RadioSelect,
+                required=self.resolutions_required,
+            )
+            self.fields[f"reason_{certificate.pk}"] = forms.CharField(
+                label=_("Reason for revoking %(serial)s") % {"serial": certificate.serial},
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text=_("Required to revoke: the holder is told it."),
+            )
+
+    resolutions_required = True
+
+    def clean_resolutions(self) -> None:
+        for link in self.pending:
+            pk = link.suspension.certificate_id
+            action = self.cleaned_data.get(f"action_{pk}")
+            if action == findings.REVOKE and not self.cleaned_data.get(f"reason_{pk}", "").strip():
+                self.add_error(f"reason_{pk}", _("Give the reason for revoking it."))  # type: ignore[attr-defined]
+
+    def resolutions(self) -> dict[int, findings.Resolution]:
+        chosen = {}
+        for link in self.pending:
+            pk = link.suspension.certificate_id
+            action = self.cleaned_data.get(f"action_{pk}")
+            if action:
+                chosen[pk] = findings.Resolution(action, self.cleaned_data.get(f"reason_{pk}", ""))
+        return chosen
+
+
+class ConfirmForm(ResolutionsMixin, DecisionNoteForm):
+    def __init__(self, *args, pending: list[FindingSuspension], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_resolution_fields(pending)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_resolutions()
+        return cleaned
+
+
+class AppealDecisionForm(ResolutionsMixin, DecisionNoteForm):
     outcome = forms.ChoiceField(
         label=_("Decision"), choices=AppealOutcome.choices, widget=forms.RadioSelect
     )
     field_order = ["outcome", "note"]
+    # Only a rejected appeal (the finding stands) needs them: upheld reinstates every one.
+    resolutions_required = False
+
+    def __init__(self, *args, pending: list[FindingSuspension] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_resolution_fields(pending or [])
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("outcome") == AppealOutcome.REJECTED:
+            for link in self.pending:
+                name = f"action_{link.suspension.certificate_id}"
+                if not cleaned.get(name):
+                    self.add_error(name, _("Choose whether to revoke or reinstate it."))
+            self.clean_resolutions()
+        return cleaned
+
+
+class SuspendForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the suspension"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Kept with each suspension. The verification page and the platform API show only "
+            "that the certificate is suspended pending an audit finding, and since when."
+        ),
+    )
 
 
 class FindingDecisionView(ObjectActionView):
@@ -447,11 +560,41 @@ class NoteDecisionView(FindingDecisionView):
         self.decide(finding, by=self.request.user, note=form.cleaned_data["note"])
 
 
-class ConfirmView(NoteDecisionView):
-    decide = staticmethod(findings.confirm)
+def _describe(certificate) -> str:
+    return f"{certificate.serial} ({certificate.programme_name})"
+
+
+class PendingDecisionView(FindingDecisionView):
+    """A decision form that asks what becomes of certificates suspended pending the finding."""
+
+    @cached_property
+    def pending(self) -> list[FindingSuspension]:
+        return findings.pending_suspensions(cast(Finding, self.object))
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "pending": self.pending}
+
+    def get_details(self):
+        details = super().get_details()
+        if self.pending:
+            listed = ", ".join(_describe(link.suspension.certificate) for link in self.pending)
+            details.append((_("Suspended pending this finding"), listed))
+        return details
+
+
+class ConfirmView(PendingDecisionView):
+    form_class = ConfirmForm  # type: ignore[assignment]
     page_title = _("Confirm finding")
     submit_label = _("Confirm the finding")
     success_message = _("The finding is confirmed and the collector has been told.")
+
+    def perform(self, finding, form):
+        findings.confirm(
+            finding,
+            by=self.request.user,
+            note=form.cleaned_data["note"],
+            resolutions=form.resolutions(),
+        )
 
 
 class DismissView(NoteDecisionView):
@@ -459,9 +602,10 @@ class DismissView(NoteDecisionView):
     page_title = _("Dismiss finding")
     submit_label = _("Dismiss the finding")
     success_message = _("The finding is dismissed.")
+    warning = _("Certificates suspended pending this finding, if any, are reinstated.")
 
 
-class DecideAppealView(FindingDecisionView):
+class DecideAppealView(PendingDecisionView):
     form_class = AppealDecisionForm
     page_title = _("Decide the appeal")
     submit_label = _("Record the decision")
@@ -473,12 +617,57 @@ class DecideAppealView(FindingDecisionView):
             by=self.request.user,
             outcome=form.cleaned_data["outcome"],
             note=form.cleaned_data["note"],
+            resolutions=form.resolutions(),
         )
 
     def get_success_message(self, filed):
         if filed.outcome == AppealOutcome.UPHELD:
             return _("The appeal is upheld: the finding is dismissed.")
         return _("The appeal is rejected: the finding is confirmed.")
+
+
+class SuspendCertificatesView(FindingDecisionView):
+    """Suspend the collector's valid certificates while a critical finding is open
+    (``compliance.suspend_finding``)."""
+
+    permission_required = SUSPEND
+    form_class = SuspendForm  # type: ignore[assignment]
+    page_title = _("Suspend certificates pending this finding")
+    submit_label = _("Suspend the certificates")
+    submit_class = "button serious"
+    warning = _(
+        "The collector's valid certificates stop counting as valid at once (verification page, "
+        "status list, rating, platform API). Dismissing the finding reinstates them; confirming "
+        "it asks you, for each one, to revoke or reinstate it."
+    )
+
+    def is_actionable(self):
+        return findings.can_suspend(self.object)
+
+    def get_refusal(self):
+        return _("Certificates can be suspended only while a critical finding is open.")
+
+    def get_details(self):
+        certificates = findings.suspendable_certificates(self.object)
+        listed = ", ".join(f"{c.serial} ({c.programme_name})" for c in certificates)
+        return super().get_details() + [
+            (
+                _("Valid certificates"),
+                listed or _("None: the collector holds no valid certificate."),
+            )
+        ]
+
+    def perform(self, finding, form):
+        return findings.suspend_certificates(
+            finding, by=self.request.user, reason=form.cleaned_data["reason"]
+        )
+
+    def get_success_message(self, links):
+        return ngettext(
+            "%(count)d certificate is suspended pending this finding.",
+            "%(count)d certificates are suspended pending this finding.",
+            len(links),
+        ) % {"count": len(links)}
 
 
 # --- The viewset -------------------------------------------------------------------------------
@@ -500,6 +689,7 @@ class FindingViewSet(ObjectActionViewSetMixin, ModelViewSet):
         ("confirm", ConfirmView),
         ("dismiss", DismissView),
         ("decide_appeal", DecideAppealView),
+        ("suspend_certificates", SuspendCertificatesView),
     ]
     add_view_class = FindingCreateView
     edit_view_class = FindingEditView

@@ -288,15 +288,19 @@ def verify_certificate(
     unmasked = shows_personal_data(token)
     if unmasked:
         log_personal_data(request, [certificate.holder], ["legal_name"])
-    status = certificate.status
-    if status == CertificateStatus.VALID and certificate.expires_at <= timezone.now():
-        status = CertificateStatus.EXPIRED  # the nightly job has not marked it yet
+    status = certificate.status_on()  # past its expiry: expired before the nightly job says so
+    suspension = certificate.open_suspension if status == CertificateStatus.SUSPENDED else None
     name = certificate.holder_name
     return {
         "verification_code": certificate.verification_code,
         "serial": certificate.serial,
         "status": status,
         "is_valid": status == CertificateStatus.VALID,
+        "suspension": (
+            {"category": suspension.category, "since": suspension.started_at}
+            if suspension is not None
+            else None
+        ),
         "programme": {"code": certificate.programme.code, "name": certificate.programme_name},
         "score": certificate.score,
         "issued_at": certificate.issued_at,

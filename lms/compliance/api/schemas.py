@@ -85,7 +85,11 @@ class CollectorOut(Schema):
     grade: GradeLetter | None = Field(description="A (best) to D; null if not rated yet.")
     score: float | None = Field(description="0–100; null if not rated yet.")
     certificate_status: str | None = Field(
-        description="The required certificate's status: valid, expired, revoked or null (none)."
+        description=(
+            "The summary over the required programmes: valid (all held and valid), revoked, "
+            "suspended (one is suspended: not valid, reversible), expired, not_required, or "
+            "null (some programme never certified)."
+        )
     )
     certificate_expires_at: datetime | None
     updated_at: datetime | None = Field(
@@ -155,13 +159,31 @@ class HolderOut(Schema):
     employee_number: str
 
 
+class SuspensionOut(Schema):
+    category: Literal["law-change", "finding"] = Field(
+        description=(
+            "Why it is suspended: law-change (a legal update not completed by its deadline) or "
+            "finding (a critical audit finding is being decided). The free-text reason is not "
+            "published."
+        )
+    )
+    since: datetime = Field(description="When the suspension began.")
+
+
 class CertificateOut(Schema):
     verification_code: str
     serial: str
-    status: Literal["valid", "expired", "revoked", "superseded"] = Field(
-        description="valid is reported only while the certificate has not passed its expiry."
+    status: Literal["valid", "expired", "revoked", "superseded", "suspended"] = Field(
+        description=(
+            "valid is reported only while the certificate has not passed its expiry. suspended "
+            "is not valid, but reversible: the certificate may become valid again (reinstated) "
+            "or be revoked; a suspended certificate past its expiry is expired."
+        )
     )
-    is_valid: bool
+    is_valid: bool = Field(description="True only when status is valid.")
+    suspension: SuspensionOut | None = Field(
+        description="The suspension in force when status is suspended, else null."
+    )
     programme: ProgrammeOut
     score: float = Field(description="Exam score (%).")
     issued_at: datetime

@@ -75,9 +75,13 @@ CERTIFICATE_STATES = {
     CertificateStatus.VALID.value: _("Valid"),
     CertificateStatus.EXPIRED.value: _("Expired"),
     CertificateStatus.REVOKED.value: _("Revoked"),
+    # Not valid, but reversible (a missed legal update, or a critical finding being decided).
+    CertificateStatus.SUSPENDED.value: _("Suspended"),
     NO_CERTIFICATE: _("Not certified"),
     NOT_REQUIRED: _("None required"),
 }
+# States that turn into "expired" once their expiry passes, before the nightly job says so.
+CURRENT_STATES = (CertificateStatus.VALID.value, CertificateStatus.SUSPENDED.value)
 # The states that count as certified (as in the rating formula and the firm's rating).
 CERTIFIED_STATES = (CertificateStatus.VALID.value, NOT_REQUIRED)
 SORTS = {
@@ -215,7 +219,7 @@ def base_roster(
                     then=Value(NO_CERTIFICATE),
                 ),
                 When(
-                    certificate_status=CertificateStatus.VALID,
+                    certificate_status__in=CURRENT_STATES,
                     certificate_expires_at__lte=now,
                     then=Value(CertificateStatus.EXPIRED.value),
                 ),
@@ -233,12 +237,12 @@ def base_roster(
 
 def certificate_state_of(rating: CollectorRating | None, now: datetime | None = None) -> str:
     """One collector's certificate state, as :func:`base_roster` computes it in SQL (the staff
-    list shows it too): a valid status past its expiry is already expired."""
+    list shows it too): a valid or suspended status past its expiry is already expired."""
     if rating is None or not rating.certificate_status:
         return NO_CERTIFICATE
     expires = rating.certificate_expires_at
     if (
-        rating.certificate_status == CertificateStatus.VALID
+        rating.certificate_status in CURRENT_STATES
         and expires
         and expires <= (now or timezone.now())
     ):

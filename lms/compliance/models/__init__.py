@@ -10,6 +10,7 @@ from .findings import (
     FindingEvidence,
     FindingSource,
     FindingStatus,
+    FindingSuspension,
     Severity,
 )
 from .privacy import PersonalDataAccess
@@ -28,6 +29,7 @@ __all__ = [
     "FindingEvidence",
     "FindingSource",
     "FindingStatus",
+    "FindingSuspension",
     "FirmRating",
     "FirmRatingSnapshot",
     "Grade",

@@ -167,3 +167,33 @@ class Appeal(DecisionMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.finding} ({self.outcome or 'pending'})"
+
+
+class FindingSuspension(models.Model):
+    """A certificate an auditor suspended while a critical finding against its holder is open.
+
+    The suspension itself (status, dates, who, how it ended) is the certificate's
+    ``CertificateSuspension``; this row says which finding it waits for. Dismissing the finding
+    reinstates the certificate; confirming it makes the auditor choose, per certificate, to
+    revoke it or reinstate it (``lms.compliance.findings``).
+    """
+
+    finding = models.ForeignKey(
+        Finding,
+        verbose_name=_("finding"),
+        on_delete=models.PROTECT,
+        related_name="suspensions",
+    )
+    suspension = models.OneToOneField(
+        "certificates.CertificateSuspension",
+        verbose_name=_("certificate suspension"),
+        on_delete=models.PROTECT,
+        related_name="finding_link",
+    )
+
+    class Meta:
+        verbose_name = _("suspension pending a finding")
+        verbose_name_plural = _("suspensions pending findings")
+
+    def __str__(self) -> str:
+        return f"{self.finding} → {self.suspension}"

@@ -18,6 +18,8 @@ class WebhookEvent(models.TextChoices):
     CERTIFICATE_ISSUED = "certificate.issued", "certificate.issued"
     CERTIFICATE_REVOKED = "certificate.revoked", "certificate.revoked"
     CERTIFICATE_EXPIRED = "certificate.expired", "certificate.expired"
+    CERTIFICATE_SUSPENDED = "certificate.suspended", "certificate.suspended"
+    CERTIFICATE_REINSTATED = "certificate.reinstated", "certificate.reinstated"
 
 
 SECRET_PREFIX = "whsec_"

@@ -1,0 +1,231 @@
+"""A suspended certificate through its life (issue 13): it expires, it can be revoked, it blocks
+re-certification and renewal, and the verification page and "My certificates" say 已暂停 with
+the reason category and the date — never the free-text reason."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.urls import reverse
+from django.utils import formats, timezone
+
+from exams.certificates import issuance, lifecycle, suspension, tasks
+from exams.certificates.models import (
+    Certificate,
+    CertificateStatus,
+    CertificateSuspension,
+    IssuanceKind,
+    IssuanceRequest,
+)
+from tests.conftest import signed_in
+
+from .certificate_factories import (
+    complete_course,
+    issue_certificate,
+    make_programme,
+    pass_exam,
+    use_fast_pdf,
+)
+
+pytestmark = pytest.mark.django_db
+FINDING = CertificateSuspension.Category.FINDING
+LAW_CHANGE = CertificateSuspension.Category.LAW_CHANGE
+PRIVATE_REASON = "稽核单号 2026-017：录音显示威胁债务人家属"
+
+
+@pytest.fixture(autouse=True)
+def _fast_pdf(monkeypatch):
+    use_fast_pdf(monkeypatch)
+
+
+@pytest.fixture
+def certify(django_capture_on_commit_callbacks):
+    def run(step, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return step(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def programme(db):
+    return make_programme(refresher=True, renewal_exam=True)
+
+
+@pytest.fixture
+def certificate(collector, programme):
+    return issue_certificate(collector, programme.programme)
+
+
+def suspended(certificate, category=FINDING, **kwargs):
+    suspension.suspend(certificate, category=category, reason=PRIVATE_REASON, **kwargs)
+    certificate.refresh_from_db()
+    return certificate
+
+
+# --- Expiry and revocation ---------------------------------------------------------------------
+
+
+def test_expiry_ends_a_suspension_with_the_outcome_expired(certificate):
+    suspended(certificate)
+    later = certificate.expires_at + timedelta(minutes=1)
+
+    assert certificate.status_on(later) == CertificateStatus.EXPIRED  # before the job, too
+    assert lifecycle.expire_certificates(now=later) == 1
+
+    certificate.refresh_from_db()
+    assert certificate.status == CertificateStatus.EXPIRED
+    ended = certificate.suspensions.get()
+    assert (ended.outcome, ended.ended_at) == (CertificateSuspension.Outcome.EXPIRED, later)
+    assert lifecycle.expire_certificates(now=later) == 0  # a second run changes nothing
+
+
+def test_the_daily_task_expires_suspended_certificates(certificate, settings):
+    suspended(certificate)
+    Certificate.objects.filter(pk=certificate.pk).update(
+        issued_at=timezone.now() - timedelta(days=800),
+        expires_at=timezone.now() - timedelta(days=1),
+    )
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    tasks.expire_certificates.delay()
+    certificate.refresh_from_db()
+    assert certificate.status == CertificateStatus.EXPIRED
+    assert certificate.open_suspension is None
+
+
+def test_revoking_a_suspended_certificate_ends_the_suspension(certificate, auditor):
+    suspended(certificate)
+
+    lifecycle.revoke(certificate, by=auditor, reason="稽核确认违规")
+
+    certificate.refresh_from_db()
+    assert certificate.status == CertificateStatus.REVOKED
+    ended = certificate.suspensions.get()
+    assert (ended.outcome, ended.ended_by) == (CertificateSuspension.Outcome.REVOKED, auditor)
+
+
+def test_an_auditor_revokes_a_suspended_certificate_from_the_admin(client, certificate, auditor):
+    suspended(certificate)
+    signed_in(client, auditor)
+    url = reverse("exams_certificates:revoke", args=[certificate.pk])
+
+    response = client.post(url, {"reason": "稽核确认违规"})
+
+    assert response.status_code == 302
+    certificate.refresh_from_db()
+    assert certificate.status == CertificateStatus.REVOKED
+
+
+# --- No new certificate while suspended --------------------------------------------------------
+
+
+def test_passing_the_final_exam_again_does_not_certify_a_suspended_holder(
+    certify, collector, programme, certificate
+):
+    suspended(certificate)
+    programme.exam.open_to_anyone = True
+    programme.exam.save(update_fields=["open_to_anyone"])
+    for course in programme.courses:
+        certify(complete_course, collector, course)
+
+    certify(pass_exam, collector, programme.exam)
+
+    assert list(Certificate.objects.all()) == [certificate]
+    assert not IssuanceRequest.objects.filter(completed_at__isnull=True).exists()
+    assert issuance.request_if_eligible(collector, programme.programme) is None
+
+
+def renewable(collector, programme):
+    issued = timezone.now() - relativedelta(months=24) + timedelta(days=30)
+    return issue_certificate(collector, programme.programme, now=issued)
+
+
+def test_a_suspended_certificate_is_not_renewed(certify, collector, programme):
+    old = suspended(renewable(collector, programme))
+    certify(complete_course, collector, programme.refresher)
+    programme.renewal_exam.open_to_anyone = True
+    programme.renewal_exam.save(update_fields=["open_to_anyone"])
+
+    certify(pass_exam, collector, programme.renewal_exam)
+
+    assert list(Certificate.objects.all()) == [old]
+
+
+def test_a_renewal_requested_before_the_suspension_issues_nothing(certify, collector, programme):
+    old = renewable(collector, programme)
+    certify(complete_course, collector, programme.refresher)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tasks, "dispatch", lambda request_id: False)
+        certify(pass_exam, collector, programme.renewal_exam)
+    request = IssuanceRequest.objects.get(kind=IssuanceKind.RENEWAL)
+    suspended(old)
+
+    assert issuance.issue(request.pk) is None
+
+    request.refresh_from_db()
+    assert request.completed_at is not None
+    assert "suspended" in request.last_error
+    old.refresh_from_db()
+    assert old.status == CertificateStatus.SUSPENDED
+
+
+def test_once_reinstated_the_holder_renews_as_usual(certify, collector, programme):
+    old = suspended(renewable(collector, programme))
+    suspension.reinstate(old)
+    certify(complete_course, collector, programme.refresher)
+
+    certify(pass_exam, collector, programme.renewal_exam)
+
+    old.refresh_from_db()
+    assert old.status == CertificateStatus.SUPERSEDED
+
+
+# --- The pages ---------------------------------------------------------------------------------
+
+
+def test_the_verification_page_shows_suspended_with_the_category_and_date_only(client, certificate):
+    suspended(certificate)
+    started = certificate.open_suspension.started_at
+
+    response = client.get(certificate.verification_url)
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert 'data-status="suspended"' in text
+    assert "已暂停" in text
+    assert "稽核发现待处理" in text  # the category
+    assert formats.date_format(timezone.localtime(started).date(), "DATE_FORMAT") in text
+    assert PRIVATE_REASON not in text
+    assert "稽核单号" not in text
+
+
+def test_the_verification_page_in_english_names_the_category(client, certificate):
+    suspended(certificate, category=LAW_CHANGE)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    text = client.get(certificate.verification_url).content.decode()
+    assert "Suspended" in text
+    assert "Legal update not completed" in text
+
+
+def test_my_certificates_shows_the_suspension_and_does_not_offer_the_programme_again(
+    client, collector, programme, certificate, django_assert_max_num_queries
+):
+    suspended(certificate)
+    signed_in(client, collector)
+
+    response = client.get(reverse("certificates:mine"))
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert [c.pk for c in response.context["suspended"]] == [certificate.pk]
+    assert response.context["current"] == []
+    assert "已暂停" in text
+    assert "稽核发现待处理" in text
+    assert PRIVATE_REASON not in text
+    # Not listed among the certifications to earn: passing again would not certify anyone.
+    assert all(
+        item.programme.pk != programme.programme.pk for item in response.context["in_progress"]
+    )
