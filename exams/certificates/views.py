@@ -25,6 +25,7 @@ from lms.accounts.request_types import AuthenticatedHttpRequest
 from lms.lib.masking import mask_name
 from lms.lib.ratelimit import client_ip, limit_view
 
+from . import updates
 from .models import Certificate, CertificateStatus, CertificationProgramme, IssuanceRequest
 
 # How long a browser may reuse a verification page: short, so a revocation shows within a minute.
@@ -175,8 +176,14 @@ def my_certificates(request: AuthenticatedHttpRequest) -> HttpResponse:
         if certificate.public_status == CertificateStatus.VALID:
             certificate.renewal = _renewal(certificate, completed, now)
             current.append(certificate)
+        elif certificate.public_status == CertificateStatus.SUSPENDED:
+            current.append(certificate)  # still theirs: completing the update reinstates it
         else:
             history.append(certificate)
+    # "需更新 — 截止 <date>" (or 已暂停 after it): the legal updates still to complete.
+    due = updates.pending_updates(Certificate.objects.filter(holder=user), now) if current else {}
+    for certificate in current:
+        certificate.update = due.get(certificate.pk)
     pending = list(
         IssuanceRequest.objects.filter(holder=user, completed_at__isnull=True).select_related(
             "programme"
@@ -190,6 +197,7 @@ def my_certificates(request: AuthenticatedHttpRequest) -> HttpResponse:
         "in_progress": _programme_progress(user, certified, completed),
         "valid": CertificateStatus.VALID,
         "revoked": CertificateStatus.REVOKED,
+        "suspended": CertificateStatus.SUSPENDED,
     }
     return _private(render(request, "certificates/mine.html", context))
 

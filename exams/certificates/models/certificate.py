@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from lms.storage import private_storage
 
 if TYPE_CHECKING:
+    from ..updates import PendingUpdate
     from ..views import Renewal
 
 
@@ -238,6 +239,7 @@ class Certificate(models.Model):
         # Not fields: set on the instances a view lists, for its template.
         public_status: str  # status_on(now), what the holder and their firm see
         renewal: Renewal  # the holder's certificates page, for a valid certificate
+        update: PendingUpdate | None  # the same page: a legal update still to complete
 
     class Meta:
         verbose_name = _("certificate")
