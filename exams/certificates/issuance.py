@@ -191,7 +191,9 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
     now = now or timezone.now()
     with transaction.atomic():
         request = (
-            IssuanceRequest.objects.select_for_update()
+            # Only the request's row: the attempt is an outer join now (a refresh has none),
+            # which PostgreSQL cannot lock.
+            IssuanceRequest.objects.select_for_update(of=("self",))
             .select_related("programme", "holder", "attempt")
             .get(pk=request_id)
         )
