@@ -186,7 +186,8 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
 
     Idempotent: a request already completed returns its certificate. A renewal supersedes the
     certificate it renews; one that was revoked meanwhile is not renewed (the request is
-    closed without a certificate and the reason recorded).
+    closed without a certificate and the reason recorded). A legal-update refresh is issued by
+    :func:`updates.refresh`, under the same lock and in the same transaction.
     """
     now = now or timezone.now()
     with transaction.atomic():

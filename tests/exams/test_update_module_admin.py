@@ -153,3 +153,15 @@ def test_nobody_without_the_permission_can_post_a_module(client, auditor, progra
 
     assert turned_away(response)
     assert not UpdateModule.objects.exists()
+
+
+def test_trainers_search_modules_by_course_or_programme(client, trainer, programme, change):
+    module = make_module(programme, change)
+    other = make_module(make_programme().programme, superseding_change())
+    signed_in(client, trainer)
+
+    response = client.get(INDEX, {"q": module.course.title})
+
+    assert response.status_code == 200
+    found = [item.pk for item in response.context["object_list"]]
+    assert module.pk in found and other.pk not in found
