@@ -6,6 +6,10 @@
   copy or delete routes at all, only the listing (filters, search), the inspect view, and a
   "Revoke" form for holders of the custom ``certificates.revoke_certificate`` permission (Auditors,
   from migration 0005; superusers).
+* Update modules: trainers attach a "what changed" course to a programme for a change in the
+  law, with an optional deadline (permissions as for programmes, migration 0004); the listing
+  shows the deadline in force and how many holders are affected, notified, refreshed and
+  suspended (``updates.py``).
 * Issuances: the requests behind certificates, read-only, so an administrator can see one that
   is stuck or failing (with its last error). Only superusers have the permission.
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -40,11 +45,18 @@ from lms.lib.admin_actions import (
     display_date,
 )
 
-from . import lifecycle
-from .models import Certificate, CertificateStatus, CertificationProgramme, IssuanceRequest
+from . import lifecycle, updates
+from .models import (
+    Certificate,
+    CertificateStatus,
+    CertificationProgramme,
+    IssuanceRequest,
+    UpdateModule,
+)
 
 CERTIFICATES = "exams_certificates"
 PROGRAMMES = "exams_certification_programmes"
+UPDATE_MODULES = "exams_certificate_update_modules"
 ISSUANCES = "exams_certificate_issuances"
 REVOKE_PERMISSION = "certificates.revoke_certificate"
 
@@ -370,6 +382,73 @@ class CertificationProgrammeViewSet(ModelViewSet):
     search_backend_name = None
 
 
+# --- Update modules ----------------------------------------------------------------------------
+
+
+class UpdateModuleIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        # The counts are subqueries; "affected" (a basis look-up) is one query per row.
+        return (
+            super()
+            .get_base_queryset()
+            .select_related("programme", "course", "change__old", "change__new")
+            .annotate(
+                notified=Count("notices", distinct=True),
+                refreshed=Count(
+                    "issuance_requests",
+                    filter=Q(issuance_requests__certificate__isnull=False),
+                    distinct=True,
+                ),
+                suspended=Count(
+                    "suspensions", filter=Q(suspensions__ended_at__isnull=True), distinct=True
+                ),
+            )
+        )
+
+
+class UpdateModuleCreateView(generic.CreateView):
+    def save_instance(self):
+        instance = self.form.save(commit=False)
+        instance.created_by = self.request.user
+        instance.save()
+        return instance
+
+
+def _effective_deadline(module: UpdateModule):
+    deadline = module.effective_deadline
+    return display_date(deadline) if deadline else _("Not published yet")
+
+
+class UpdateModuleViewSet(ModelViewSet):
+    model = UpdateModule
+    name = UPDATE_MODULES
+    url_prefix = "certificate-update-modules"
+    icon = "repeat"
+    menu_label = _("Update modules")
+    copy_view_enabled = False
+    delete_view_class = ProtectedDeleteView
+    index_view_class = UpdateModuleIndexView
+    add_view_class = UpdateModuleCreateView
+    form_fields = ["programme", "change", "course", "deadline"]
+    list_display = [
+        Column("programme", label=_("Programme")),
+        Column("change", label=_("Law change")),
+        Column("course", label=_("Update course")),
+        Column("deadline", label=_("Update deadline"), accessor=_effective_deadline),
+        Column(
+            "affected",
+            label=_("Holders affected"),
+            accessor=lambda module: updates.affected_certificates(module).count(),
+        ),
+        Column("notified", label=_("Holders notified"), sort_key="notified"),
+        Column("refreshed", label=_("Holders refreshed"), sort_key="refreshed"),
+        Column("suspended", label=_("Holders suspended"), sort_key="suspended"),
+    ]
+    list_filter = ["programme"]
+    search_fields = ["course__title", "programme__name"]
+    search_backend_name = None
+
+
 class CertificationViewSetGroup(ModelViewSetGroup):
     """认证: programmes, certificates and issuances, together in the admin menu."""
 
@@ -377,4 +456,9 @@ class CertificationViewSetGroup(ModelViewSetGroup):
     menu_label = _("Certification")
     menu_name = "certification"
     menu_order = 260
-    items = (CertificationProgrammeViewSet, CertificateViewSet, IssuanceRequestViewSet)
+    items = (
+        CertificationProgrammeViewSet,
+        UpdateModuleViewSet,
+        CertificateViewSet,
+        IssuanceRequestViewSet,
+    )

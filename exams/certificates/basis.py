@@ -46,7 +46,7 @@ from .models import (
 def regulations_for(request: IssuanceRequest) -> set[int]:
     """The regulation versions an issuance covers (primary keys). Five queries, whatever the
     number of courses, lessons, questions and articles."""
-    cited = _cited_by_lessons(_courses(request)) | _cited_by_paper(request.attempt_id)
+    cited = cited_by_lessons(_courses(request)) | _cited_by_paper(request.attempt_id)
     if not cited:
         return set()
     rows = dict(
@@ -138,8 +138,9 @@ def _courses(request: IssuanceRequest) -> Q:
     return courses
 
 
-def _cited_by_lessons(courses: Q) -> set[int]:
-    """Articles the live lessons of these courses cite (three queries)."""
+def cited_by_lessons(courses: Q) -> set[int]:
+    """Articles the live lessons of these courses (a filter on course pages) cite (three
+    queries)."""
     places = list(CoursePage.objects.filter(courses).values_list("path", "depth"))
     if not places:
         return set()

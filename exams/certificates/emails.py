@@ -1,4 +1,5 @@
-"""The emails certificate holders get: issued (with the PDF), expiring soon, revoked.
+"""The emails certificate holders get: issued (with the PDF), expiring soon, revoked, and
+asked to complete a legal update.
 
 Each is rendered in the recipient's preferred language from the templates under
 ``certificates/email/``. Reminders and revocation notices are returned as the plain
@@ -8,7 +9,7 @@ the issuance email carries an attachment, so it is an ``EmailMessage`` sent by i
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -16,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
-from .models import Certificate
+from .models import Certificate, UpdateModule
 
 TEMPLATES = "certificates/email"
 
@@ -89,4 +90,19 @@ def revocation_notice(certificate: Certificate) -> dict:
     holder = certificate.holder
     context = {**_context(certificate), "revoked_at": certificate.revoked_at}
     subject, body = _render("revoked", holder, context)
+    return {"subject": subject, "body": body, "to": [holder.email]}
+
+
+def update_required(certificate: Certificate, module: UpdateModule, deadline: date) -> dict:
+    """ "The law changed: complete the update course by <date>", with the course's link."""
+    holder = certificate.holder
+    course_url = module.course.url or "/"  # relative with one site: reads the site root
+    context = {
+        **_context(certificate),
+        "module": module,
+        "change": module.change,
+        "course_url": course_url if "://" in course_url else _absolute(course_url),
+        "deadline_day": formats.date_format(deadline, "DATE_FORMAT"),
+    }
+    subject, body = _render("update_required", holder, context)
     return {"subject": subject, "body": body, "to": [holder.email]}

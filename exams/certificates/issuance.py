@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import partial
 
 from django.core.files.base import ContentFile
@@ -22,7 +23,7 @@ from stdnum.iso7064 import mod_37_36
 from courses.models import CoursePage, Enrolment
 from exams.models import Attempt, ExamPage
 
-from . import basis, openbadges, signals
+from . import basis, openbadges, signals, updates
 from .models import (
     Certificate,
     CertificateStatus,
@@ -197,7 +198,8 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
 
     Idempotent: a request already completed returns its certificate. A renewal supersedes the
     certificate it renews; one that was revoked meanwhile is not renewed (the request is
-    closed without a certificate and the reason recorded).
+    closed without a certificate and the reason recorded). A legal-update refresh is issued by
+    :func:`updates.refresh`, under the same lock and in the same transaction.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -210,6 +212,8 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
         )
         if request.completed_at is not None:
             return Certificate.objects.filter(request=request).first()
+        if request.kind == IssuanceKind.REFRESH:
+            return updates.refresh(request, now, build=build_certificate)
         programme, holder = request.programme, request.holder
         # A certificate past its expiry that the daily job has not marked yet would block the
         # one-valid-certificate constraint. (Read first: the common case writes nothing here,
@@ -249,28 +253,13 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
                 status=CertificateStatus.SUPERSEDED, status_changed_at=now
             )
         # Every kind but a legal-update refresh has its passing attempt (a check constraint);
-        # the refresh path (law_change.py) keeps the renewed certificate's score.
+        # the refresh path (updates.refresh) keeps the renewed certificate's score.
         assert request.attempt is not None
         score = request.attempt.percent
         assert score is not None  # the passing attempt was graded
-        certificate = Certificate(
-            request=request,
-            holder=holder,
-            programme=programme,
-            serial=make_serial(request.pk, now.year),
-            holder_name=holder.legal_name or holder.email,
-            programme_name=programme.name,
-            score=score,
-            issued_at=now,
-            expires_at=programme.expiry_after(start),
-            status=CertificateStatus.VALID,
-            status_changed_at=now,
-            status_index=random_free_index(),
+        certificate = build_certificate(
+            request, score=score, expires_at=programme.expiry_after(start), now=now
         )
-        certificate.identity_hash = openbadges.identity_hash(holder.email, certificate.subject_salt)
-        pdf = ContentFile(render(certificate))
-        certificate.pdf.save(f"{certificate.serial}.pdf", pdf, save=False)
-        certificate.save()
         basis.record_basis(certificate, request)
         if renewed is not None:
             Certificate.objects.filter(pk=renewed.pk).update(superseded_by=certificate)
@@ -285,6 +274,33 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
                     Certificate, certificate=renewed, status=CertificateStatus.SUPERSEDED
                 )
             )
+    return certificate
+
+
+def build_certificate(
+    request: IssuanceRequest, *, score: Decimal, expires_at: datetime, now: datetime
+) -> Certificate:
+    """Write the certificate ``request`` earns, with its serial and PDF, issued ``now`` (inside
+    the caller's transaction, under the request's lock)."""
+    holder, programme = request.holder, request.programme
+    certificate = Certificate(
+        request=request,
+        holder=holder,
+        programme=programme,
+        serial=make_serial(request.pk, now.year),
+        holder_name=holder.legal_name or holder.email,
+        programme_name=programme.name,
+        score=score,
+        issued_at=now,
+        expires_at=expires_at,
+        status=CertificateStatus.VALID,
+        status_changed_at=now,
+        status_index=random_free_index(),
+    )
+    certificate.identity_hash = openbadges.identity_hash(holder.email, certificate.subject_salt)
+    pdf = ContentFile(render(certificate))
+    certificate.pdf.save(f"{certificate.serial}.pdf", pdf, save=False)
+    certificate.save()
     return certificate
 
 

@@ -18,7 +18,7 @@ from django.dispatch import receiver
 from courses.signals import course_completed
 from exams.signals import exam_passed
 
-from . import assignments, signals, tasks
+from . import assignments, signals, tasks, updates
 from .issuance import on_course_completed, on_exam_passed
 from .models import IssuanceRequest
 
@@ -37,7 +37,9 @@ def certify_on_exam_passed(sender, *, attempt, **kwargs) -> None:
 
 @receiver(course_completed, dispatch_uid="certificates.certification_on_course_completed")
 def certify_on_course_completed(sender, *, user, course, **kwargs) -> None:
+    # Certification or renewal, and a legal-update refresh when the course is an update module.
     _dispatch_after_commit(on_course_completed(user, course))
+    _dispatch_after_commit(updates.on_course_completed(user, course))
 
 
 @receiver(

@@ -18,7 +18,7 @@ from datetime import datetime
 from celery import shared_task
 from django.utils import timezone
 
-from . import issuance, lifecycle
+from . import issuance, lifecycle, updates
 from .models import IssuanceRequest
 
 logger = logging.getLogger(__name__)
@@ -107,6 +107,24 @@ def email_unsent_certificates() -> int:
         email_issued_certificate.delay(certificate_id)
         queued += 1
     return queued
+
+
+# --- Update modules (updates.py) ---------------------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def notify_update_holders() -> int:
+    """Every 15 minutes: email the holders of affected certificates about each live update
+    module, once each; returns how many emails were queued (a module's course going live is
+    picked up by the next run)."""
+    return updates.notify_all()
+
+
+@shared_task(acks_late=True)
+def suspend_overdue_updates() -> int:
+    """Daily: suspend certificates still on the old legal basis after their update module's
+    deadline; returns how many. Idempotent: a second run finds them suspended."""
+    return updates.suspend_overdue()
 
 
 # --- Dispatch (the outbox's sender) -------------------------------------------------------------

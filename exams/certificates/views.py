@@ -26,7 +26,7 @@ from lms.accounts.request_types import AuthenticatedHttpRequest
 from lms.lib.masking import mask_name
 from lms.lib.ratelimit import client_ip, limit_view
 
-from . import basis
+from . import basis, updates
 from .models import (
     Certificate,
     CertificateStatus,
@@ -193,6 +193,11 @@ def my_certificates(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             history.append(certificate)
     _attach_suspensions(suspended)
+    # "需更新 — 截止 <date>" (or, after it, how to be reinstated): legal updates to complete.
+    held = [*current, *suspended]
+    due = updates.pending_updates(Certificate.objects.filter(holder=user), now) if held else {}
+    for certificate in held:
+        certificate.update = due.get(certificate.pk)
     pending = list(
         IssuanceRequest.objects.filter(holder=user, completed_at__isnull=True).select_related(
             "programme"

@@ -302,6 +302,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "exams.certificates.tasks.send_expiry_reminders",
         "schedule": crontab(hour=9, minute=0),
     },
+    # Update modules after a change in the law: notices as courses go live; suspension after
+    # the deadline (after expiry at 00:05, so an expired certificate is not suspended).
+    "notify-update-module-holders": {
+        "task": "exams.certificates.tasks.notify_update_holders",
+        "schedule": crontab(minute="*/15"),
+    },
+    "suspend-overdue-update-modules": {
+        "task": "exams.certificates.tasks.suspend_overdue_updates",
+        "schedule": crontab(hour=0, minute=20),
+    },
     "email-unsent-certificates": {
         "task": "exams.certificates.tasks.email_unsent_certificates",
         "schedule": crontab(minute=23),

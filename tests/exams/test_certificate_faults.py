@@ -1,6 +1,6 @@
 """Certificates survive the broker going down and a worker dying mid-issue (issue 5, faults).
 
-Both tests use real parts: a Redis broker of the test's own (a ``redis-server`` process it can
+The tests use real parts: a Redis broker of the test's own (a ``redis-server`` process it can
 stop and start), Celery workers, and PostgreSQL (a worker cannot share SQLite's in-memory test
 database). CI provides all three (REQUIRE_SERVICES=1), so there they cannot be skipped.
 
@@ -10,6 +10,9 @@ database). CI provides all three (REQUIRE_SERVICES=1), so there they cannot be s
 * Worker killed mid-issue: a worker process is SIGKILLed inside the issuing transaction, after
   the PDF is rendered and before the certificate row is written. Nothing is left half-done: no
   certificate without its PDF, and after the sweep exactly one certificate.
+* The legal-update refresh has the same guarantees: a worker killed inside it leaves the old
+  certificate valid and nothing new; duplicate deliveries, concurrent tasks, and a refresh
+  racing the deadline's suspension produce one refreshed certificate.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -33,7 +37,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from exams.certificates import issuance, tasks
+from exams.certificates import issuance, tasks, updates
 from exams.certificates.models import (
     Certificate,
     CertificateStatus,
@@ -44,6 +48,9 @@ from exams.certificates.tasks import dispatch_pending_issuances
 from lms.celery import app
 from tests.conftest import require_service
 from tests.exams.factories import fill_bank, make_bank, make_exam
+
+from .certificate_factories import complete_course, make_programme
+from .update_factories import certificate_on, make_module, superseding_change
 
 pytestmark = [
     pytest.mark.broker,
@@ -288,3 +295,140 @@ def test_a_worker_killed_mid_issue_leaves_no_half_certificate_and_the_sweep_fini
     with certificate.pdf.open("rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
     assert IssuanceRequest.objects.get(pk=request.pk).completed_at is not None
+
+
+# --- The legal-update refresh (updates.refresh): the same guarantees -----------------------------
+
+
+def _blocked_inserting_basis(dsn: str) -> bool:
+    with psycopg.connect(dsn, autocommit=True) as watcher:
+        row = watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND query LIKE 'INSERT INTO \"certificates_certificatebasis\"%%'"
+        ).fetchone()
+    return row[0] > 0
+
+
+@pytest.fixture
+def refresh_case(collector, monkeypatch):
+    """A holder whose certificate cites a superseded article, and the update module for it."""
+    monkeypatch.setattr(issuance, "render", lambda certificate: b"%PDF-1.7\n%%EOF\n")
+    change = superseding_change()
+    programme = make_programme().programme
+    certificate = certificate_on(collector, programme, change.old)
+    return certificate, make_module(programme, change)
+
+
+def test_a_worker_killed_mid_refresh_leaves_the_old_certificate_and_the_sweep_finishes(
+    collector, redis, refresh_case
+):
+    old, module = refresh_case
+    redis.start()
+    dsn = _test_database_url().replace("postgres://", "postgresql://")
+
+    # The worker stops at the basis rows: after it superseded the old certificate and wrote
+    # the new one (with its PDF), inside the same transaction.
+    with psycopg.connect(dsn) as blocker:
+        blocker.execute("LOCK TABLE certificates_certificatebasis IN SHARE MODE")
+        worker = worker_process(redis.url)
+        try:
+            complete_course(collector, module.course)  # commits; the refresh is dispatched
+            assert wait_for(lambda: _blocked_inserting_basis(dsn)), (
+                worker.stderr.read1().decode() if worker.poll() is not None else "not blocked"
+            )
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(10)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+        blocker.rollback()
+
+    old.refresh_from_db()
+    assert old.status == CertificateStatus.VALID and old.superseded_by_id is None
+    assert Certificate.objects.filter(holder=collector).count() == 1
+    request = IssuanceRequest.objects.get(holder=collector, update_module=module)
+    assert request.completed_at is None
+
+    second = worker_process(redis.url)
+    try:
+        later = timezone.now() + issuance.REDISPATCH_AFTER + timedelta(seconds=1)
+        assert tasks.dispatch_pending(later) == 1
+        assert wait_for(lambda: Certificate.objects.filter(holder=collector).count() == 2)
+        tasks.dispatch(request.pk)  # the dead worker's message, delivered again
+        time.sleep(2)
+    finally:
+        second.terminate()
+        second.wait(30)
+
+    old.refresh_from_db()
+    refreshed = old.superseded_by
+    assert old.status == CertificateStatus.SUPERSEDED
+    assert refreshed.status == CertificateStatus.VALID
+    assert refreshed.expires_at == old.expires_at
+    assert set(refreshed.basis.all()) == {module.change.new}
+    assert Certificate.objects.filter(holder=collector).count() == 2
+
+
+def test_concurrent_refresh_tasks_issue_one_certificate(
+    postgres, collector, refresh_case, django_capture_on_commit_callbacks
+):
+    old, module = refresh_case
+    with django_capture_on_commit_callbacks(execute=False):
+        complete_course(collector, module.course)  # the request, not yet dispatched
+    request = IssuanceRequest.objects.get(update_module=module)
+    barrier = threading.Barrier(6)
+    results: list[int | None] = []
+
+    def deliver() -> None:
+        try:
+            barrier.wait()
+            results.append(tasks.issue_certificate.apply(args=[request.pk]).get())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    old.refresh_from_db()
+    assert len(results) == 6 and set(results) == {old.superseded_by_id}
+    assert Certificate.objects.filter(holder=collector).count() == 2
+
+
+def test_a_refresh_racing_the_deadline_suspension_ends_valid(postgres, collector, refresh_case):
+    old, module = refresh_case
+    complete_course(collector, module.course)
+    request = IssuanceRequest.objects.get(update_module=module)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run(action) -> None:
+        try:
+            barrier.wait()
+            action()
+        except BaseException as error:  # noqa: BLE001 — reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    # The module's deadline passed yesterday, and the holder completed the course just now.
+    module.deadline = timezone.localdate() - timedelta(days=1)
+    module.save()
+    threads = [
+        threading.Thread(target=run, args=(lambda: issuance.issue(request.pk),)),
+        threading.Thread(target=run, args=(updates.suspend_overdue,)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert not errors
+    old.refresh_from_db()
+    refreshed = old.superseded_by
+    assert old.status == CertificateStatus.SUPERSEDED
+    assert refreshed.status == CertificateStatus.VALID
+    assert not refreshed.suspensions.exists()
+    assert not old.suspensions.filter(ended_at__isnull=True).exists()

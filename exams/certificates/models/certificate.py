@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from lms.storage import private_storage
 
 if TYPE_CHECKING:
+    from ..updates import PendingUpdate
     from ..views import Renewal
     from .law_change import CertificateSuspension
 
@@ -240,6 +241,7 @@ class Certificate(models.Model):
         public_status: str  # status_on(now), what the holder and their firm see
         renewal: Renewal  # the holder's certificates page, for a valid certificate
         suspension: CertificateSuspension | None  # the same page, for a suspended one
+        update: PendingUpdate | None  # the same page: a legal update still to complete
 
     class Meta:
         verbose_name = _("certificate")

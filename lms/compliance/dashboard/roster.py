@@ -17,7 +17,7 @@ completed, and those programmes' final exams they have passed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict
@@ -43,6 +43,7 @@ from django.utils.translation import gettext_lazy as _
 
 from courses.models import Enrolment
 from exams.certificates.models import CertificateStatus, CertificationProgramme, ProgrammeAssignment
+from exams.certificates.updates import PendingUpdate, pending_updates_by_holder
 from exams.models import Attempt
 from lms.accounts.models import Firm, Membership, MembershipRole, User
 from lms.accounts.scoping import managed_firm, visible_firm_ids
@@ -310,6 +311,8 @@ class RosterRow:
     exams_passed: int
     exams_required: int
     overdue_assignments: int
+    # A legal update still to complete ("需更新 — 截止 <date>"), set by with_pending_updates.
+    update: PendingUpdate | None = None
 
     @property
     def certificate_label(self) -> str:
@@ -350,6 +353,12 @@ def to_row(membership: RosterMembership, scope: Scope, needs: Requirements) -> R
         exams_required=len(needs.exam_ids),
         overdue_assignments=membership.overdue_assignments,
     )
+
+
+def with_pending_updates(rows: list[RosterRow]) -> list[RosterRow]:
+    """The rows with each collector's pending legal update, if any (a few queries per page)."""
+    due = pending_updates_by_holder([row.user.pk for row in rows])
+    return [replace(row, update=due.get(row.user.pk)) for row in rows]
 
 
 @dataclass(frozen=True)

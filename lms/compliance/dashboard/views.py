@@ -53,6 +53,7 @@ from .roster import (
     requirements,
     summarise,
     to_row,
+    with_pending_updates,
 )
 
 PAGE_SIZE = 50
@@ -94,7 +95,9 @@ def roster(request: HttpRequest) -> HttpResponse:
     base, filtered = _roster(scope, filters, needs)
     summary = summarise(base)
     page = Paginator(filtered, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [to_row(membership, scope, needs) for membership in page.object_list]
+    rows = with_pending_updates(
+        [to_row(membership, scope, needs) for membership in page.object_list]
+    )
     if filters.firm_id:
         chosen = scope.firm(filters.firm_id)
         assert chosen is not None  # _filters answered a firm outside the scope with a 404
