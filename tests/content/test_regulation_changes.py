@@ -129,6 +129,7 @@ def test_the_command_lists_the_changes_and_summarises_their_impact(tmp_path):
     assert "1 supersession" in summary[0]
     assert "0 lessons" in summary[0]
     assert "0 valid certificates" in summary[0]
+    assert "0 corrections" in summary[0]
 
 
 def test_the_command_prints_no_summary_when_nothing_changed(tmp_path):
