@@ -205,11 +205,19 @@ def open_update_tasks(impact: Impact) -> dict[tuple[str, int], RegulationUpdateT
         ],
         ignore_conflicts=True,
     )
-    targets = Q()
-    for kind, pk, _label in wanted:
-        targets |= Q(content_type=kind, object_id=pk)
-    tasks = RegulationUpdateTask.objects.filter(targets, change=impact.change)
-    tasks.filter(done_at__isnull=False).update(done_at=None, done_by=None)
+    wanted_keys = {(kind.pk, pk) for kind, pk, _label in wanted}
+    tasks = [
+        task
+        for task in RegulationUpdateTask.objects.filter(change=impact.change)
+        if (task.content_type_id, task.object_id) in wanted_keys
+    ]
+    reopened = [task for task in tasks if task.done_at is not None]
+    if reopened:
+        RegulationUpdateTask.objects.filter(pk__in=[task.pk for task in reopened]).update(
+            done_at=None, done_by=None
+        )
+        for task in reopened:
+            task.done_at, task.done_by = None, None
     names = {lesson_type.pk: "lesson", question_type.pk: "question"}
     return {(names[task.content_type_id], task.object_id): task for task in tasks}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from datetime import date
 
 from content.models import Regulation, RegulationChange
 from courses.models import CoursePage, LessonPage
@@ -20,6 +21,8 @@ _worlds = itertools.count(1)
 
 
 def make_article(article_no: str, version: str, text: str, **fields) -> Regulation:
+    if isinstance(fields.get("effective_date"), str):
+        fields["effective_date"] = date.fromisoformat(fields["effective_date"])
     return Regulation.objects.create(
         statute="测试法",
         short_name="测试法",

@@ -12,7 +12,7 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_
 
 from content.models import RegulationChange
 from courses.models import LessonPage
-from exams.certificates.impact import Reason, impact_of, impacts, summary
+from exams.certificates.impact import Reason, close_tasks, impact_of, impacts, summary
 from exams.certificates.models import CertificateStatus, RegulationUpdateTask
 from tests.conftest import signed_in
 from tests.exams.certificate_factories import use_fast_pdf
@@ -259,3 +259,15 @@ def _question_form_data(question, **changes) -> dict:
     }
     data.update(changes)
     return nested_form_data(data)
+
+
+def test_a_done_task_reopens_when_its_target_cites_the_old_version_again(world, trainer):
+    impact_of(world.change)
+    question = world.questions[0]
+    close_tasks(question, {world.new.pk}, by=trainer)
+    task = RegulationUpdateTask.objects.get(object_id=question.pk, content_type__model="question")
+    assert task.done_by == trainer
+    found = impact_of(world.change)  # the question still cites the old version
+    task.refresh_from_db()
+    assert task.done_at is None and task.done_by is None
+    assert found.task_for(question).done_at is None
