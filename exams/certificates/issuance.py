@@ -190,7 +190,9 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
     now = now or timezone.now()
     with transaction.atomic():
         request = (
-            IssuanceRequest.objects.select_for_update()
+            # Not the attempt: it is nullable now (a refresh has none), the nullable side of an
+            # outer join, which PostgreSQL refuses to lock.
+            IssuanceRequest.objects.select_for_update(of=("self", "programme", "holder"))
             .select_related("programme", "holder", "attempt")
             .get(pk=request_id)
         )
