@@ -106,6 +106,31 @@ def _candidates(rule, subtrees: dict[int, set[int]]):
     return candidates
 
 
+def shortfalls(exam: ExamPage) -> list[str]:
+    """Why a new paper of ``exam`` cannot be drawn now: one message per rule whose bank has
+    fewer drawable questions than it asks for (withdrawn ones do not count). The rules are
+    checked apart, so a question two rules share counts for both. One query per rule."""
+    rules = list(exam.rules.select_related("bank", "category").order_by("sort_order", "pk"))
+    subtrees = _category_subtrees({rule.bank_id for rule in rules})
+    messages = []
+    for rule in rules:
+        available = _candidates(rule, subtrees).count()
+        if available < rule.count:
+            messages.append(
+                _(
+                    "“%(source)s” has %(available)s questions that new papers can draw, but a "
+                    "rule asks for %(count)s (questions citing a superseded article are "
+                    "withdrawn until updated)."
+                )
+                % {
+                    "source": rule.category.path if rule.category else rule.bank.name,
+                    "available": available,
+                    "count": rule.count,
+                }
+            )
+    return messages
+
+
 def paper_size(exam: ExamPage) -> tuple[int, int]:
     """The fewest and most scored items a paper of this exam can have.
 

@@ -136,3 +136,14 @@ def test_the_question_listing_says_which_questions_are_withdrawn(client, trainer
     assert html.count(WITHDRAWN) == 1
     row = next(part for part in html.split("<tr") if "引用旧条文" in part)
     assert WITHDRAWN in row
+
+
+def test_the_exam_editor_warns_when_a_rule_cannot_be_filled(client, trainer, bank, old, new):
+    exam = make_exam([{"bank": bank, "count": 3}], max_attempts=0)
+    edit = reverse("wagtailadmin_pages:edit", args=[exam.pk])
+    signed_in(client, trainer)
+    assert not [m for m in client.get(edit).context["messages"] if m.level_tag == "warning"]
+    supersede(old, new)
+    response = client.get(edit)
+    (warning,) = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+    assert bank.name in warning and "2" in warning and "3" in warning
