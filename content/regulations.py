@@ -8,12 +8,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from wagtail import hooks
 
-from .models import Regulation, RegulationTopic
+from .models import Regulation, RegulationChange, RegulationTopic
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "regulations.json"
 REQUIRED = ("statute", "short", "article", "article_no", "topic", "text", "source", "version")
 OPTIONAL = ("statute_en", "crime_name", "effective_date", "superseded_by")
+
+# Apps above content say what the changes just loaded mean for them (the certification app
+# answers with their impact): fn(changes: list[RegulationChange]) -> str | None, a one-line
+# summary or None. ``load_regulations`` prints each line; content never imports those apps.
+REGULATION_CHANGES_LOADED_HOOK = "regulation_changes_loaded"
 
 
 class RegulationDataError(ValueError):
@@ -30,6 +36,8 @@ class LoadResult:
     updated: int = 0
     unchanged: int = 0
     changed_keys: list[str] = field(default_factory=list)
+    # The changes this load recorded (corrections first, then supersessions, in file order).
+    changes: list[RegulationChange] = field(default_factory=list)
 
 
 def _describe(index: int, entry: object) -> str:
@@ -123,8 +131,15 @@ def _values(entry: dict) -> dict:
 
 
 @transaction.atomic
-def load(data: list[dict]) -> LoadResult:
-    """Create or update each article by (short name, article number, version)."""
+def load(data: list[dict], *, source: str = "") -> LoadResult:
+    """Create or update each article by (short name, article number, version).
+
+    Records a :class:`RegulationChange` for each existing version whose text changes (a
+    correction) and each version that gains a successor or a different one (a supersession;
+    also on a first load, where an old version arrives already superseded), in the same
+    transaction. ``source`` names the file on each change. Loading the same data again
+    records nothing.
+    """
     result = LoadResult()
     rows: dict[tuple[str, str, str], Regulation] = {}
     for entry in data:
@@ -139,11 +154,23 @@ def load(data: list[dict]) -> LoadResult:
             )
             result.created += 1
         elif any(getattr(row, name) != value for name, value in values.items()):
+            old_text = row.text
             for name, value in values.items():
                 setattr(row, name, value)
             row.save()
             result.updated += 1
             result.changed_keys.append(f"{key[0]} {entry['article']}")
+            if old_text != row.text:
+                result.changes.append(
+                    RegulationChange.objects.create(
+                        kind=RegulationChange.Kind.CORRECTED,
+                        old=row,
+                        new=row,
+                        old_text=old_text,
+                        new_text=row.text,
+                        source=source,
+                    )
+                )
         else:
             result.unchanged += 1
         rows[key] = row
@@ -158,7 +185,30 @@ def load(data: list[dict]) -> LoadResult:
         if row.superseded_by_id != (target.pk if target else None):
             row.superseded_by = target
             row.save(update_fields=["superseded_by"])
+            if target is not None:
+                result.changes.append(_supersession(row, target, source))
     return result
+
+
+def _supersession(row: Regulation, target: Regulation, source: str) -> RegulationChange:
+    """The change ``row`` → ``target``; the one recorded before if the file went back to it."""
+    change, _created = RegulationChange.objects.get_or_create(
+        kind=RegulationChange.Kind.SUPERSEDED,
+        old=row,
+        new=target,
+        defaults={"old_text": row.text, "new_text": target.text, "source": source},
+    )
+    return change
+
+
+def describe_impact(changes: list[RegulationChange]) -> list[str]:
+    """One line per app that answers ``regulation_changes_loaded`` for these changes."""
+    lines = []
+    for describe in hooks.get_hooks(REGULATION_CHANGES_LOADED_HOOK):
+        line = describe(changes)
+        if line:
+            lines.append(line)
+    return lines
 
 
 def load_file(path: Path = DEFAULT_PATH) -> LoadResult:
@@ -166,4 +216,5 @@ def load_file(path: Path = DEFAULT_PATH) -> LoadResult:
         raw = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RegulationDataError([f"cannot read {path}: {exc}"]) from None
-    return load(parse(raw))
+    # The field holds 255 characters: a deep path keeps its file name.
+    return load(parse(raw), source=str(path)[-255:])

@@ -3,9 +3,11 @@
 Each rule draws ``count`` active top-level questions from its bank (a category rule includes its
 sub-categories; a difficulty rule only that difficulty), never the same question twice across
 rules. A case scenario counts as one draw and brings its active sub-questions, in their order,
-right after each other. The draw and the question order (when the exam shuffles questions) come
-from the ``random.Random`` it is given, so replaying an attempt's seed gives the same paper as
-long as the bank has not changed. Each question is frozen with
+right after each other. A question citing a superseded article is *withdrawn* from new papers
+until a trainer updates it, and so is a case with such a sub-question (attempts already started
+keep their frozen questions). The draw and the question order (when the exam shuffles
+questions) come from the ``random.Random`` it is given, so replaying an attempt's seed gives the
+same paper as long as the bank has not changed. Each question is frozen with
 :func:`exams.versions.current_version`.
 """
 
@@ -14,10 +16,10 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from .models import ExamPage, Question, QuestionCategory, QuestionType, QuestionVersion
+from .models import ExamPage, ExamRule, Question, QuestionCategory, QuestionType, QuestionVersion
 from .versions import current_version
 
 
@@ -75,18 +77,58 @@ def draw_paper(
     return paper
 
 
+def _withdrawn() -> Q:
+    """Questions citing a superseded article, and cases with an active sub-question that does."""
+    superseded = Q(regulation__superseded_by__isnull=False)
+    return superseded | Q(
+        Exists(Question.objects.filter(superseded, parent=OuterRef("pk"), active=True))
+    )
+
+
+def withdrawn(questions: QuerySet[Question]) -> QuerySet[Question]:
+    """Those of ``questions`` no new paper may draw until updated (see the module docstring)."""
+    return questions.filter(_withdrawn())
+
+
 def _candidates(rule, subtrees: dict[int, set[int]]):
-    """The questions a rule may draw: active, top-level, matching its category and difficulty;
-    a case only if it has active sub-questions."""
+    """The questions a rule may draw: active, top-level, not withdrawn, matching its category
+    and difficulty; a case only if it has active sub-questions."""
     has_active_subs = Exists(Question.objects.filter(parent=OuterRef("pk"), active=True))
-    candidates = Question.objects.filter(
-        bank_id=rule.bank_id, active=True, parent__isnull=True
-    ).filter(~Q(type=QuestionType.CASE) | Q(has_active_subs))
+    candidates = (
+        Question.objects.filter(bank_id=rule.bank_id, active=True, parent__isnull=True)
+        .filter(~Q(type=QuestionType.CASE) | Q(has_active_subs))
+        .exclude(_withdrawn())
+    )
     if rule.category_id:
         candidates = candidates.filter(category_id__in=subtrees[rule.category_id])
     if rule.difficulty:
         candidates = candidates.filter(difficulty=rule.difficulty)
     return candidates
+
+
+def shortfalls(exam: ExamPage) -> list[str]:
+    """Why a new paper of ``exam`` cannot be drawn now: one message per rule whose bank has
+    fewer drawable questions than it asks for (withdrawn ones do not count). The rules are
+    checked apart, so a question two rules share counts for both. One query per rule."""
+    rules = list(exam.rules.select_related("bank", "category").order_by("sort_order", "pk"))
+    subtrees = _category_subtrees({rule.bank_id for rule in rules})
+    messages = []
+    for rule in rules:
+        available = _candidates(rule, subtrees).count()
+        if available < rule.count:
+            messages.append(
+                _(
+                    "“%(source)s” has %(available)s questions that new papers can draw, but a "
+                    "rule asks for %(count)s (questions citing a superseded article are "
+                    "withdrawn until updated)."
+                )
+                % {
+                    "source": rule.category.path if rule.category else rule.bank.name,
+                    "available": available,
+                    "count": rule.count,
+                }
+            )
+    return messages
 
 
 def paper_size(exam: ExamPage) -> tuple[int, int]:
@@ -109,6 +151,27 @@ def paper_size(exam: ExamPage) -> tuple[int, int]:
         fewest += sum(sizes[: rule.count])
         most += sum(sizes[-rule.count :]) if rule.count else 0
     return fewest, most
+
+
+def exams_able_to_draw(questions: Iterable[Question]) -> set[int]:
+    """The exams with a rule that matches one of ``questions`` (a sub-question through its
+    case, which must be active), whether or not the question is withdrawn now. Two queries;
+    load the questions' cases with them (``select_related("parent")``)."""
+    drawn = {(question.parent or question) for question in questions}
+    banks = {question.bank_id for question in drawn}
+    if not banks:
+        return set()
+    rules = list(ExamRule.objects.filter(bank_id__in=banks))
+    subtrees = _category_subtrees(banks)
+    return {
+        rule.page_id
+        for rule in rules
+        for question in drawn
+        if question.bank_id == rule.bank_id
+        and question.active
+        and (not rule.category_id or question.category_id in subtrees[rule.category_id])
+        and (not rule.difficulty or question.difficulty == rule.difficulty)
+    }
 
 
 def _category_subtrees(bank_ids: Iterable[int]) -> dict[int, set[int]]:

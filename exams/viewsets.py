@@ -37,6 +37,8 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import BooleanRadioSelect, Button
 
+from . import signals
+from .drawing import withdrawn
 from .forms import (
     FractionInput,
     QuestionBankForm,
@@ -49,6 +51,9 @@ from .models import Difficulty, Question, QuestionBank, QuestionCategory, Questi
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
+
+# In the question listing: drawing leaves the question out of new papers (exams/drawing.py).
+WITHDRAWN = _("Withdrawn (the cited article has been superseded)")
 
 QUESTIONS = "exams_questions"
 CATEGORIES = "exams_question_categories"
@@ -210,8 +215,14 @@ class QuestionIndexView(generic.IndexView):
         # Evaluates the page once (the queryset caches its rows for the table to reuse).
         rows = list(object_list)
         paths = category_paths({row.bank_id for row in rows})
+        pulled = set(
+            withdrawn(Question.objects.filter(pk__in=[row.pk for row in rows])).values_list(
+                "pk", flat=True
+            )
+        )
         for row in rows:
             row.category_path = paths.get(row.category_id, "")
+            row.draw_status = WITHDRAWN if row.pk in pulled else ""
         return super().get_table(rows)
 
 
@@ -227,6 +238,11 @@ class QuestionCreateView(generic.CreateView):
 
 
 class QuestionEditView(generic.EditView):
+    def save_instance(self):
+        question = super().save_instance()
+        signals.question_saved.send(sender=Question, question=question, user=self.request.user)
+        return question
+
     @cached_property
     def header_more_buttons(self):
         buttons = list(super().header_more_buttons)
@@ -285,6 +301,7 @@ class QuestionViewSet(ModelViewSet):
         Column("get_difficulty_display", label=_("Difficulty"), sort_key="difficulty"),
         BooleanColumn("active", label=_("Active"), sort_key="active"),
         Column("regulation", label=_("Cited regulation")),
+        Column("draw_status", label=_("New papers")),
         DateColumn("updated_at", label=_("Updated"), sort_key="updated_at"),
     ]
     filterset_class = QuestionFilterSet

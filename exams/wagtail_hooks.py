@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from wagtail import hooks
 
 from . import report_views
+from .drawing import shortfalls
 from .import_hooks import import_menu_item, import_urls
 from .models import ExamIndexPage, ExamPage
 from .views import with_exam_context
@@ -26,6 +28,15 @@ def serve_exam_pages_with_attempts(next_serve_page):
         return response
 
     return serve
+
+
+@hooks.register("before_edit_page")
+def warn_of_rules_new_papers_cannot_fill(request, page):
+    """Opening an exam in the editor warns when a rule asks for more questions than its bank
+    can give new papers now (e.g. after questions were withdrawn for a superseded article)."""
+    if request.method == "GET" and isinstance(page.specific_deferred, ExamPage):
+        for message in shortfalls(page.specific_deferred):
+            messages.warning(request, message)
 
 
 @hooks.register("register_admin_viewset")

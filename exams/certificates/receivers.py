@@ -14,11 +14,14 @@ from functools import partial
 
 from django.db import transaction
 from django.dispatch import receiver
+from wagtail.signals import page_published
 
+from content.models import Regulation
+from courses.models import LessonPage
 from courses.signals import course_completed
-from exams.signals import exam_passed
+from exams.signals import exam_passed, question_saved
 
-from . import assignments, signals, tasks, updates
+from . import assignments, impact, signals, tasks, updates
 from .issuance import on_course_completed, on_exam_passed
 from .models import IssuanceRequest
 
@@ -60,3 +63,23 @@ def email_certificate_on_issue(sender, *, certificate, **kwargs) -> None:
         tasks.email_issued_certificate.delay(certificate.pk)
     except Exception:  # noqa: BLE001 — any broker (or, when eager, mail) failure
         logger.warning("Could not queue the email for certificate %s", certificate.pk)
+
+
+@receiver(page_published, sender=LessonPage, dispatch_uid="certificates.update_tasks_on_publish")
+def close_lesson_tasks(sender, *, instance, revision, **kwargs) -> None:
+    """A lesson published without an old version's citation has been updated: its tasks are
+    done, by the author of the published revision (the trainer, when a reviewer approved it).
+    Reads the published body itself: Wagtail refreshes the reference index after this."""
+    field = LessonPage._meta.get_field("body")
+    cited = {
+        int(pk)
+        for model, pk, *_path in field.extract_references(instance.body)
+        if model is Regulation and str(pk).isdigit()
+    }
+    impact.close_tasks(instance, cited, by=getattr(revision, "user", None))
+
+
+@receiver(question_saved, dispatch_uid="certificates.update_tasks_on_question_saved")
+def close_question_tasks(sender, *, question, user, **kwargs) -> None:
+    """A question saved citing another version (or none) has been updated."""
+    impact.close_tasks(question, {question.regulation_id} - {None}, by=user)

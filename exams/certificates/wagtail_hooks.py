@@ -1,15 +1,17 @@
 """Wagtail hooks for certification: programmes, certificates and issuances in the admin, and
 certification's answers to the apps below it (exams ask for an exam's prerequisites, onboarding
-where a new collector starts); they never import certification."""
+where a new collector starts, the statute loader what the changes it loaded reach); they never
+import certification."""
 
 from __future__ import annotations
 
 from wagtail import hooks
 
+from content.regulations import REGULATION_CHANGES_LOADED_HOOK
 from exams.eligibility import EXAM_PREREQUISITES_HOOK
 from lms.accounts.onboarding.joining import COLLECTOR_START_URL_HOOK
 
-from . import assignments
+from . import assignments, impact, impact_views
 from .admin import CertificationViewSetGroup
 from .eligibility import programme_prerequisites
 
@@ -22,3 +24,6 @@ def register_certification():
 
 hooks.register(COLLECTOR_START_URL_HOOK, assignments.start_url)
 hooks.register(EXAM_PREREQUISITES_HOOK, programme_prerequisites)
+hooks.register(REGULATION_CHANGES_LOADED_HOOK, impact.summary)
+hooks.register("register_admin_urls", impact_views.admin_urls)
+hooks.register("register_admin_menu_item", impact_views.menu_item)

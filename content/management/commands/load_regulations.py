@@ -7,13 +7,14 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from content.regulations import DEFAULT_PATH, RegulationDataError, load_file
+from content.regulations import DEFAULT_PATH, RegulationDataError, describe_impact, load_file
 
 
 class Command(BaseCommand):
     help = (
         "Load verbatim statute articles from a JSON file (default: the project's own copy). "
-        "Idempotent: changed texts are updated. A malformed file changes nothing."
+        "Idempotent: changed texts are updated. A malformed file changes nothing. Records each "
+        "supersession and text correction, and prints a one-line summary of their impact."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -36,3 +37,8 @@ class Command(BaseCommand):
                 f"{result.unchanged} unchanged"
             )
         )
+        for change in result.changes:
+            self.stdout.write(f"{change.get_kind_display()}: {change}")
+        if result.changes:
+            for line in describe_impact(result.changes):
+                self.stdout.write(line)
