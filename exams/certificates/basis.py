@@ -3,15 +3,17 @@
 What a holder was taught and examined on is what the certificate vouches for, so the basis is
 
 * every article cited by the live lessons of the programme's required courses — for a renewal
-  also the refresher course, for a legal-update refresh the update module's course — as
-  Wagtail's reference index records them (law-citation blocks, and the rule a dialogue names;
-  see ``courses.citations``), and
+  also the refresher course — as Wagtail's reference index records them (law-citation blocks,
+  and the rule a dialogue names; see ``courses.citations``), and
 * every article cited by a question on the paper the holder sat (``QuestionVersion.data``'s
   ``regulation_id``; a case's snapshot lists its sub-questions, which may cite their own).
 
 A lesson may cite an article's superseded edition beside its successor, to compare them (the
 治安管理处罚法 course shows 2012 第四十二条 next to 2025 第五十条): when both editions are cited,
 the certificate covers the newer one only, so a comparison does not tie it to the old law.
+
+A legal-update refresh has no paper: its basis is the old certificate's with the changed version
+replaced, plus what the update course cites (``updates.record_refreshed_basis``).
 
 Each entry keeps a digest of the article's text, so a later correction of the same version
 shows (``affected.certificates_on_old_basis``). Written with the certificate, in its
@@ -39,7 +41,6 @@ from .models import (
     CertificateBasis,
     IssuanceKind,
     IssuanceRequest,
-    UpdateModule,
 )
 
 
@@ -131,10 +132,6 @@ def _courses(request: IssuanceRequest) -> Q:
     courses = Q(programmes=programme)
     if request.kind == IssuanceKind.RENEWAL and programme.refresher_course_id:
         courses |= Q(pk=programme.refresher_course_id)
-    if request.update_module_id:
-        # A refresh also covers what the update course teaches (a subquery, no extra query).
-        module = UpdateModule.objects.filter(pk=request.update_module_id)
-        courses |= Q(pk__in=module.values("course_id"))
     return courses
 
 

@@ -17,7 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from content.models import Regulation, RegulationChange
+from content.models import Regulation
 from exams import attempts
 from exams.certificates import basis, issuance
 from exams.certificates.affected import text_digest
@@ -27,7 +27,6 @@ from exams.certificates.models import (
     CertificationProgramme,
     IssuanceKind,
     IssuanceRequest,
-    UpdateModule,
 )
 from tests.conftest import make_user
 from tests.courses.pages import add_lesson, make_course
@@ -179,29 +178,6 @@ def test_a_renewal_also_covers_the_refresher_course(collector, library):
 
     assert ("民法典", "1033") in recorded(renewed)
     assert ("刑法", "238") in recorded(renewed)
-
-
-def test_a_legal_update_refresh_covers_the_update_course_and_has_no_paper(collector, library):
-    old, new = article("治安管理处罚法", "42", old=True), article("治安管理处罚法", "50")
-    programme = programme_of(
-        [course_citing(article("刑法", "238"))],
-        exam_citing(*(article("刑法", "293") for _ in range(3))),
-    )
-    change = RegulationChange.objects.create(
-        kind=RegulationChange.Kind.SUPERSEDED,
-        old=old,
-        new=new,
-        old_text=old.text,
-        new_text=new.text,
-    )
-    module = UpdateModule.objects.create(
-        programme=programme, change=change, course=course_citing(new)
-    )
-    refresh = IssuanceRequest(
-        holder=collector, programme=programme, kind=IssuanceKind.REFRESH, update_module=module
-    )
-
-    assert basis.regulations_for(refresh) == {article("刑法", "238").pk, new.pk}
 
 
 def test_an_old_edition_cited_beside_its_successor_is_left_out_but_alone_it_counts(library):
