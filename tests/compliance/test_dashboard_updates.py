@@ -67,3 +67,19 @@ def test_the_roster_shows_suspended_after_the_deadline(client, setting):
 
     assert update_cells(response)[behind.pk].suspended
     assert "需更新 — 截止" not in response.content.decode()
+
+
+def test_the_collector_page_shows_the_update_and_then_the_suspension(client, setting):
+    boss, module, behind, current = setting
+    client.force_login(boss)
+    deadline = module.effective_deadline
+
+    page = client.get(reverse("dashboard:collector", args=[behind.pk])).content.decode()
+    assert f"需更新 — 截止 {deadline.year}年{deadline.month}月{deadline.day}日" in page
+    other = client.get(reverse("dashboard:collector", args=[current.pk])).content.decode()
+    assert "需更新" not in other
+
+    updates.suspend_overdue(timezone.now() + timedelta(days=200))
+    page = client.get(reverse("dashboard:collector", args=[behind.pk])).content.decode()
+    assert "需更新 — 截止" not in page
+    assert "未完成法规更新学习" in page

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from exams.certificates import updates
 from exams.certificates.models import Certificate, ProgrammeAssignment
 from lms.compliance.models import CollectorRating, Finding, FindingStatus, Grade
 from lms.compliance.privacy import log_access
@@ -204,8 +205,10 @@ def collector(request: HttpRequest, user_id: int) -> HttpResponse:
     certificates = list(
         Certificate.objects.filter(holder=user).select_related("programme").order_by("-issued_at")
     )
+    due = updates.pending_updates(Certificate.objects.filter(holder=user)) if certificates else {}
     for certificate in certificates:
         certificate.public_status = certificate.status_on()
+        certificate.update = due.get(certificate.pk)  # "需更新 — 截止 <date>"
     assignments = (
         ProgrammeAssignment.objects.filter(user=user, cancelled_at__isnull=True)
         .select_related("programme", "firm")
