@@ -1,5 +1,5 @@
-"""The emails certificate holders get: issued (with the PDF), expiring soon, revoked, and
-asked to complete a legal update.
+"""The emails certificate holders get: issued (with the PDF), expiring soon, revoked, asked to
+complete a legal update, suspended and reinstated.
 
 Each is rendered in the recipient's preferred language from the templates under
 ``certificates/email/``. Reminders and revocation notices are returned as the plain
@@ -17,7 +17,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
-from .models import Certificate, UpdateModule
+from lms.accounts.tasks import send_email
+
+from .models import Certificate, CertificateSuspension, UpdateModule
 
 TEMPLATES = "certificates/email"
 
@@ -39,7 +41,7 @@ def _render(name: str, user, context: dict) -> tuple[str, str]:
             "user": user,
             "my_certificates_url": _absolute(reverse("certificates:mine")),
         }
-        for key in ("issued_at", "expires_at", "revoked_at"):
+        for key in ("issued_at", "expires_at", "revoked_at", "suspended_at"):
             if isinstance(context.get(key), datetime):
                 context[f"{key}_day"] = _day(context[key])
         subject = render_to_string(f"{TEMPLATES}/{name}_subject.txt", context)
@@ -106,3 +108,34 @@ def update_required(certificate: Certificate, module: UpdateModule, deadline: da
     }
     subject, body = _render("update_required", holder, context)
     return {"subject": subject, "body": body, "to": [holder.email]}
+
+
+def suspension_notice(certificate: Certificate, suspension: CertificateSuspension) -> dict:
+    """The holder learns their certificate is suspended, since when, why (the category only:
+    an auditor's free text may name others) and how it comes back."""
+    holder = certificate.holder
+    module = suspension.update_module
+    course_url = (module.course.url or "/") if module else ""
+    context = {
+        **_context(certificate),
+        "suspended_at": suspension.started_at,
+        "category": suspension.get_category_display(),
+        "law_change": suspension.category == CertificateSuspension.Category.LAW_CHANGE,
+        "module": module,
+        "course_url": course_url if "://" in course_url or not module else _absolute(course_url),
+    }
+    subject, body = _render("suspended", holder, context)
+    return {"subject": subject, "body": body, "to": [holder.email]}
+
+
+def reinstatement_notice(certificate: Certificate) -> dict:
+    """The holder learns their suspended certificate is valid again."""
+    holder = certificate.holder
+    subject, body = _render("reinstated", holder, _context(certificate))
+    return {"subject": subject, "body": body, "to": [holder.email]}
+
+
+def send_on_commit(message: dict) -> None:
+    """Queue ``message`` (``send_email``'s keyword arguments) once the transaction commits."""
+    # DjangoTask.delay_on_commit: celery-types types shared_task as a plain Task.
+    send_email.delay_on_commit(**message)  # type: ignore[attr-defined]

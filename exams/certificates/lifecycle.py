@@ -231,7 +231,7 @@ def revoke(certificate: Certificate, by, reason: str, now: datetime | None = Non
         locked.save(update_fields=REVOCATION_FIELDS)
         for field in REVOCATION_FIELDS:  # the caller's copy shows the revocation too
             setattr(certificate, field, getattr(locked, field))
-        _send_on_commit(emails.revocation_notice(locked))
+        emails.send_on_commit(emails.revocation_notice(locked))
         transaction.on_commit(
             partial(
                 signals.certificate_status_changed.send,
@@ -241,11 +241,6 @@ def revoke(certificate: Certificate, by, reason: str, now: datetime | None = Non
             )
         )
     return locked
-
-
-def _send_on_commit(message: dict) -> None:
-    # DjangoTask.delay_on_commit: celery-types types shared_task as a plain Task.
-    send_email.delay_on_commit(**message)  # type: ignore[attr-defined]
 
 
 # --- The email with the PDF --------------------------------------------------------------------

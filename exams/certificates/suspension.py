@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import signals
+from . import emails, signals
 from .models import Certificate, CertificateStatus, CertificateSuspension, UpdateModule
 
 
@@ -66,6 +66,7 @@ def suspend(
             status=CertificateStatus.SUSPENDED, status_changed_at=now
         )
         locked.status, locked.status_changed_at = CertificateStatus.SUSPENDED, now
+        emails.send_on_commit(emails.suspension_notice(locked, suspension))
         transaction.on_commit(
             partial(
                 signals.certificate_status_changed.send,
@@ -120,6 +121,8 @@ def reinstate(
         status = CertificateStatus.EXPIRED if expired else CertificateStatus.VALID
         Certificate.objects.filter(pk=locked.pk).update(status=status, status_changed_at=now)
         locked.status, locked.status_changed_at = status, now
+        if status == CertificateStatus.VALID:
+            emails.send_on_commit(emails.reinstatement_notice(locked))
         transaction.on_commit(
             partial(
                 signals.certificate_status_changed.send,

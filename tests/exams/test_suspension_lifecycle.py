@@ -229,3 +229,40 @@ def test_my_certificates_shows_the_suspension_and_does_not_offer_the_programme_a
     assert all(
         item.programme.pk != programme.programme.pk for item in response.context["in_progress"]
     )
+
+
+def test_the_holder_is_emailed_when_suspended_and_when_reinstated(
+    certify, certificate, auditor, mailoutbox
+):
+    mailoutbox.clear()
+
+    certify(suspension.suspend, certificate, category=FINDING, reason=PRIVATE_REASON, by=auditor)
+
+    (suspended,) = mailoutbox
+    assert suspended.to == [certificate.holder.email]
+    assert "已暂停" in suspended.subject
+    assert "原因: 稽核发现待处理" in suspended.body  # the category
+    assert PRIVATE_REASON not in suspended.body  # the category only, as on the public page
+    assert certificate.serial in suspended.body
+
+    certify(suspension.reinstate, certificate, by=auditor)
+
+    assert len(mailoutbox) == 2
+    assert "已恢复有效" in mailoutbox[1].subject
+    assert certificate.serial in mailoutbox[1].body
+
+
+def test_a_law_change_suspension_email_links_the_update_course(certify, collector, mailoutbox):
+    from .update_factories import certificate_on, make_module, superseding_change
+
+    change = superseding_change()
+    programme = make_programme().programme
+    module = make_module(programme, change)
+    certificate = certificate_on(collector, programme, change.old)
+    mailoutbox.clear()
+
+    certify(suspension.suspend, certificate, category=LAW_CHANGE, reason="deadline", module=module)
+
+    (message,) = mailoutbox
+    assert module.course.title in message.body
+    assert module.course.url.lstrip("/") in message.body
