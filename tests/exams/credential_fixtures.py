@@ -8,9 +8,12 @@ replaced by a stub here — the PDF has its own tests — except where a test as
 from __future__ import annotations
 
 import itertools
+import json
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from exams.certificates import issuance
@@ -63,3 +66,17 @@ def issue_certificate(
     certificate = issuance.issue(request.pk)
     assert certificate is not None
     return certificate
+
+
+def fetcher(client):
+    """Resolve the site's absolute URLs through the test client; refuse any other host."""
+    base = urlsplit(settings.SITE_BASE_URL)
+
+    def fetch(url: str) -> dict:
+        parts = urlsplit(url)
+        assert (parts.scheme, parts.netloc) == (base.scheme, base.netloc), url
+        response = client.get(parts.path)
+        assert response.status_code == 200, (url, response.status_code)
+        return json.loads(response.content)
+
+    return fetch

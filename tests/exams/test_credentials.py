@@ -35,6 +35,7 @@ from exams.certificates.models import Certificate
 from exams.certificates.openbadges import CREDENTIAL_CONTEXT
 from tests.exams import vc_verifier
 from tests.exams.credential_fixtures import (  # noqa: F401 — fixtures
+    fetcher,
     issue_certificate,
     make_programme,
     media,
@@ -57,20 +58,6 @@ LOCAL_CONTEXTS = {
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stub_pdf", "media")]
 REAL_RENDER = issuance.render  # before stub_pdf replaces it
-
-
-def fetcher(client):
-    """Resolve the site's absolute URLs through the test client; refuse any other host."""
-    base = urlsplit(settings.SITE_BASE_URL)
-
-    def fetch(url: str) -> dict:
-        parts = urlsplit(url)
-        assert (parts.scheme, parts.netloc) == (base.scheme, base.netloc), url
-        response = client.get(parts.path)
-        assert response.status_code == 200, (url, response.status_code)
-        return json.loads(response.content)
-
-    return fetch
 
 
 def get_credential(client, certificate: Certificate) -> dict:

@@ -8,13 +8,10 @@ reads the bit and checks the list's signature.
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 import threading
 from collections import Counter
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -26,6 +23,7 @@ from exams.certificates.models import Certificate, CertificateSuspension
 from tests.conftest import make_user, require_service
 from tests.exams import vc_verifier
 from tests.exams.credential_fixtures import (  # noqa: F401 — fixtures
+    fetcher,
     issue_certificate,
     make_programme,
     media,
@@ -36,29 +34,14 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stub_pdf", "media"
 LAW_CHANGE = CertificateSuspension.Category.LAW_CHANGE
 
 
-def fetcher(client):
-    base = urlsplit(settings.SITE_BASE_URL)
-
-    def fetch(url: str) -> dict:
-        parts = urlsplit(url)
-        assert (parts.scheme, parts.netloc) == (base.scheme, base.netloc), url
-        response = client.get(parts.path)
-        assert response.status_code == 200, (url, response.status_code)
-        return json.loads(response.content)
-
-    return fetch
-
-
 def decoded_bits(document: dict) -> bytes:
     encoded = document["credentialSubject"]["encodedList"]
     assert encoded.startswith("u")  # multibase base64url, no padding
     assert "=" not in encoded
-    payload = encoded[1:]
-    return gzip.decompress(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return vc_verifier.decode_list(encoded)
 
 
-def bit(bits: bytes, index: int) -> int:
-    return (bits[index // 8] >> (7 - index % 8)) & 1
+bit = vc_verifier.read_bit
 
 
 @pytest.fixture

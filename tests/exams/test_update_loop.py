@@ -16,15 +16,13 @@ library's own (``content/data/regulations.json``), never invented.
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from io import StringIO
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -58,6 +56,7 @@ from tests.factories import FirmFactory, MembershipFactory
 
 from . import vc_verifier
 from .certificate_factories import issue_certificate, make_programme, use_fast_pdf
+from .credential_fixtures import fetcher
 from .factories import make_bank, make_exam, make_question
 from .update_factories import update_course
 
@@ -171,19 +170,6 @@ def impact_json(**options) -> dict:
 # --- Independent reading of the status lists ---------------------------------------------------
 
 
-def fetcher(client):
-    base = urlsplit(settings.SITE_BASE_URL)
-
-    def fetch(url: str) -> dict:
-        parts = urlsplit(url)
-        assert (parts.scheme, parts.netloc) == (base.scheme, base.netloc), url
-        response = client.get(parts.path)
-        assert response.status_code == 200, (url, response.status_code)
-        return json.loads(response.content)
-
-    return fetch
-
-
 def list_bit(client, purpose: str, index: int) -> int:
     """Fetch the list holding ``index``, verify its signature independently, decode it
     (multibase ``u`` + base64url + GZIP) and read the bit (bit 7 - i%8 of byte i//8)."""
@@ -197,10 +183,9 @@ def list_bit(client, purpose: str, index: int) -> int:
     assert vc_verifier.proof_problems(document, fetcher(client), datetime.now(UTC)) == []
     encoded = document["credentialSubject"]["encodedList"]
     assert encoded.startswith("u") and "=" not in encoded
-    payload = encoded[1:]
-    bits = gzip.decompress(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    bits = vc_verifier.decode_list(encoded)
     assert len(bits) * 8 >= 131_072
-    return (bits[position // 8] >> (7 - position % 8)) & 1
+    return vc_verifier.read_bit(bits, position)
 
 
 def complete_over_http(user, course) -> None:

@@ -160,14 +160,24 @@ def status_bit(entry: dict, credential_issuer: str | None, fetch: Fetch, now: da
     encoded = subject.get("encodedList", "")
     if not encoded.startswith("u"):
         return problems + ["encodedList is not multibase base64url"], None
-    payload = encoded[1:]
-    bits = gzip.decompress(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    bits = decode_list(encoded)
     if len(bits) * 8 < MIN_STATUS_LIST_BITS:
         problems.append("status list is shorter than 131,072 bits")
     index = int(entry["statusListIndex"])
     if index >= len(bits) * 8:
         return problems + ["statusListIndex is outside the list"], None
-    return problems, (bits[index // 8] >> (7 - index % 8)) & 1
+    return problems, read_bit(bits, index)
+
+
+def decode_list(encoded: str) -> bytes:
+    """``encodedList``: multibase ``u`` (base64url, no padding) of the GZIP-compressed bits."""
+    payload = encoded[1:]
+    return gzip.decompress(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def read_bit(bits: bytes, index: int) -> int:
+    """Bit ``index``: index 0 is the left-most bit of the first byte (§3.2 step 10)."""
+    return (bits[index // 8] >> (7 - index % 8)) & 1
 
 
 def verify_credential(document: dict, fetch: Fetch, now: datetime | None = None) -> Verification:
