@@ -3,16 +3,19 @@ and for one change the old and new text side by side, what still cites the old v
 update task of each lesson and question, the programmes and the certificates it reaches.
 
 For users who can edit lessons or questions (trainers, reviewers, superusers); other admin
-users get a 403. Opening a change opens its update tasks (``impact.impact_of``).
+users get a 403. The pages only read: update tasks are opened when a change is loaded (or by
+``regulation_impact``); a change recorded without them (the demo's, or one from before tasks
+existed) offers a POST button, 打开更新任务, that opens them.
 """
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponseBase
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import include, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,7 +29,7 @@ from wagtail.permission_policies.pages import PagePermissionPolicy
 
 from content.models import RegulationChange
 
-from .impact import Impact, Reason, impact_of
+from .impact import Impact, Reason, impact_of, open_update_tasks
 from .textdiff import char_diff
 
 PER_PAGE = 20
@@ -52,7 +55,7 @@ class ImpactPermissionMixin(View):
 
 
 class ChangeIndexView(ImpactPermissionMixin, WagtailAdminTemplateMixin, TemplateView):
-    """Every recorded change, newest first, with its counts (tasks are opened per change)."""
+    """Every recorded change, newest first, with its counts."""
 
     template_name = "certificates/admin/impact_index.html"
     page_title = gettext_lazy("Law change impact")
@@ -68,21 +71,36 @@ class ChangeIndexView(ImpactPermissionMixin, WagtailAdminTemplateMixin, Template
         )
         page = Paginator(changes, PER_PAGE).get_page(self.request.GET.get("p"))
         context["page_obj"] = page
-        context["impacts"] = [impact_of(change, open_tasks=False) for change in page]
+        context["impacts"] = [impact_of(change, tasks=False) for change in page]
         return context
 
 
 class ChangeDetailView(ImpactPermissionMixin, WagtailAdminTemplateMixin, TemplateView):
-    """One change: the texts side by side with a character diff, and everything it reaches."""
+    """One change: the texts side by side with a character diff, and everything it reaches.
+    GET reads; POST opens the update tasks that are missing."""
 
     template_name = "certificates/admin/impact_change.html"
     header_icon = "doc-full"
 
-    def get(self, request, *args, **kwargs):
+    def _load(self, change_id: int) -> None:
+        # After the permission check (ImpactPermissionMixin.dispatch): a 403 says nothing about
+        # which changes exist.
         self.change = get_object_or_404(
-            RegulationChange.objects.select_related("old", "new"), pk=kwargs["change_id"]
+            RegulationChange.objects.select_related("old", "new"), pk=change_id
         )
+
+    def get(self, request, *args, **kwargs):
+        self._load(kwargs["change_id"])
         return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self._load(kwargs["change_id"])
+        before = impact_of(self.change)
+        missing = before.missing_tasks
+        if missing:
+            open_update_tasks(before)
+            messages.success(request, _("Update tasks opened: %(count)s.") % {"count": missing})
+        return redirect("regulation_impact:change", self.change.pk)
 
     def get_page_title(self):
         return str(self.change)
@@ -99,7 +117,7 @@ class ChangeDetailView(ImpactPermissionMixin, WagtailAdminTemplateMixin, Templat
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        impact = impact_of(self.change)
+        impact = impact_of(self.change)  # reads the tasks, opens none
         old_html, new_html = char_diff(self.change.old_text, self.change.new_text)
         context.update(
             change=self.change,
@@ -116,6 +134,7 @@ class ChangeDetailView(ImpactPermissionMixin, WagtailAdminTemplateMixin, Templat
                 for question in impact.questions
             ],
             done=self.change.update_tasks.filter(done_at__isnull=False).select_related("done_by"),
+            missing_tasks=impact.missing_tasks,
             programmes=[
                 {
                     "programme": affected.programme,
@@ -154,6 +173,7 @@ def _lesson_rows(impact: Impact) -> list[dict]:
             "edit_url": reverse("wagtailadmin_pages:edit", args=[lesson.pk]),
             "task": impact.task_for(lesson),
             "in_review": lesson.pk in in_review,
+            "compares": lesson.pk in impact.comparisons,
         }
         for lesson in impact.lessons
     ]

@@ -16,7 +16,6 @@ from django.db import transaction
 from django.dispatch import receiver
 from wagtail.signals import page_published
 
-from content.models import Regulation
 from courses.models import LessonPage
 from courses.signals import course_completed
 from exams.signals import exam_passed, question_saved
@@ -67,19 +66,11 @@ def email_certificate_on_issue(sender, *, certificate, **kwargs) -> None:
 
 @receiver(page_published, sender=LessonPage, dispatch_uid="certificates.update_tasks_on_publish")
 def close_lesson_tasks(sender, *, instance, revision, **kwargs) -> None:
-    """A lesson published without an old version's citation has been updated: its tasks are
-    done, by the author of the published revision (the trainer, when a reviewer approved it).
-    Reads the published body itself: Wagtail refreshes the reference index after this."""
-    field = LessonPage._meta.get_field("body")
-    cited = {
-        int(pk)
-        for model, pk, *_path in field.extract_references(instance.body)
-        if model is Regulation and str(pk).isdigit()
-    }
-    impact.close_tasks(instance, cited, by=getattr(revision, "user", None))
+    """A published lesson may have been updated for a change in the law (impact.py decides)."""
+    impact.close_lesson_tasks(instance, revision)
 
 
 @receiver(question_saved, dispatch_uid="certificates.update_tasks_on_question_saved")
 def close_question_tasks(sender, *, question, user, **kwargs) -> None:
-    """A question saved citing another version (or none) has been updated."""
-    impact.close_tasks(question, {question.regulation_id} - {None}, by=user)
+    """A question saved in the admin may have been updated for a change in the law."""
+    impact.close_question_tasks(question, by=user)

@@ -8,12 +8,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
 from content.models import RegulationChange
 from courses.models import LessonPage
 from exams.certificates.impact import Reason, close_tasks, impact_of, impacts, summary
 from exams.certificates.models import CertificateStatus, RegulationUpdateTask
+from exams.models import Question
 from tests.conftest import signed_in
 from tests.exams.certificate_factories import use_fast_pdf
 from tests.factories import UserFactory
@@ -125,28 +127,32 @@ def test_counts_and_has_impact(world):
 def test_the_number_of_queries_does_not_grow_with_the_change(world):
     small = world.change
     big = make_world(UserFactory.create_batch(4), size=4).change
-    impact_of(small)  # content types cached, tasks opened once
-    impact_of(big)
-    counts = []
-    for change in (small, big):
-        with CaptureQueriesContext(connection) as queries:
-            found = impact_of(change)
-        counts.append(len(queries))
-    assert found.counts == {"lessons": 4, "questions": 4, "programmes": 3, "certificates": 4}
-    assert counts[0] == counts[1] <= 12
+    impact_of(small, open_tasks=True)  # content types cached, tasks opened once
+    impact_of(big, open_tasks=True)
+    for kwargs in ({"open_tasks": True}, {}):
+        counts = []
+        for change in (small, big):
+            with CaptureQueriesContext(connection) as queries:
+                found = impact_of(change, **kwargs)
+            counts.append(len(queries))
+        assert found.counts == {"lessons": 4, "questions": 4, "programmes": 3, "certificates": 4}
+        assert counts[0] == counts[1] <= 12
 
 
 # --- Update tasks ------------------------------------------------------------------------------
 
 
 def test_computing_the_impact_opens_one_task_per_lesson_and_question_once(world):
-    found = impact_of(world.change)
+    assert not impact_of(world.change).tasks  # reading opens nothing
+    assert RegulationUpdateTask.objects.count() == 0
+    found = impact_of(world.change, open_tasks=True)
     assert RegulationUpdateTask.objects.count() == 2
     assert found.task_for(world.lessons[0]).target == world.lessons[0]
     assert found.task_for(world.questions[0]).target == world.questions[0]
-    impacts([world.change])
+    impacts([world.change], open_tasks=True)
     assert RegulationUpdateTask.objects.count() == 2
-    assert not impact_of(world.change, open_tasks=False).tasks
+    assert len(impact_of(world.change).tasks) == 2  # read back
+    assert not impact_of(world.change, tasks=False).tasks
 
 
 def test_the_load_summary_counts_everything(world):
@@ -158,7 +164,7 @@ def test_the_load_summary_counts_everything(world):
 
 
 def test_saving_a_question_citing_the_new_version_closes_its_task(client, world, trainer):
-    impact_of(world.change)
+    impact_of(world.change, open_tasks=True)
     question = world.questions[0]
     signed_in(client, trainer)
     response = client.post(
@@ -173,7 +179,7 @@ def test_saving_a_question_citing_the_new_version_closes_its_task(client, world,
 
 
 def test_saving_a_question_still_citing_the_old_version_keeps_its_task_open(client, world, trainer):
-    impact_of(world.change)
+    impact_of(world.change, open_tasks=True)
     question = world.questions[0]
     signed_in(client, trainer)
     response = client.post(
@@ -188,7 +194,7 @@ def test_saving_a_question_still_citing_the_old_version_keeps_its_task_open(clie
 def test_a_lesson_task_is_done_when_the_reviewer_publishes_it_without_the_old_citation(
     client, world, trainer, reviewer
 ):
-    impact_of(world.change)
+    impact_of(world.change, open_tasks=True)
     lesson = world.lessons[0]
     signed_in(client, trainer)
     data = nested_form_data(
@@ -222,7 +228,7 @@ def test_a_lesson_task_is_done_when_the_reviewer_publishes_it_without_the_old_ci
 
 
 def test_republishing_a_lesson_that_still_cites_the_old_version_keeps_its_task_open(world):
-    impact_of(world.change)
+    impact_of(world.change, open_tasks=True)
     lesson = world.lessons[0]
     lesson.body = citation(world.old)
     lesson.save_revision().publish()
@@ -262,12 +268,154 @@ def _question_form_data(question, **changes) -> dict:
 
 
 def test_a_done_task_reopens_when_its_target_cites_the_old_version_again(world, trainer):
-    impact_of(world.change)
+    impact_of(world.change, open_tasks=True)
     question = world.questions[0]
     close_tasks(question, {world.new.pk}, by=trainer)
     task = RegulationUpdateTask.objects.get(object_id=question.pk, content_type__model="question")
     assert task.done_by == trainer
-    found = impact_of(world.change)  # the question still cites the old version
+    found = impact_of(world.change, open_tasks=True)  # the question still cites the old one
     task.refresh_from_db()
     assert task.done_at is None and task.done_by is None
     assert found.task_for(question).done_at is None
+
+
+# --- Corrections and comparisons (review 13, item 5) ------------------------------------------
+
+
+def _submit_and_approve(client, lesson, citations, trainer, reviewer) -> None:
+    """The trainer submits ``lesson`` citing ``citations`` for review; the reviewer approves it
+    (the page workflow, over HTTP)."""
+    client.logout()
+    signed_in(client, trainer)
+    data = nested_form_data(
+        {
+            "title": lesson.title,
+            "slug": lesson.slug,
+            "intro": "核对后的课时。",
+            "estimated_minutes": "10",
+            "body": streamfield(
+                [
+                    ("citation", {"regulation": regulation.pk, "note": ""})
+                    for regulation in citations
+                ]
+            ),
+        }
+    )
+    data["action-submit"] = "1"
+    response = client.post(reverse("wagtailadmin_pages:edit", args=[lesson.pk]), data)
+    assert response.status_code == 302
+    client.logout()
+    signed_in(client, reviewer)
+    task_state = LessonPage.objects.get(pk=lesson.pk).current_workflow_state.current_task_state
+    url = reverse("wagtailadmin_pages:workflow_action", args=[lesson.pk, "approve", task_state.pk])
+    assert client.post(url, {"comment": "同意"}).status_code in {200, 302}
+
+
+def _task(target) -> RegulationUpdateTask:
+    model = "lessonpage" if isinstance(target, LessonPage) else "question"
+    return RegulationUpdateTask.objects.get(object_id=target.pk, content_type__model=model)
+
+
+@pytest.fixture
+def correction(world):
+    """The text of the version the world's new lesson and question cite is corrected."""
+    article = world.new
+    change = RegulationChange.objects.create(
+        kind=RegulationChange.Kind.CORRECTED,
+        old=article,
+        new=article,
+        old_text="测试条文：更正前的措辞。",
+        new_text=article.text,
+    )
+    summary([change])  # what loading it does: its tasks are opened
+    return change
+
+
+def test_a_correction_task_is_done_when_the_question_is_saved_again(
+    client, world, correction, trainer
+):
+    question = Question.objects.get(regulation=world.new, active=True)
+    assert _task(question).done_at is None
+    signed_in(client, trainer)
+    response = client.post(
+        reverse("exams_questions:edit", args=[question.pk]),
+        _question_form_data(question, name="已按更正核对"),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    task = _task(question)
+    assert task.done_at is not None and task.done_by == trainer
+    # Still citing the corrected row, and it stays done: nothing reopens a correction's task.
+    found = impact_of(correction, open_tasks=True)
+    assert question in found.questions
+    assert found.task_for(question).done_at is not None
+    assert question not in found.outstanding
+
+
+def test_a_correction_task_is_done_when_the_lesson_is_published_again(
+    client, world, correction, trainer, reviewer
+):
+    lesson = LessonPage.objects.get(slug="new-version", path__startswith=world.course.path)
+    assert _task(lesson).done_at is None
+    _submit_and_approve(client, lesson, [world.new], trainer, reviewer)
+    task = _task(lesson)
+    assert task.done_at is not None and task.done_by == trainer
+    assert impact_of(correction, open_tasks=True).task_for(lesson).done_at is not None
+
+
+def test_a_revision_written_before_the_correction_does_not_close_its_task(
+    world, correction, trainer
+):
+    lesson = LessonPage.objects.get(slug="new-version", path__startswith=world.course.path)
+    revision = lesson.save_revision(user=trainer)  # written against the old wording
+    RegulationChange.objects.filter(pk=correction.pk).update(detected_at=timezone.now())
+    revision.publish()
+    assert _task(lesson).done_at is None
+    lesson.save_revision(user=trainer).publish()  # written after it: checked
+    assert _task(lesson).done_by == trainer
+
+
+def test_a_lesson_comparing_both_versions_closes_its_task_and_it_stays_done(
+    client, world, trainer, reviewer
+):
+    summary([world.change])
+    lesson = world.lessons[0]
+    _submit_and_approve(client, lesson, [world.old, world.new], trainer, reviewer)
+    task = _task(lesson)
+    assert task.done_at is not None and task.done_by == trainer
+    found = impact_of(world.change, open_tasks=True)  # the index now says it cites both
+    assert lesson in found.lessons and lesson.pk in found.comparisons
+    assert found.task_for(lesson).done_at is not None
+    assert lesson not in found.outstanding
+
+
+def test_a_lesson_already_comparing_both_versions_gets_a_done_task(world):
+    from tests.courses.pages import add_lesson
+
+    lesson = add_lesson(
+        world.course, "对照课", slug="compare", body=citation(world.old) + citation(world.new)
+    )
+    summary([world.change])
+    assert _task(lesson).done_at is not None
+    assert _task(world.lessons[0]).done_at is None
+
+
+def test_a_supersession_task_reopens_when_the_lesson_cites_the_old_version_alone_again(world):
+    summary([world.change])
+    lesson = world.lessons[0]
+    lesson.body = citation(world.new)
+    lesson.save_revision().publish()
+    assert _task(lesson).done_at is not None
+    lesson.body = citation(world.old)
+    lesson.save_revision().publish()
+    impact_of(world.change, open_tasks=True)
+    assert _task(lesson).done_at is None
+
+
+def test_a_change_whose_tasks_are_all_done_has_no_impact_left_without_certificates(
+    world, correction, trainer
+):
+    found = impact_of(correction)
+    assert found.has_impact  # a lesson and a question to check
+    for target in found.lessons + found.questions:
+        close_tasks(target, {world.new.pk}, by=trainer)
+    assert not impact_of(correction).has_impact

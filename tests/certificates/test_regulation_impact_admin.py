@@ -1,22 +1,27 @@
 """The admin's 法规变更影响 pages, through HTTP: who may see them, the list of changes, and one
 change with its texts side by side (character diff, escaped), its lessons and questions with
-edit links and task states, its programmes and certificate counts."""
+edit links and task states, its programmes and certificate counts. A GET only reads; missing
+update tasks are opened by a POST."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from content.models import RegulationChange
-from exams.certificates.impact import close_tasks, impact_of
+from exams.certificates.impact import close_tasks, impact_of, summary
+from exams.certificates.models import RegulationUpdateTask
 from exams.certificates.textdiff import char_diff
 from tests.conftest import signed_in
 from tests.exams.certificate_factories import use_fast_pdf
 from tests.factories import UserFactory
 
-from .impact_factories import make_article, make_world
+from .impact_factories import citation, make_article, make_world
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +95,7 @@ def test_a_change_shows_the_texts_side_by_side_with_a_character_diff(client, tra
 
 
 def test_it_lists_lessons_and_questions_with_edit_links_and_task_states(client, trainer, world):
+    summary([world.change])  # what loading the change does
     html = signed_in(client, trainer).get(change_url(world.change)).content.decode()
     assert reverse("wagtailadmin_pages:edit", args=[world.lessons[0].pk]) in html
     assert reverse("exams_questions:edit", args=[world.questions[0].pk]) in html
@@ -100,7 +106,7 @@ def test_it_lists_lessons_and_questions_with_edit_links_and_task_states(client, 
 
 
 def test_an_updated_question_is_listed_as_done_with_who_did_it(client, trainer, world):
-    impact_of(world.change)
+    impact_of(world.change, open_tasks=True)
     question = world.questions[0]
     question.regulation = world.new
     question.save()
@@ -134,3 +140,63 @@ def test_the_character_diff_marks_what_changed_and_nothing_else():
     old, new = char_diff("第四十二条 罚款五百元", "第五十条 罚款一千元<")
     assert old == "第<del>四</del>十<del>二</del>条 罚款<del>五百</del>元"
     assert new == "第<ins>五</ins>十条 罚款<ins>一千</ins>元<ins>&lt;</ins>"
+
+
+# --- A GET only reads; a POST opens missing tasks (review 13, item 10) -------------------------
+
+
+def test_opening_a_change_writes_nothing(client, trainer, world):
+    signed_in(client, trainer)
+    client.get(change_url(world.change))  # sessions, caches and content types settle
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(change_url(world.change))
+    assert response.status_code == 200
+    writes = [
+        query["sql"]
+        for query in queries
+        if query["sql"].lstrip().split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+    ]
+    assert writes == []
+    assert RegulationUpdateTask.objects.count() == 0
+
+
+def test_missing_tasks_are_opened_by_a_post_and_the_button_goes(client, trainer, world):
+    signed_in(client, trainer)
+    html = client.get(change_url(world.change)).content.decode()
+    assert 'method="post"' in html and "打开更新任务</button>" in html
+    assert "law-impact__tag--open" not in html
+    response = client.post(change_url(world.change))
+    assert response.status_code == 302 and response["Location"] == change_url(world.change)
+    assert RegulationUpdateTask.objects.count() == 2
+    html = client.get(change_url(world.change)).content.decode()
+    assert "已打开更新任务：2 项。" in html
+    assert "打开更新任务</button>" not in html
+    assert html.count("law-impact__tag--open") == 2
+    client.post(change_url(world.change))  # nothing missing: nothing more
+    assert RegulationUpdateTask.objects.count() == 2
+
+
+def test_loading_the_change_opened_its_tasks_so_no_button(client, trainer, world):
+    summary([world.change])
+    html = signed_in(client, trainer).get(change_url(world.change)).content.decode()
+    assert "打开更新任务</button>" not in html
+
+
+def test_the_post_needs_a_csrf_token_and_the_permission(trainer, auditor, world):
+    csrf_client = Client(enforce_csrf_checks=True)
+    signed_in(csrf_client, trainer)
+    assert csrf_client.post(change_url(world.change)).status_code == 403
+    auditor_client = Client()
+    signed_in(auditor_client, auditor)
+    assert auditor_client.post(change_url(world.change)).status_code == 403
+    assert RegulationUpdateTask.objects.count() == 0
+
+
+def test_a_lesson_comparing_both_versions_is_marked(client, trainer, world):
+    from tests.courses.pages import add_lesson
+
+    add_lesson(
+        world.course, "对照课", slug="compare", body=citation(world.old) + citation(world.new)
+    )
+    html = signed_in(client, trainer).get(change_url(world.change)).content.decode()
+    assert "新旧版本对照" in html

@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from content.models import RegulationChange
 from exams.certificates.models import RegulationUpdateTask
@@ -58,6 +59,9 @@ def test_it_prints_each_change_with_impact_its_counts_and_lists(world, spent_cor
     assert world.via_exam.code in out and "(exam; 0 certificates)" in out
     assert "Corrections" not in out  # nothing relies on the correction
     assert RegulationUpdateTask.objects.count() == 2
+    certificate = world.certificates[0]
+    assert f"certificate {certificate.serial} {world.via_certificates.code} (issued " in out
+    assert certificate.holder_name not in out  # no personal data
 
 
 def test_all_lists_corrections_separately_even_without_impact(world, spent_correction):
@@ -87,7 +91,7 @@ def test_json_has_stable_keys(world, spent_correction):
     (change,) = data["supersessions"]
     assert set(change) == {
         "id", "kind", "detected_at", "takes_effect", "source", "old", "new", "counts",
-        "lessons", "questions", "programmes",
+        "lessons", "questions", "programmes", "certificates",
     }  # fmt: skip
     assert change["kind"] == "superseded"
     assert change["takes_effect"] == "2026-01-01"
@@ -101,7 +105,8 @@ def test_json_has_stable_keys(world, spent_correction):
     }
     assert change["counts"] == {"lessons": 1, "questions": 1, "programmes": 3, "certificates": 1}
     (lesson,) = change["lessons"]
-    assert set(lesson) == {"id", "title", "url_path", "task"}
+    assert set(lesson) == {"id", "title", "url_path", "compares", "task"}
+    assert lesson["compares"] is False
     assert lesson["task"]["done"] is False
     (question,) = change["questions"]
     assert set(question) == {"id", "name", "bank", "task"}
@@ -111,6 +116,25 @@ def test_json_has_stable_keys(world, spent_correction):
     assert set(programmes[world.via_course.code]) == {
         "id", "code", "name", "reasons", "certificates"
     }  # fmt: skip
+    (certificate,) = change["certificates"]
+    assert certificate == {
+        "serial": world.certificates[0].serial,
+        "programme": world.via_certificates.code,
+        "issued_on": timezone.localdate(world.certificates[0].issued_at).isoformat(),
+        "expires_on": timezone.localdate(world.certificates[0].expires_at).isoformat(),
+    }
     (correction,) = data["corrections"]
     assert correction["kind"] == "corrected"
     assert correction["old"] == correction["new"]
+
+
+def test_text_caps_the_certificate_list_and_json_lists_them_all(db):
+    world = make_world(UserFactory.create_batch(3), size=3)
+    serials = sorted(certificate.serial for certificate in world.certificates)
+    out = run("--certificates", "2")
+    assert [serial for serial in serials if f"certificate {serial} " in out] == serials[:2]
+    assert "… and 1 more (--format json lists them all)" in out
+    assert "certificate " not in run("--certificates", "0")
+    data = json.loads(run("--format", "json", "--certificates", "1"))
+    (change,) = data["supersessions"]
+    assert [row["serial"] for row in change["certificates"]] == serials

@@ -3,7 +3,10 @@
 By default every change that still has impact (a live lesson or an active question citing the
 old version, or a valid certificate on the old basis); ``--change ID`` one change, ``--all``
 every change. Supersessions and corrections are listed separately. Computing the impact opens
-the update tasks of the lessons and questions (as the admin page does).
+the update tasks of the lessons and questions that have none (as loading the change does).
+
+Affected valid certificates are listed by serial and programme code (no personal data): in text
+the first ``--certificates N`` of each change (default 20) and "… and N more"; in JSON all.
 
 ``--format json`` prints one object (keys are stable; README, "When a law changes: impact")::
 
@@ -12,10 +15,17 @@ the update tasks of the lessons and questions (as the admin page does).
     CHANGE = {"id", "kind", "detected_at", "takes_effect", "source",
               "old": ARTICLE, "new": ARTICLE,
               "counts": {"lessons", "questions", "programmes", "certificates"},
-              "lessons": [{"id", "title", "url_path", "task": {"id", "done"} | null}],
+              "lessons": [{"id", "title", "url_path", "compares",
+                           "task": {"id", "done"} | null}],
               "questions": [{"id", "name", "bank", "task": {"id", "done"} | null}],
               "programmes": [{"id", "code", "name", "reasons": ["course" | "exam" |
-                              "certificates"], "certificates"}]}
+                              "certificates"], "certificates"}],
+              "certificates": [{"serial", "programme", "issued_on", "expires_on"}]}
+
+    ``compares``: the lesson cites the new version beside the old one (its task is done).
+    ``programmes[].certificates`` is a count; ``certificates`` lists every valid certificate
+    whose basis holds the old version (or wording), ``programme`` being the programme's code
+    and the dates ISO days.
     ARTICLE = {"id", "short_name", "article", "article_no", "version", "effective_date"}
 """
 
@@ -28,6 +38,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from content.models import RegulationChange
 from exams.certificates.impact import Impact, impacts
+
+CERTIFICATES_SHOWN = 20
 
 
 class Command(BaseCommand):
@@ -43,8 +55,25 @@ class Command(BaseCommand):
             "--all", action="store_true", help="Every change, even those with no impact left."
         )
         parser.add_argument("--format", choices=("text", "json"), default="text")
+        parser.add_argument(
+            "--certificates",
+            type=int,
+            default=CERTIFICATES_SHOWN,
+            metavar="N",
+            help=f"In text, list at most N certificates per change (default {CERTIFICATES_SHOWN}"
+            "; 0: none). JSON lists them all.",
+        )
 
-    def handle(self, *args: object, change: int | None, all: bool, format: str, **options):
+    def handle(
+        self,
+        *args: object,
+        change: int | None,
+        all: bool,
+        format: str,
+        certificates: int,
+        **options,
+    ):
+        self.shown = max(certificates, 0)
         changes = RegulationChange.objects.select_related("old", "new").order_by(
             "-detected_at", "-id"
         )
@@ -52,7 +81,7 @@ class Command(BaseCommand):
             changes = changes.filter(pk=change)
             if not changes:
                 raise CommandError(f"there is no regulation change {change}")
-        found = impacts(changes)
+        found = impacts(changes, open_tasks=True)
         if change is None and not all:
             found = [impact for impact in found if impact.has_impact]
         supersessions = [impact for impact in found if not impact.is_correction]
@@ -86,7 +115,10 @@ class Command(BaseCommand):
             f"{counts['programmes']} programmes, {counts['certificates']} valid certificates"
         )
         for lesson in impact.lessons:
-            self.stdout.write(f"  lesson #{lesson.pk} {lesson.title}{_task(impact, lesson)}")
+            compares = " (compares both versions)" if lesson.pk in impact.comparisons else ""
+            self.stdout.write(
+                f"  lesson #{lesson.pk} {lesson.title}{compares}{_task(impact, lesson)}"
+            )
         for question in impact.questions:
             self.stdout.write(
                 f"  question #{question.pk} {question.name} [{question.bank.name}]"
@@ -97,6 +129,17 @@ class Command(BaseCommand):
                 f"  programme {affected.programme.code} {affected.programme.name} "
                 f"({', '.join(affected.reasons)}; {affected.certificates} certificates)"
             )
+        if impact.certificates and self.shown:
+            for row in impact.certificate_rows(limit=self.shown):
+                self.stdout.write(
+                    f"  certificate {row.serial} {row.programme} "
+                    f"(issued {row.issued_on}, expires {row.expires_on})"
+                )
+            if impact.certificates > self.shown:
+                self.stdout.write(
+                    f"  … and {impact.certificates - self.shown} more"
+                    " (--format json lists them all)"
+                )
 
 
 def _task(impact: Impact, target) -> str:
