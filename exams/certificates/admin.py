@@ -25,11 +25,13 @@ from django import forms
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.admin_url_finder import ModelAdminURLFinder
 from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
@@ -387,7 +389,8 @@ class CertificationProgrammeViewSet(ModelViewSet):
 
 class UpdateModuleIndexView(generic.IndexView):
     def get_base_queryset(self):
-        # The counts are subqueries; "affected" (a basis look-up) is one query per row.
+        # The counts are subqueries; "affected" (a basis look-up) is one query for the page
+        # (get_table).
         return (
             super()
             .get_base_queryset()
@@ -404,6 +407,50 @@ class UpdateModuleIndexView(generic.IndexView):
                 ),
             )
         )
+
+    def get_table(self, object_list):
+        modules = list(object_list)
+        counts = updates.affected_counts(modules)
+        for module in modules:
+            module.affected = counts[module.pk]
+        return super().get_table(modules)
+
+
+class UpdateModuleForm(WagtailAdminModelForm):
+    """The deadline may not lie in the past nor before the new version takes effect; once
+    holders were notified or suspended, the programme and the change are fixed (changing them
+    would leave those holders outside the module)."""
+
+    class Meta:
+        model = UpdateModule
+        fields = ["programme", "change", "course", "deadline"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        module = self.instance
+        if module.pk and (module.notices.exists() or module.suspensions.exists()):
+            for name in ("programme", "change"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _(
+                    "Fixed: holders have been notified or suspended under this module."
+                )
+
+    def clean(self):
+        cleaned = super().clean()
+        deadline, change = cleaned.get("deadline"), cleaned.get("change")
+        if deadline is None:
+            return cleaned
+        if deadline < timezone.localdate() and (
+            self.instance.pk is None or "deadline" in self.changed_data
+        ):
+            self.add_error("deadline", _("The update deadline cannot be in the past."))
+        elif change is not None and deadline < change.takes_effect:
+            self.add_error(
+                "deadline",
+                _("The update deadline cannot be before the new version takes effect (%(date)s).")
+                % {"date": display_date(change.takes_effect)},
+            )
+        return cleaned
 
 
 class UpdateModuleCreateView(generic.CreateView):
@@ -430,6 +477,10 @@ class UpdateModuleViewSet(ModelViewSet):
     index_view_class = UpdateModuleIndexView
     add_view_class = UpdateModuleCreateView
     form_fields = ["programme", "change", "course", "deadline"]
+
+    def get_form_class(self, for_update=False):
+        return UpdateModuleForm
+
     list_display = [
         Column("programme", label=_("Programme")),
         Column("change", label=_("Law change")),
@@ -438,7 +489,7 @@ class UpdateModuleViewSet(ModelViewSet):
         Column(
             "affected",
             label=_("Holders affected"),
-            accessor=lambda module: updates.affected_certificates(module).count(),
+            accessor=lambda module: module.affected,  # counted for the page (index view)
         ),
         Column("notified", label=_("Holders notified"), sort_key="notified"),
         Column("refreshed", label=_("Holders refreshed"), sort_key="refreshed"),

@@ -23,7 +23,7 @@ transaction, never changed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -54,7 +54,14 @@ def regulations_for(request: IssuanceRequest) -> set[int]:
         Regulation.objects.filter(pk__in=cited).order_by().values_list("pk", "superseded_by")
     )
     # A row deleted since it was cited is left out (``rows`` holds only those that exist).
-    return {pk for pk, successor in rows.items() if successor not in rows}
+    return without_superseded(rows)
+
+
+def without_superseded(successors: Mapping[int, int | None]) -> set[int]:
+    """The versions to cover among those cited, given each one's ``superseded_by`` id: a
+    version whose successor is cited too is left out (a comparison of the two editions
+    teaches the newer one). No query."""
+    return {pk for pk, successor in successors.items() if successor not in successors}
 
 
 def record_basis(certificate: Certificate, request: IssuanceRequest) -> list[CertificateBasis]:

@@ -21,7 +21,13 @@ from django.utils.translation import gettext_lazy as _
 from lms.accounts.tasks import send_email
 
 from . import emails, signals
-from .models import Certificate, CertificateReminder, CertificateStatus, CertificateSuspension
+from .models import (
+    HELD_STATUSES,
+    Certificate,
+    CertificateReminder,
+    CertificateStatus,
+    CertificateSuspension,
+)
 from .suspension import end_suspension
 
 logger = logging.getLogger(__name__)
@@ -37,9 +43,6 @@ ISSUED_EMAIL_GRACE = timedelta(minutes=15)
 
 # --- Expiry ------------------------------------------------------------------------------------
 
-# A suspended certificate still expires: suspension pauses its validity, not its clock.
-EXPIRABLE = (CertificateStatus.VALID, CertificateStatus.SUSPENDED)
-
 
 def expire_certificates(now: datetime | None = None) -> int:
     """Mark every valid or suspended certificate past its expiry as expired; returns how many
@@ -51,7 +54,8 @@ def expire_certificates(now: datetime | None = None) -> int:
     ``certificate_status_changed`` goes out for each after the transaction commits.
     """
     now = now or timezone.now()
-    due = Certificate.objects.filter(status__in=EXPIRABLE, expires_at__lte=now)
+    # A suspended certificate still expires: suspension pauses its validity, not its clock.
+    due = Certificate.objects.filter(status__in=HELD_STATUSES, expires_at__lte=now)
     with transaction.atomic():
         rows = list(due.select_for_update().values_list("pk", "status"))
         if not rows:

@@ -116,8 +116,14 @@ def email_unsent_certificates() -> int:
 def notify_update_holders() -> int:
     """Every 15 minutes: email the holders of affected certificates about each live update
     module, once each; returns how many emails were queued (a module's course going live is
-    picked up by the next run)."""
-    return updates.notify_all()
+    picked up by the next run).
+
+    Also writes and queues the refresh requests the course-completion event missed
+    (``updates.request_missed_refreshes``)."""
+    queued = updates.notify_all()
+    for request in updates.request_missed_refreshes():
+        dispatch(request.pk)
+    return queued
 
 
 @shared_task(acks_late=True)

@@ -83,3 +83,17 @@ def test_the_collector_page_shows_the_update_and_then_the_suspension(client, set
     page = client.get(reverse("dashboard:collector", args=[behind.pk])).content.decode()
     assert "需更新 — 截止" not in page
     assert "未完成法规更新学习" in page
+
+
+def test_the_roster_shows_each_certificates_own_deadline(client, setting):
+    boss, module, behind, _current = setting
+    module.deadline = timezone.localdate() + timedelta(days=10)
+    module.save()
+    certificate = behind.certificates.get()  # issued today on the old basis: a full period
+    own = timezone.localdate(certificate.issued_at) + timedelta(days=90)
+    client.force_login(boss)
+
+    response = client.get(ROSTER)
+
+    assert update_cells(response)[behind.pk].deadline == own
+    assert f"需更新 — 截止 {own.year}年{own.month}月{own.day}日" in response.content.decode()

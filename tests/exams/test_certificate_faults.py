@@ -37,7 +37,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from exams.certificates import issuance, tasks, updates
+from exams.certificates import issuance, suspension, tasks, updates
 from exams.certificates.models import (
     Certificate,
     CertificateStatus,
@@ -432,3 +432,67 @@ def test_a_refresh_racing_the_deadline_suspension_ends_valid(postgres, collector
     assert refreshed.status == CertificateStatus.VALID
     assert not refreshed.suspensions.exists()
     assert not old.suspensions.filter(ended_at__isnull=True).exists()
+
+
+def run_together(*actions) -> tuple[list, list[BaseException]]:
+    """Run ``actions`` in threads released at once; their results and errors."""
+    barrier = threading.Barrier(len(actions))
+    results: list = []
+    errors: list[BaseException] = []
+
+    def run(action) -> None:
+        try:
+            barrier.wait()
+            results.append(action())
+        except BaseException as error:  # noqa: BLE001 — reported to the caller
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results, errors
+
+
+def test_concurrent_refresh_sweeps_write_one_request(
+    postgres, collector, refresh_case, monkeypatch
+):
+    old, module = refresh_case
+    monkeypatch.setattr(updates, "on_course_completed", lambda user, course: [])  # missed
+    complete_course(collector, module.course)
+    assert not IssuanceRequest.objects.filter(update_module=module).exists()
+
+    results, errors = run_together(*[updates.request_missed_refreshes] * 4)
+
+    assert not errors
+    assert sum(len(written) for written in results) == 1
+    request = IssuanceRequest.objects.get(update_module=module)
+    assert request.renews_id == old.pk and request.completed_at is None
+
+
+def test_a_refresh_racing_a_finding_suspension_never_ends_the_finding(
+    postgres, collector, auditor, refresh_case
+):
+    old, module = refresh_case
+    complete_course(collector, module.course)
+    request = IssuanceRequest.objects.get(update_module=module)
+
+    def suspend_for_finding():
+        return suspension.suspend(old, category="finding", reason="稽核发现", by=auditor)
+
+    _results, errors = run_together(lambda: issuance.issue(request.pk), suspend_for_finding)
+
+    old.refresh_from_db()
+    request.refresh_from_db()
+    assert request.completed_at is not None
+    finding = old.suspensions.filter(category="finding").first()
+    if old.status == CertificateStatus.SUSPENDED:  # the auditor first: the refresh is refused
+        assert finding.ended_at is None
+        assert "audit finding" in request.last_error
+        assert old.superseded_by_id is None
+    else:  # the refresh first: the superseded certificate cannot be suspended
+        assert old.status == CertificateStatus.SUPERSEDED and finding is None
+        assert [type(error) for error in errors] == [suspension.SuspensionError]

@@ -233,8 +233,11 @@ def test_the_whole_update_loop_with_a_real_worker(
     question = make_question(bank, regulation=old)
     programme.final_exam = make_exam([{"bank": bank, "count": 1}], title="治安管理处罚法考试")
     programme.save()
-    first = issue_certificate(collector, programme)
-    second = issue_certificate(other_collector, programme)
+    # Earned months before the change, as in the real case: each holder's deadline is then the
+    # module's, not 90 days from a certificate issued yesterday.
+    earned = timezone.now() - timedelta(days=120)
+    first = issue_certificate(collector, programme, now=earned)
+    second = issue_certificate(other_collector, programme, now=earned)
     assert set(first.basis.all()) == set(second.basis.all()) == {old}
     assert wait_for(lambda: CollectorRating.objects.filter(certificate_status="valid").count() == 2)
 

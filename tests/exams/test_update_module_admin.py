@@ -165,3 +165,114 @@ def test_trainers_search_modules_by_course_or_programme(client, trainer, program
     assert response.status_code == 200
     found = [item.pk for item in response.context["object_list"]]
     assert module.pk in found and other.pk not in found
+
+
+# --- Review fixes (issue 13 review: items 6 and 11) --------------------------------------------
+
+
+def post_module(client, url, programme, change, course, deadline):
+    return client.post(
+        url,
+        {
+            "programme": programme.pk,
+            "change": change.pk,
+            "course": course.pk,
+            "deadline": deadline.isoformat(),
+        },
+    )
+
+
+def test_a_deadline_in_the_past_is_refused(client, trainer, programme, change):
+    course = update_course(change)
+    signed_in(client, trainer)
+
+    response = post_module(
+        client, ADD, programme, change, course, timezone.localdate() - timedelta(days=1)
+    )
+
+    assert response.status_code == 200
+    assert "更新截止日期不能早于今天" in response.content.decode()
+    assert not UpdateModule.objects.exists()
+
+
+def test_a_deadline_before_the_new_version_takes_effect_is_refused(
+    client, trainer, programme, change
+):
+    takes_effect = timezone.localdate() + timedelta(days=30)
+    type(change.new).objects.filter(pk=change.new_id).update(effective_date=takes_effect)
+    course = update_course(change)
+    signed_in(client, trainer)
+
+    response = post_module(
+        client, ADD, programme, change, course, timezone.localdate() + timedelta(days=10)
+    )
+
+    assert response.status_code == 200
+    assert "更新截止日期不能早于新版本生效日期" in response.content.decode()
+    assert not UpdateModule.objects.exists()
+    later = post_module(client, ADD, programme, change, course, takes_effect)
+    assert later.status_code == 302
+
+
+def test_programme_and_change_are_fixed_once_holders_were_notified(
+    client, trainer, collector, programme, change, django_capture_on_commit_callbacks
+):
+    module = make_module(programme, change)
+    certificate_on(collector, programme, change.old)
+    with django_capture_on_commit_callbacks(execute=True):
+        updates.notify_holders(module)
+    other_programme, other_change = make_programme().programme, superseding_change()
+    signed_in(client, trainer)
+    edit = reverse(f"{UPDATE_MODULES}:edit", args=[module.pk])
+
+    form = client.get(edit).context["form"]
+    assert form.fields["programme"].disabled and form.fields["change"].disabled
+    assert not form.fields["deadline"].disabled
+    response = post_module(
+        client,
+        edit,
+        other_programme,
+        other_change,
+        module.course,
+        timezone.localdate() + timedelta(days=120),
+    )
+
+    assert response.status_code == 302
+    module.refresh_from_db()
+    assert (module.programme, module.change) == (programme, change)
+    assert module.deadline == timezone.localdate() + timedelta(days=120)
+
+
+def test_programme_and_change_may_change_before_anyone_was_told(client, trainer, programme, change):
+    module = make_module(programme, change)
+    signed_in(client, trainer)
+    edit = reverse(f"{UPDATE_MODULES}:edit", args=[module.pk])
+
+    assert not client.get(edit).context["form"].fields["change"].disabled
+
+
+def test_the_listing_counts_affected_holders_in_constant_queries(
+    client, trainer, collector, other_collector, programme, change, django_assert_max_num_queries
+):
+    module = make_module(programme, change)
+    certificate_on(collector, programme, change.old)
+    signed_in(client, trainer)
+    client.get(INDEX)
+    with django_assert_max_num_queries(60) as few:
+        client.get(INDEX)
+    others = []
+    for _ in range(3):
+        other_change = superseding_change()
+        other_programme = make_programme().programme
+        others.append(make_module(other_programme, other_change))
+        certificate_on(collector, other_programme, other_change.old)
+        certificate_on(other_collector, other_programme, other_change.old)
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(INDEX)
+
+    counts = {row.pk: row.affected for row in response.context["object_list"]}
+    assert counts[module.pk] == 1
+    assert all(counts[other.pk] == 2 for other in others)
+    for row in response.context["object_list"]:
+        assert counts[row.pk] == updates.affected_certificates(row).count()

@@ -11,8 +11,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from exams.certificates import issuance, lifecycle, signals, tasks, updates
+from exams.certificates import basis, issuance, lifecycle, signals, suspension, tasks, updates
 from exams.certificates.models import (
+    HELD_STATUSES,
     Certificate,
     CertificateStatus,
     CertificateSuspension,
@@ -24,13 +25,14 @@ from exams.certificates.suspension import suspend
 from tests.conftest import signed_in
 from tests.courses.pages import add_lesson
 
-from .certificate_factories import complete_course, make_programme, use_fast_pdf
+from .certificate_factories import complete_course, make_programme, passing_attempt, use_fast_pdf
 from .update_factories import (
     certificate_on,
     correction,
     make_module,
     on_old_wording,
     superseding_change,
+    update_course,
 )
 
 pytestmark = pytest.mark.django_db
@@ -51,9 +53,13 @@ def programme():
     return make_programme().programme
 
 
+# Issued well before the module went live: the module's deadline is the one in force.
+ISSUED_BEFORE = timedelta(days=120)
+
+
 @pytest.fixture
 def certificate(collector, programme, change):
-    return certificate_on(collector, programme, change.old)
+    return certificate_on(collector, programme, change.old, now=timezone.now() - ISSUED_BEFORE)
 
 
 @pytest.fixture
@@ -424,3 +430,192 @@ def test_my_certificates_costs_the_same_queries_with_more_certificates(
         certificate_on(collector, make_programme().programme, change.old)
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(reverse("certificates:mine"))
+
+
+# --- Review fixes (issue 13 review: items 1, 2, 3, 7, 9, 16a) ---------------------------------
+
+
+def test_valid_and_suspended_are_the_held_statuses_everywhere():
+    from lms.compliance.dashboard import roster
+
+    assert set(HELD_STATUSES) == {CertificateStatus.VALID, CertificateStatus.SUSPENDED}
+    assert not hasattr(updates, "AFFECTED_STATUSES")
+    assert not hasattr(lifecycle, "EXPIRABLE")
+    assert not hasattr(roster, "CURRENT_STATES")
+
+
+def test_a_version_whose_successor_is_cited_too_is_left_out():
+    assert basis.without_superseded({1: 2, 2: None, 3: None, 4: 9}) == {2, 3, 4}
+
+
+def test_an_update_course_citing_the_old_article_beside_the_new_one_refreshes_to_the_new(
+    collector, certificate, programme, change
+):
+    course = update_course(change)
+    add_lesson(
+        course,
+        "新旧对照",
+        slug="old-beside-new",
+        body=[
+            {"type": "citation", "value": {"regulation": change.old_id, "note": ""}},
+            {"type": "citation", "value": {"regulation": change.new_id, "note": ""}},
+        ],
+    )
+    module = make_module(programme, change, course=course)
+
+    complete_course(collector, module.course)
+    refreshed = issuance.issue(IssuanceRequest.objects.get(completed_at__isnull=True).pk)
+
+    assert refreshed is not None
+    assert set(refreshed.basis.all()) == {change.new}
+    assert not updates.affected_certificates(module).exists()
+
+
+def test_the_replaced_version_never_comes_back_even_when_its_link_is_missing(
+    collector, certificate, programme, change
+):
+    # The library lost the superseded_by link (a reload); the course cites the old article.
+    type(change.old).objects.filter(pk=change.old_id).update(superseded_by=None)
+    course = update_course(change)
+    add_lesson(
+        course,
+        "旧条文",
+        slug="old-only",
+        body=[{"type": "citation", "value": {"regulation": change.old_id, "note": ""}}],
+    )
+    module = make_module(programme, change, course=course)
+
+    complete_course(collector, module.course)
+    refreshed = issuance.issue(IssuanceRequest.objects.get(completed_at__isnull=True).pk)
+
+    assert refreshed is not None
+    assert set(refreshed.basis.all()) == {change.new}
+
+
+def test_a_refresh_leaves_a_finding_suspension_that_arrived_after_the_request(
+    collector, auditor, certificate, module
+):
+    complete_course(collector, module.course)  # the request is written; the worker is slow
+    request = IssuanceRequest.objects.get(completed_at__isnull=True)
+    suspend(certificate, category="finding", reason="稽核发现", by=auditor)
+
+    assert issuance.issue(request.pk) is None
+
+    request.refresh_from_db()
+    assert request.completed_at is not None
+    assert "audit finding" in request.last_error
+    certificate.refresh_from_db()
+    assert certificate.status == CertificateStatus.SUSPENDED
+    assert certificate.superseded_by_id is None
+    open_suspension = certificate.suspensions.get(ended_at__isnull=True)
+    assert open_suspension.category == CertificateSuspension.Category.FINDING
+
+
+def test_a_refresh_leaves_a_suspension_for_another_module(
+    collector, certificate, programme, change, module
+):
+    other_change = superseding_change()
+    certificate_basis = certificate.basis_entries.model
+    certificate_basis.objects.create(
+        certificate=certificate,
+        regulation=other_change.old,
+        text_digest=updates.text_digest(other_change.old.text),
+    )
+    other = make_module(programme, other_change)
+    complete_course(collector, module.course)
+    request = IssuanceRequest.objects.get(completed_at__isnull=True)
+    suspend(certificate, category="law-change", reason="逾期", module=other)
+
+    assert issuance.issue(request.pk) is None
+    request.refresh_from_db()
+    assert "another update module" in request.last_error
+    assert certificate.suspensions.get(ended_at__isnull=True).update_module == other
+
+
+def test_the_sweep_requests_a_refresh_for_a_course_completed_before_the_module_went_live(
+    collector, certificate, programme, change, django_capture_on_commit_callbacks
+):
+    course = update_course(change)
+    complete_course(collector, course)  # before the module exists: the event finds nothing
+    module = make_module(programme, change, course=course)
+    assert not IssuanceRequest.objects.filter(kind=IssuanceKind.REFRESH).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.notify_update_holders()
+
+    certificate.refresh_from_db()
+    assert certificate.status == CertificateStatus.SUPERSEDED
+    assert certificate.superseded_by.request.update_module == module
+    assert updates.request_missed_refreshes() == []  # nothing left to request
+
+
+def test_the_sweep_waits_for_another_open_request_then_requests_the_refresh(
+    collector, certificate, programme, module, caplog
+):
+    renewal = IssuanceRequest.objects.create(
+        holder=collector,
+        programme=programme,
+        kind=IssuanceKind.RENEWAL,
+        attempt=passing_attempt(collector, programme.final_exam),
+        renews=certificate,
+    )
+    complete_course(collector, module.course)  # the open renewal wins: no refresh request
+    assert not IssuanceRequest.objects.filter(kind=IssuanceKind.REFRESH).exists()
+
+    with caplog.at_level("INFO", logger="exams.certificates.updates"):
+        assert updates.request_missed_refreshes() == []
+    assert "another request is open" in caplog.text
+
+    renewal.completed_at, renewal.last_error = timezone.now(), "closed for the test"
+    renewal.save()
+    [request] = updates.request_missed_refreshes()
+    assert (request.kind, request.update_module, request.renews) == (
+        IssuanceKind.REFRESH,
+        module,
+        certificate,
+    )
+    assert updates.request_missed_refreshes() == []  # one open request is enough
+
+
+def test_the_sweep_requests_the_refresh_once_a_finding_suspension_is_lifted(
+    collector, auditor, certificate, module
+):
+    suspend(certificate, category="finding", reason="稽核发现", by=auditor)
+    complete_course(collector, module.course)  # suspended for a finding: not affected then
+    assert not IssuanceRequest.objects.filter(kind=IssuanceKind.REFRESH).exists()
+    assert updates.request_missed_refreshes() == []
+
+    suspension.reinstate(certificate, by=auditor)
+
+    [request] = updates.request_missed_refreshes()
+    assert request.renews == certificate
+
+
+def test_a_certificate_issued_on_the_old_basis_after_the_module_went_live_gets_a_full_period(
+    collector, programme, change, django_capture_on_commit_callbacks
+):
+    module = make_module(programme, change, deadline=timezone.localdate() + timedelta(days=10))
+    late = certificate_on(collector, programme, change.old)  # issued today, on the old basis
+    own = timezone.localdate(late.issued_at) + timedelta(days=90)
+
+    assert updates.pending_updates(Certificate.objects.all())[late.pk].deadline == own
+    with django_capture_on_commit_callbacks(execute=True):
+        updates.notify_holders(module)
+    assert f"{own.year}年{own.month}月{own.day}日" in mail.outbox[-1].subject
+
+    after_module_deadline = timezone.now() + timedelta(days=20)
+    assert updates.suspend_overdue(after_module_deadline) == 0
+    after_own = timezone.now() + timedelta(days=92)
+    assert updates.suspend_overdue(after_own) == 1
+    late.refresh_from_db()
+    assert late.status == CertificateStatus.SUSPENDED
+
+
+def test_a_certificate_with_an_open_refresh_request_is_not_suspended(
+    collector, certificate, module
+):
+    complete_course(collector, module.course)  # the worker has not run yet
+
+    assert updates.suspend_overdue(after_deadline(module)) == 0
+    certificate.refresh_from_db()
+    assert certificate.status == CertificateStatus.VALID

@@ -8,6 +8,7 @@ tables kept their names (see ``migrations/0001_initial.py``).
 
 from .assignment import ProgrammeAssignment
 from .certificate import (
+    HELD_STATUSES,
     Certificate,
     CertificateReminder,
     CertificateStatus,
@@ -30,6 +31,7 @@ __all__ = [
     "CertificateReminder",
     "CertificateStatus",
     "CertificationProgramme",
+    "HELD_STATUSES",
     "IssuanceKind",
     "IssuanceRequest",
     "ProgrammeAssignment",

@@ -58,6 +58,11 @@ class CertificateStatus(models.TextChoices):
     SUSPENDED = "suspended", _("Suspended")
 
 
+# A certificate its holder still holds: valid, or suspended (reversible). Both still expire, and
+# both are reached by an update module.
+HELD_STATUSES = (CertificateStatus.VALID.value, CertificateStatus.SUSPENDED.value)
+
+
 class IssuanceRequest(models.Model):
     """A collector became eligible for a certificate; the certificate follows from a task.
 
@@ -299,8 +304,7 @@ class Certificate(models.Model):
         """The status a verifier must see: a valid (or suspended) certificate past its expiry
         is expired even before the nightly job has marked it."""
         now = now or timezone.now()
-        current = (CertificateStatus.VALID, CertificateStatus.SUSPENDED)
-        if self.status in current and self.expires_at <= now:
+        if self.status in HELD_STATUSES and self.expires_at <= now:
             return CertificateStatus.EXPIRED
         return self.status
 

@@ -42,7 +42,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import Enrolment
-from exams.certificates.models import CertificateStatus, CertificationProgramme, ProgrammeAssignment
+from exams.certificates.models import (
+    HELD_STATUSES,
+    CertificateStatus,
+    CertificationProgramme,
+    ProgrammeAssignment,
+)
 from exams.certificates.updates import PendingUpdate, pending_updates_by_holder
 from exams.models import Attempt
 from lms.accounts.models import Firm, Membership, MembershipRole, User
@@ -81,8 +86,6 @@ CERTIFICATE_STATES = {
     NO_CERTIFICATE: _("Not certified"),
     NOT_REQUIRED: _("None required"),
 }
-# States that turn into "expired" once their expiry passes, before the nightly job says so.
-CURRENT_STATES = (CertificateStatus.VALID.value, CertificateStatus.SUSPENDED.value)
 # The states that count as certified (as in the rating formula and the firm's rating).
 CERTIFIED_STATES = (CertificateStatus.VALID.value, NOT_REQUIRED)
 SORTS = {
@@ -220,7 +223,7 @@ def base_roster(
                     then=Value(NO_CERTIFICATE),
                 ),
                 When(
-                    certificate_status__in=CURRENT_STATES,
+                    certificate_status__in=HELD_STATUSES,
                     certificate_expires_at__lte=now,
                     then=Value(CertificateStatus.EXPIRED.value),
                 ),
@@ -243,7 +246,7 @@ def certificate_state_of(rating: CollectorRating | None, now: datetime | None = 
         return NO_CERTIFICATE
     expires = rating.certificate_expires_at
     if (
-        rating.certificate_status in CURRENT_STATES
+        rating.certificate_status in HELD_STATUSES
         and expires
         and expires <= (now or timezone.now())
     ):
