@@ -49,7 +49,7 @@ REQUIRED_COURSES = (
 )
 HOLDER = "collector@demo.test"
 REVOKED_HOLDER = "collector2@demo.test"
-# Their certificate is suspended by the auditor pending a finding (demo_law_change).
+# Their certificate is suspended by the auditor pending a critical finding (lms.compliance.demo).
 SUSPENDED_HOLDER = "chen.si@demo.test"
 REVOCATION_REASON = "演示：稽核发现该催收员冒充律师催收，证书撤销。"
 # When the demo holder earned the certificate: in 2025, before the 2025 revision of

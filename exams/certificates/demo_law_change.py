@@ -9,7 +9,10 @@
 * The trainer attached an update module to the demo programme: the short course
   "治安管理处罚法（2025修订）更新要点", whose lesson cites the new articles through law-citation
   blocks, and 张三 was notified (one :class:`UpdateNotice`): "需更新".
-* The auditor suspended 陈四's certificate while the finding against them is being decided.
+
+陈四's certificate, suspended by the auditor pending a critical finding, is the compliance
+app's demo (``lms.compliance.demo.ensure_finding_suspension``): a suspension for a finding goes
+through ``findings.suspend_certificates``, which this app may not import.
 
 Idempotent: each object is looked up before it is made, and a second run creates nothing.
 """
@@ -28,23 +31,11 @@ from courses.models import CourseIndexPage, CoursePage, LessonPage
 from lms.accounts.models import User
 from lms.lib.demo import DemoReport
 
-from . import suspension
-from .affected import certificates_on_old_basis
-from .demo import PROGRAMME, SUSPENDED_HOLDER
-from .models import (
-    Certificate,
-    CertificateStatus,
-    CertificateSuspension,
-    CertificationProgramme,
-    UpdateModule,
-    UpdateNotice,
-)
+from .demo import PROGRAMME
+from .models import Certificate, CertificationProgramme, UpdateModule, UpdateNotice
+from .updates import affected_certificates
 
 TRAINER = "trainer@demo.test"
-AUDITOR = "auditor@demo.test"
-SUSPENSION_REASON = (
-    "演示：稽核发现（通话中使用威胁性语言）已确认，催收员已申诉，稽核员复核中；结论作出前暂停证书。"
-)
 UPDATE_COURSE = {
     "slug": "public-security-law-2025-update",
     "title": "治安管理处罚法（2025修订）更新要点",
@@ -159,45 +150,21 @@ def ensure_update_module(
 
 
 def ensure_notices(module: UpdateModule) -> list[Certificate]:
-    """Notify the holders of the programme's valid certificates on the old basis, once each;
-    returns the certificates newly notified (the demo has one: 张三's)."""
-    affected = certificates_on_old_basis(module.change).filter(programme=module.programme)
+    """Notify the holders of the certificates the module reaches (``affected_certificates``),
+    once each; returns the certificates newly notified (the demo has one: 张三's)."""
     notified = []
-    for certificate in affected.select_related("holder"):
+    for certificate in affected_certificates(module).select_related("holder"):
         _, created = UpdateNotice.objects.get_or_create(module=module, certificate=certificate)
         if created:
             notified.append(certificate)
     return notified
 
 
-def ensure_finding_suspension() -> Certificate | None:
-    """陈四's certificate, suspended by the auditor pending the finding; None if it already
-    was (or the holder has no valid certificate to suspend)."""
-    certificate = Certificate.objects.filter(
-        holder__email=SUSPENDED_HOLDER, status=CertificateStatus.VALID
-    ).first()
-    if (
-        certificate is None
-        or CertificateSuspension.objects.filter(
-            certificate__holder__email=SUSPENDED_HOLDER
-        ).exists()
-    ):
-        return None
-    suspension.suspend(
-        certificate,
-        category=CertificateSuspension.Category.FINDING,
-        reason=SUSPENSION_REASON,
-        by=User.objects.get(email=AUDITOR),
-    )
-    return certificate
-
-
-# seed_demo step (registered in the app's ready(), after the firms: 陈四 is one of theirs).
+# seed_demo step (registered in the app's ready(); orders in lms.lib.demo).
 
 
 def seed_law_change(report: DemoReport) -> None:
-    """The 2025 revision reaching the demo certificates: change, update module, notice, and a
-    certificate suspended pending a finding."""
+    """The 2025 revision reaching the demo certificates: change, update module, notice."""
     programme = CertificationProgramme.objects.filter(code=PROGRAMME["code"]).first()
     if programme is None:
         return
@@ -216,9 +183,3 @@ def seed_law_change(report: DemoReport) -> None:
                 f"{certificate.holder.email}: told to update certificate {certificate.serial}",
                 created=1,
             )
-    suspended = ensure_finding_suspension()
-    if suspended is not None:
-        report.line(
-            f"{SUSPENDED_HOLDER}: certificate {suspended.serial} suspended pending a finding",
-            created=1,
-        )

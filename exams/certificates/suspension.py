@@ -6,12 +6,19 @@ is open (``finding``); it is reinstated when the reason goes away. Each call loc
 certificate's row, changes its status and opens or closes a :class:`CertificateSuspension` in
 one transaction, and ``certificate_status_changed`` goes out after it commits (ratings,
 webhooks). Calling either twice changes nothing the second time.
+
+Reinstating a certificate whose legal-update deadline passed while it was suspended for another
+reason (a finding) would make it valid until the nightly job suspends it again: two webhooks,
+two recomputes. ``updates.reinstate`` (which knows the update modules) switches the suspension
+to that update instead (:func:`switch_to_law_change`): the certificate stays suspended, and no
+status is announced.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +26,9 @@ from django.utils.translation import gettext_lazy as _
 
 from . import emails, signals
 from .models import Certificate, CertificateStatus, CertificateSuspension, UpdateModule
+
+if TYPE_CHECKING:
+    pass
 
 
 class SuspensionError(ValueError):
@@ -105,7 +115,11 @@ def reinstate(
     certificate: Certificate, *, by=None, now: datetime | None = None
 ) -> CertificateSuspension | None:
     """Make a suspended certificate valid again (the reason went away); None if it was not
-    suspended. A certificate whose expiry passed while suspended becomes expired instead."""
+    suspended. A certificate whose expiry passed while suspended becomes expired instead.
+
+    Ending a finding's suspension goes through ``updates.reinstate``, which first checks
+    whether a legal-update deadline passed meanwhile (then the certificate stays suspended,
+    for the update: :func:`switch_to_law_change`)."""
     now = now or timezone.now()
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
@@ -133,3 +147,42 @@ def reinstate(
         )
     certificate.status, certificate.status_changed_at = locked.status, now
     return suspension
+
+
+def switch_to_law_change(
+    certificate: Certificate,
+    *,
+    module: UpdateModule,
+    reason: str,
+    by=None,
+    now: datetime | None = None,
+) -> CertificateSuspension | None:
+    """End a suspended certificate's open suspension as ``replaced`` and open a ``law-change``
+    one for ``module`` in its place, in one transaction; returns the ended one (None if the
+    certificate is not suspended, or already suspended for ``module``). ``reason`` says which
+    deadline it missed.
+
+    The status stays SUSPENDED (``status_changed_at`` too), so no status is announced; the
+    holder is emailed the new category and the course to take. ``by`` ended the old one.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if locked.status != CertificateStatus.SUSPENDED:
+            return None
+        current = locked.suspensions.filter(ended_at__isnull=True).first()
+        if current is not None and current.update_module_id == module.pk:
+            return None
+        ended = end_suspension(
+            locked, outcome=CertificateSuspension.Outcome.REPLACED, by=by, now=now
+        )
+        opened = CertificateSuspension.objects.create(
+            certificate=locked,
+            category=CertificateSuspension.Category.LAW_CHANGE,
+            reason=reason,
+            update_module=module,
+            started_at=now,
+            started_by=None,  # the platform's rule, as for the nightly suspensions
+        )
+        emails.send_on_commit(emails.suspension_notice(locked, opened))
+    return ended

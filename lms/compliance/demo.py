@@ -6,6 +6,11 @@ human decision. Collectors span grades A to D and findings every status, all rea
 real ones are (certificates earned by passing the exam, findings recorded and decided by the
 demo auditor), then ratings are computed. Idempotent: a firm that exists is left alone, and
 nothing below it is touched again.
+
+陈四 (云岭咨询) also has a *critical* finding still open, and the auditor suspended their
+certificate pending it through ``findings.suspend_certificates``
+(:func:`ensure_finding_suspension`), so the finding page lists the suspension and deciding the
+finding ends it.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum.cn import uscc
 
-from exams.certificates.demo import HOLDER, PROGRAMME, REVOKED_HOLDER, earn
+from exams.certificates.demo import HOLDER, PROGRAMME, REVOKED_HOLDER, SUSPENDED_HOLDER, earn
 from exams.certificates.models import CertificationProgramme, ProgrammeAssignment
 from lms.accounts.demo import DEMO_PASSWORD
 from lms.accounts.models import Contract, Firm, FirmKind, FirmStatus, MembershipRole, User
@@ -59,7 +64,7 @@ FLAGGED_STAFF = (
     DemoCollector(REVOKED_HOLDER, "王五", "13900139001", "YL-001", False),
     DemoCollector("zheng.er@demo.test", "郑二", "13900139004", "YL-004", True),
     DemoCollector("feng.san@demo.test", "冯三", "13900139005", "YL-005", True),
-    DemoCollector("chen.si@demo.test", "陈四", "13900139002", "YL-002", True),
+    DemoCollector(SUSPENDED_HOLDER, "陈四", "13900139002", "YL-002", True),
     DemoCollector("chu.qi@demo.test", "褚七", "13900139003", "YL-003", False),
 )
 
@@ -210,6 +215,44 @@ def _findings(staff: dict[str, User], auditor: User, today) -> list[str]:
         grounds="演示：原话为提醒逾期的法律后果，并非威胁，请复听完整录音。",
     )
     return ["8 audit findings (open, confirmed, dismissed, appealed)"]
+
+
+PENDING_CRITICAL = "演示：录音显示自称公安机关工作人员，要求债务人当日还款，否则“上门带走”。"
+SUSPENSION_REASON = "演示：稽核发现（严重：冒充公安机关工作人员）待处理；结论作出前暂停证书。"
+
+
+def ensure_finding_suspension() -> list[str]:
+    """陈四's open critical finding, recorded by the demo auditor, and their certificate
+    suspended pending it (``findings.suspend_certificates``); returns what was created.
+
+    Each is looked up first: the finding by its text, the suspension by its link to the
+    finding. A finding someone has decided since, or a collector without a valid certificate,
+    is left as it is.
+    """
+    collector = User.objects.filter(email=SUSPENDED_HOLDER).first()
+    auditor = User.objects.filter(email="auditor@demo.test").first()
+    if collector is None or auditor is None:
+        return []
+    lines = []
+    finding = Finding.objects.filter(collector=collector, description=PENDING_CRITICAL).first()
+    if finding is None:
+        finding = findings.record(
+            Finding(
+                collector=collector,
+                occurred_on=timezone.localdate() - timedelta(days=5),
+                source=FindingSource.COMPLAINT,
+                category=FindingCategory.IMPERSONATION,
+                severity=Severity.CRITICAL,
+                description=PENDING_CRITICAL,
+            ),
+            by=auditor,
+        )
+        lines.append(f"open critical finding against {SUSPENDED_HOLDER}")
+    if findings.can_suspend(finding) and not finding.suspensions.exists():
+        for link in findings.suspend_certificates(finding, by=auditor, reason=SUSPENSION_REASON):
+            serial = link.suspension.certificate.serial
+            lines.append(f"suspension of certificate {serial} pending that finding")
+    return lines
 
 
 def ensure_demo_token() -> str | None:

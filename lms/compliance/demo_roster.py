@@ -40,7 +40,15 @@ from lms.accounts.roles import Role
 from lms.lib.demo import DemoReport
 
 from . import findings, recompute
-from .demo import GOOD_AGENCY, MANAGER, DemoCollector, _user, ensure_demo_firms, ensure_demo_token
+from .demo import (
+    GOOD_AGENCY,
+    MANAGER,
+    DemoCollector,
+    _user,
+    ensure_demo_firms,
+    ensure_demo_token,
+    ensure_finding_suspension,
+)
 from .models import Finding, FindingCategory, FindingSource, Severity
 
 MIDWAY_COLLECTOR = "collector3@demo.test"
@@ -141,8 +149,11 @@ def _study_halfway(user: User) -> None:
 
 def seed_firms(report: DemoReport) -> None:
     """seed_demo step (registered in ComplianceConfig.ready): the demo firms and their findings
-    (demo.py), the roster spread (this module, which builds on demo.py), and an API token."""
-    report.created_lines([*ensure_demo_firms(), *ensure_demo_roster_spread()])
+    (demo.py), the roster spread (this module, which builds on demo.py), 陈四's certificate
+    suspended pending a critical finding (demo.py), and an API token."""
+    report.created_lines(
+        [*ensure_demo_firms(), *ensure_demo_roster_spread(), *ensure_finding_suspension()]
+    )
     key = ensure_demo_token()
     if key:
         report.line("API token for the demo agency (shown once, store it now): " + key, created=1)

@@ -8,10 +8,12 @@
   confirmed; it becomes "appealed". An auditor decides: upheld → dismissed, rejected → confirmed.
 
 * While a *critical* finding is open, an auditor may suspend the collector's valid
-  certificates pending the decision (:func:`suspend_certificates`, with a reason). Dismissing the
-  finding (directly, or by upholding an appeal) reinstates them; confirming it (directly, or by
-  rejecting an appeal) requires a :class:`Resolution` for each — revoke, with a reason, or
-  reinstate — applied in the same transaction as the decision.
+  certificates pending the decision (:func:`suspend_certificates`, with a reason; all of them,
+  or those the auditor chose). Dismissing the finding (directly, or by upholding an appeal)
+  reinstates them; confirming it (directly, or by rejecting an appeal) requires a
+  :class:`Resolution` for each — revoke, with a reason, or reinstate — applied in the same
+  transaction as the decision. A certificate whose legal-update deadline passed meanwhile is
+  not reinstated but stays suspended, for the update (``updates.reinstate``).
 
 Each change locks the finding's row first, so two auditors (or an auditor and an appeal) cannot
 both act on the same state. After the transaction commits, ``finding_status_changed`` is sent
@@ -21,7 +23,7 @@ appeal decided.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -33,7 +35,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from exams.certificates import lifecycle, suspension
+from exams.certificates import lifecycle, suspension, updates
 from exams.certificates.models import Certificate, CertificateStatus, CertificateSuspension
 from lms.accounts.models import Firm, Membership, User
 from lms.accounts.tasks import send_email
@@ -220,13 +222,25 @@ def pending_suspensions(finding: Finding) -> list[FindingSuspension]:
     )
 
 
-def suspend_certificates(finding: Finding, *, by: User, reason: str) -> list[FindingSuspension]:
-    """Suspend every valid certificate of the finding's collector until it is decided; returns
-    the new links (none when the collector holds no valid certificate). Who may is the caller's
-    check (``compliance.add_findingsuspension``); this enforces the state."""
+def suspend_certificates(
+    finding: Finding,
+    *,
+    by: User,
+    reason: str,
+    certificate_ids: Collection[int] | None = None,
+) -> list[FindingSuspension]:
+    """Suspend the valid certificates of the finding's collector until it is decided: those in
+    ``certificate_ids`` (the auditor's choice; at least one), or every one when it is None.
+    Returns the new links (none when the collector holds no valid certificate; chosen ids that
+    are not among them are ignored). Who may is the caller's check
+    (``compliance.suspend_finding``); this enforces the state."""
     reason = reason.strip()
     if not reason:
         raise FindingError(_("Give a reason for the suspension."), code="reason_required")
+    if certificate_ids is not None and not certificate_ids:
+        raise FindingError(
+            _("Choose at least one certificate to suspend."), code="certificates_required"
+        )
     with transaction.atomic():
         locked = _locked(finding)
         if not can_suspend(locked):
@@ -236,6 +250,8 @@ def suspend_certificates(finding: Finding, *, by: User, reason: str) -> list[Fin
             )
         links = []
         for certificate in suspendable_certificates(locked):
+            if certificate_ids is not None and certificate.pk not in certificate_ids:
+                continue
             try:
                 opened = suspension.suspend(
                     certificate,
@@ -268,7 +284,7 @@ def _end_suspensions(
         return
     if status == FindingStatus.DISMISSED:
         for link in pending:
-            suspension.reinstate(link.suspension.certificate, by=by)
+            updates.reinstate(link.suspension.certificate, by=by)
         return
     resolutions = resolutions or {}
     missing = [
@@ -286,7 +302,7 @@ def _end_suspensions(
         certificate = link.suspension.certificate
         resolution = resolutions[certificate.pk]
         if resolution.action == REINSTATE:
-            suspension.reinstate(certificate, by=by)
+            updates.reinstate(certificate, by=by)
             continue
         if not resolution.reason.strip():
             raise FindingError(

@@ -26,7 +26,15 @@ from lms.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_demo_account
 from lms.accounts.models import Firm, FirmKind, User
 from lms.compliance.demo import FLAGGED_AGENCY, FLAGGED_STAFF, GOOD_AGENCY, GOOD_STAFF
 from lms.compliance.demo_roster import MIDWAY_COLLECTOR, ROSTER_SPREAD
-from lms.compliance.models import ApiToken, CollectorRating, Finding, FindingStatus, FirmRating
+from lms.compliance.findings import can_suspend, pending_suspensions
+from lms.compliance.models import (
+    ApiToken,
+    CollectorRating,
+    Finding,
+    FindingStatus,
+    FirmRating,
+    Severity,
+)
 from lms.compliance.models.api import hash_key
 
 
@@ -164,6 +172,13 @@ def test_it_creates_the_demo_site_and_a_second_run_creates_nothing(client, db):
     assert suspension.category == "finding" and suspension.ended_at is None
     assert "稽核发现" in suspension.reason and suspension.started_by.email == "auditor@demo.test"
     assert suspended.absolute_verification_url in first
+    # Review item 4: it waits for a critical finding still open, linked as the admin links it,
+    # so deciding that finding ends the suspension.
+    pending = suspension.finding_link.finding
+    assert (pending.collector, pending.severity) == (suspended.holder, Severity.CRITICAL)
+    assert pending.status == FindingStatus.OPEN and can_suspend(pending)
+    assert pending.recorded_by.email == "auditor@demo.test"
+    assert [link.suspension for link in pending_suspensions(pending)] == [suspension]
     page = client.get(valid.verification_url).content.decode()
     assert "涵盖法规版本" in page and "已被新版本取代" in page and "第五十条" in page
 

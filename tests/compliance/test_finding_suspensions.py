@@ -63,8 +63,14 @@ def statuses(certificates) -> list[str]:
     return [certificate.status for certificate in certificates]
 
 
-def suspend_over_http(client, finding, reason=REASON):
-    return client.post(url("suspend_certificates", finding), {"reason": reason})
+def suspend_over_http(client, finding, reason=REASON, certificates=None):
+    """POST the suspend form; ``certificates`` ticked (default: all, as the form starts)."""
+    if certificates is None:
+        certificates = findings.suspendable_certificates(finding)
+    chosen = [certificate.pk for certificate in certificates]
+    return client.post(
+        url("suspend_certificates", finding), {"reason": reason, "certificates": chosen}
+    )
 
 
 # --- Suspending --------------------------------------------------------------------------------
@@ -91,6 +97,61 @@ def test_an_auditor_suspends_the_collectors_valid_certificates_with_a_reason(
     inspect = auditor_client.get(url("inspect", critical)).content.decode()
     assert "Certificates suspended pending this finding" in inspect
     assert REASON in inspect  # auditors see the reason; the public never does
+
+
+def test_the_auditor_chooses_which_certificates_to_suspend(
+    auditor_client, auditor, critical, certificates
+):
+    first, second = certificates
+    page = auditor_client.get(url("suspend_certificates", critical)).content.decode()
+    for certificate in certificates:  # a checkbox each, ticked
+        assert f'value="{certificate.pk}"' in page
+    assert page.count('name="certificates"') == 2
+    assert page.count("checked") >= 2
+
+    response = suspend_over_http(auditor_client, critical, certificates=[])
+    assert response.status_code == 200
+    assert "Choose at least one certificate to suspend." in response.content.decode()
+    assert statuses(certificates) == [CertificateStatus.VALID] * 2
+
+    response = suspend_over_http(auditor_client, critical, certificates=[second])
+
+    assert response.status_code == 302
+    assert statuses(certificates) == [CertificateStatus.VALID, CertificateStatus.SUSPENDED]
+    (link,) = FindingSuspension.objects.filter(finding=critical)
+    assert link.suspension.certificate_id == second.pk
+    # The one left valid can still be suspended later, pending the same finding.
+    assert suspend_over_http(auditor_client, critical).status_code == 302
+    assert statuses(certificates) == [CertificateStatus.SUSPENDED] * 2
+
+
+def test_another_collectors_certificate_cannot_be_slipped_in(
+    auditor_client, critical, certificates
+):
+    stranger = make_user("stranger@example.com", "旁人")
+    theirs = issue_certificate(stranger, make_programme(courses=0).programme)
+
+    response = suspend_over_http(auditor_client, critical, certificates=[theirs])
+
+    assert response.status_code == 200  # not one of the choices
+    assert statuses([theirs, *certificates]) == [CertificateStatus.VALID] * 3
+    assert (
+        findings.suspend_certificates(
+            critical, by=critical.recorded_by, reason=REASON, certificate_ids=[theirs.pk]
+        )
+        == []
+    )
+    assert statuses([theirs]) == [CertificateStatus.VALID]
+    with pytest.raises(findings.FindingError):
+        findings.suspend_certificates(
+            critical, by=critical.recorded_by, reason=REASON, certificate_ids=[]
+        )
+
+
+def test_a_collector_without_a_valid_certificate_has_nothing_to_suspend(auditor_client, critical):
+    page = auditor_client.get(url("suspend_certificates", critical)).content.decode()
+    assert "the collector holds no valid certificate" in page
+    assert 'name="reason"' not in page
 
 
 def test_only_an_open_critical_finding_allows_it(auditor_client, collector, membership, auditor):
@@ -279,3 +340,45 @@ def test_auditors_hold_the_permission_and_superusers_may_too(
 
     assert statuses([certificate]) == [CertificateStatus.SUSPENDED]
     assert statuses(certificates) == [CertificateStatus.VALID] * 2  # only that collector's
+
+
+# --- A legal-update deadline that passed meanwhile ---------------------------------------------
+
+
+def test_dismissing_after_a_missed_update_deadline_keeps_it_suspended_for_the_update(
+    auditor_client, auditor, collector, critical, django_capture_on_commit_callbacks
+):
+    """Review item 8: not valid until the nightly job suspends it again, but switched at once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.exams.update_factories import certificate_on, make_module, superseding_change
+
+    change = superseding_change()
+    programme = make_programme(courses=0).programme
+    module = make_module(programme, change, deadline=timezone.localdate() - timedelta(days=3))
+    overdue = certificate_on(
+        collector, programme, change.old, now=timezone.now() - timedelta(days=200)
+    )
+    current = issue_certificate(collector, make_programme(courses=0).programme)
+    suspend_over_http(auditor_client, critical)
+    assert statuses([overdue, current]) == [CertificateStatus.SUSPENDED] * 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auditor_client.post(url("dismiss", critical), {"note": "录音不是本人。"})
+
+    assert response.status_code == 302
+    assert statuses([overdue, current]) == [CertificateStatus.SUSPENDED, CertificateStatus.VALID]
+    outcomes = {
+        link.suspension.certificate_id: link.suspension.outcome
+        for link in FindingSuspension.objects.filter(finding=critical).select_related("suspension")
+    }
+    assert outcomes == {
+        overdue.pk: CertificateSuspension.Outcome.REPLACED,
+        current.pk: CertificateSuspension.Outcome.REINSTATED,
+    }
+    now_open = overdue.open_suspension
+    assert now_open.category == CertificateSuspension.Category.LAW_CHANGE
+    assert now_open.update_module == module
+    assert findings.pending_suspensions(critical) == []

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import formats, timezone
 
-from exams.certificates import issuance, lifecycle, suspension, tasks
+from exams.certificates import issuance, lifecycle, suspension, tasks, updates
 from exams.certificates.models import (
     Certificate,
     CertificateStatus,
@@ -266,3 +266,68 @@ def test_a_law_change_suspension_email_links_the_update_course(certify, collecto
     (message,) = mailoutbox
     assert module.course.title in message.body
     assert module.course.url.lstrip("/") in message.body
+
+
+# --- Reinstating a certificate whose legal-update deadline passed meanwhile --------------------
+
+
+def test_reinstating_after_a_missed_update_deadline_switches_to_the_update(
+    certify, collector, auditor, mailoutbox
+):
+    """Review item 8: the finding goes away but the update deadline passed while it was
+    suspended; the certificate stays suspended, for the update, with no status announced."""
+    from exams.certificates import signals
+
+    from .update_factories import certificate_on, make_module, superseding_change
+
+    change = superseding_change()
+    programme = make_programme().programme
+    module = make_module(programme, change, deadline=timezone.localdate() - timedelta(days=1))
+    # Issued on the old basis well before: its own deadline is the module's (updates.deadline_for).
+    issued = timezone.now() - timedelta(days=200)
+    certificate = certificate_on(collector, programme, change.old, now=issued)
+    certify(suspension.suspend, certificate, category=FINDING, reason=PRIVATE_REASON, by=auditor)
+    certificate.refresh_from_db()
+    since = certificate.status_changed_at
+    mailoutbox.clear()
+    seen = []
+
+    def listen(sender, certificate, status, **kwargs):
+        seen.append(status)
+
+    signals.certificate_status_changed.connect(listen, dispatch_uid="test-switch")
+    try:
+        ended = certify(updates.reinstate, certificate, by=auditor)
+    finally:
+        signals.certificate_status_changed.disconnect(dispatch_uid="test-switch")
+
+    certificate.refresh_from_db()
+    assert (certificate.status, certificate.status_changed_at) == (
+        CertificateStatus.SUSPENDED,
+        since,
+    )
+    assert seen == []  # no status change, so no webhook and no recompute
+    assert ended.category == FINDING and ended.ended_by == auditor
+    assert ended.outcome == CertificateSuspension.Outcome.REPLACED
+    current = certificate.open_suspension
+    assert (current.category, current.update_module) == (LAW_CHANGE, module)
+    assert current.started_by is None and module.course.title in current.reason
+    (message,) = mailoutbox  # the holder learns which course brings it back
+    assert module.course.title in message.body
+
+
+def test_a_deadline_still_ahead_does_not_stop_the_reinstatement(certify, collector, auditor):
+    from .update_factories import certificate_on, make_module, superseding_change
+
+    change = superseding_change()
+    programme = make_programme().programme
+    make_module(programme, change, deadline=timezone.localdate())  # the day itself still counts
+    issued = timezone.now() - timedelta(days=200)
+    certificate = certificate_on(collector, programme, change.old, now=issued)
+    suspended(certificate, by=auditor)
+
+    ended = certify(updates.reinstate, certificate, by=auditor)
+
+    certificate.refresh_from_db()
+    assert certificate.status == CertificateStatus.VALID
+    assert ended.outcome == CertificateSuspension.Outcome.REINSTATED

@@ -173,6 +173,9 @@ class CertificateSuspension(models.Model):
         REFRESHED = "refreshed", _("Reissued on the new legal basis")
         REVOKED = "revoked", _("Revoked")
         EXPIRED = "expired", _("Expired")
+        # A finding suspension ended while a missed legal update still applied: the certificate
+        # stayed suspended, now for the update (suspension.switch_to_law_change).
+        REPLACED = "replaced", _("Replaced by a suspension for a missed legal update")
 
     certificate = models.ForeignKey(
         "certificates.Certificate",
@@ -234,8 +237,10 @@ class CertificateSuspension(models.Model):
 class RegulationUpdateTask(models.Model):
     """A trainer's task: update one lesson or question that cites the old version of a change.
 
-    Opened when the change's impact is computed; done when the lesson's live version or the
-    question no longer cites the old version (lessons go through the page review workflow).
+    Opened when the change is loaded (or by ``regulation_impact``). Done — lessons through the
+    page review workflow, questions when saved — when the target no longer cites the old
+    version or cites the new one beside it (a comparison); for a correction, when it is
+    published or saved again after the corrected text was loaded (``impact.close_tasks``).
     """
 
     change = models.ForeignKey(

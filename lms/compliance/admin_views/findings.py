@@ -10,9 +10,10 @@
   permission (Auditors, migration 0003; superusers), checked on every request.
 * Suspend certificates: on an open critical finding, an auditor holding the custom
   ``compliance.suspend_finding`` permission (Auditors, migration 0007) suspends the collector's
-  valid certificates pending the decision, with a reason. Dismissing reinstates them; the
-  confirmation form (and the appeal decision, when it confirms) asks, per suspended
-  certificate, whether to revoke it (with a reason) or reinstate it.
+  valid certificates pending the decision — those ticked on the form (all, unless unticked) —
+  with a reason. Dismissing reinstates them; the confirmation form (and the appeal decision,
+  when it confirms) asks, per suspended certificate, whether to revoke it (with a reason) or
+  reinstate it.
 * Evidence is downloaded through :func:`download_evidence`, which checks
   ``compliance.view_findingevidence`` (Auditors, superusers). Collectors and managers never get
   the files (they may hold debtors' personal data); the front end only says how many there are.
@@ -57,6 +58,7 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import log
 
+from exams.certificates.models import Certificate
 from lms import uploads
 from lms.accounts.admin_views.people import PersonChooserViewSet
 from lms.accounts.models import Firm, User
@@ -495,6 +497,15 @@ class AppealDecisionForm(ResolutionsMixin, DecisionNoteForm):
 
 
 class SuspendForm(forms.Form):
+    """The reason, and which of the collector's valid certificates to suspend (all ticked)."""
+
+    certificates = forms.TypedMultipleChoiceField(
+        label=_("Certificates to suspend"),
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Untick a certificate to leave it valid."),
+        error_messages={"required": _("Choose at least one certificate to suspend.")},
+    )
     reason = forms.CharField(
         label=_("Reason for the suspension"),
         max_length=2000,
@@ -504,6 +515,12 @@ class SuspendForm(forms.Form):
             "that the certificate is suspended pending an audit finding, and since when."
         ),
     )
+
+    def __init__(self, *args, certificates: list[Certificate], **kwargs):
+        super().__init__(*args, **kwargs)
+        field = cast(forms.TypedMultipleChoiceField, self.fields["certificates"])
+        field.choices = [(c.pk, _describe(c)) for c in certificates]
+        field.initial = [c.pk for c in certificates]
 
 
 class FindingDecisionView(ObjectActionView):
@@ -641,25 +658,27 @@ class SuspendCertificatesView(FindingDecisionView):
         "it asks you, for each one, to revoke or reinstate it."
     )
 
+    @cached_property
+    def suspendable(self) -> list[Certificate]:
+        return findings.suspendable_certificates(cast(Finding, self.object))
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "certificates": self.suspendable}
+
     def is_actionable(self):
-        return findings.can_suspend(self.object)
+        return findings.can_suspend(self.object) and bool(self.suspendable)
 
     def get_refusal(self):
-        return _("Certificates can be suspended only while a critical finding is open.")
-
-    def get_details(self):
-        certificates = findings.suspendable_certificates(self.object)
-        listed = ", ".join(f"{c.serial} ({c.programme_name})" for c in certificates)
-        return super().get_details() + [
-            (
-                _("Valid certificates"),
-                listed or _("None: the collector holds no valid certificate."),
-            )
-        ]
+        if not findings.can_suspend(self.object):
+            return _("Certificates can be suspended only while a critical finding is open.")
+        return _("None: the collector holds no valid certificate.")
 
     def perform(self, finding, form):
         return findings.suspend_certificates(
-            finding, by=self.request.user, reason=form.cleaned_data["reason"]
+            finding,
+            by=self.request.user,
+            reason=form.cleaned_data["reason"],
+            certificate_ids=form.cleaned_data["certificates"],
         )
 
     def get_success_message(self, links):
