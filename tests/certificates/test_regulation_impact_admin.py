@@ -84,7 +84,7 @@ def test_the_list_shows_changes_newest_first_with_counts(client, trainer, world)
     html = signed_in(client, trainer).get(reverse(INDEX)).content.decode()
     assert html.index(change_url(correction)) < html.index(change_url(world.change))
     row = html[html.index(change_url(world.change)) :].split("</tr>")[0]
-    assert re.findall(r'law-impact__number">(\d+)<', row) == ["1", "1", "3", "1"]
+    assert re.findall(r"<strong>(\d+)</strong>", row) == ["1", "1", "3", "1"]
 
 
 def test_a_change_shows_the_texts_side_by_side_with_a_character_diff(client, trainer, world):
