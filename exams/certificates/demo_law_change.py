@@ -31,6 +31,7 @@ from courses.models import CourseIndexPage, CoursePage, LessonPage
 from lms.accounts.models import User
 from lms.lib.demo import DemoReport
 
+from . import impact
 from .demo import PROGRAMME
 from .models import Certificate, CertificationProgramme, UpdateModule, UpdateNotice
 from .updates import affected_certificates
@@ -183,3 +184,8 @@ def seed_law_change(report: DemoReport) -> None:
                 f"{certificate.holder.email}: told to update certificate {certificate.serial}",
                 created=1,
             )
+        # The trainers' update tasks, as the loader opens them for a change it records.
+        missing = impact.impact_of(change).missing_tasks
+        if missing:
+            impact.impact_of(change, open_tasks=True)
+            report.line(f"opened {missing} update task(s) for {change}", created=missing)

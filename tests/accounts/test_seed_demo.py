@@ -13,6 +13,7 @@ from wagtail.documents.models import Document
 from content.models import EventPage, Regulation, RegulationChange
 from courses.models import CoursePage, LessonPage
 from exams.attempts import PrerequisitesMissing, exam_status
+from exams.certificates import impact
 from exams.certificates.demo_law_change import UPDATE_COURSE
 from exams.certificates.models import (
     Certificate,
@@ -164,6 +165,9 @@ def test_it_creates_the_demo_site_and_a_second_run_creates_nothing(client, db):
     }
     assert change.new_id in cited and change.old_id not in cited
     assert [n.certificate for n in UpdateNotice.objects.all()] == [valid]
+    # The trainers' tasks are open, as after a load: the impact page has nothing left to open.
+    assert change.update_tasks.exists()
+    assert impact.impact_of(change).missing_tasks == 0
     others = Certificate.objects.exclude(pk=valid.pk).filter(basis=change.old)
     assert not others.exists()  # the course cites 第四十二条 only beside 第五十条
     suspended = Certificate.objects.get(holder__email="chen.si@demo.test")
