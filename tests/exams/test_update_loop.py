@@ -17,7 +17,6 @@ library's own (``content/data/regulations.json``), never invented.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,12 +24,9 @@ from io import StringIO
 from urllib.parse import quote
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from celery.signals import task_received, task_success
 from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -50,9 +46,10 @@ from lms.celery import app
 from lms.compliance.models import CollectorRating, WebhookDelivery, WebhookSubscription
 from tests.compliance.api_factories import bearer, issue_token
 from tests.compliance.test_webhooks import Receiver
-from tests.conftest import require_service, signed_in
+from tests.conftest import signed_in
 from tests.courses.pages import add_lesson, lessons_of
 from tests.factories import FirmFactory, MembershipFactory
+from tests.workers import live_worker, wait_for
 
 from . import vc_verifier
 from .certificate_factories import issue_certificate, make_programme, use_fast_pdf
@@ -74,31 +71,9 @@ EVENTS = ["certificate.issued", "certificate.suspended", "certificate.reinstated
 def worker(monkeypatch) -> Iterator[dict[str, list[str]]]:
     """A live worker on the configured broker; yields the names of the tasks it received and
     of those that succeeded."""
-    broker_url = os.environ.get("CELERY_BROKER_URL")
-    if not broker_url:
-        require_service("A Celery broker", "CELERY_BROKER_URL is not set; start Redis to run this")
-    if connection.vendor != "postgresql":
-        require_service("PostgreSQL", "a worker thread cannot share SQLite's test database")
     use_fast_pdf(monkeypatch)
-    tasks: dict[str, list[str]] = {"received": [], "succeeded": []}
-
-    def on_received(sender=None, request=None, **kwargs) -> None:
-        tasks["received"].append(request.name)
-
-    def on_success(sender=None, **kwargs) -> None:
-        tasks["succeeded"].append(sender.name)
-
-    app.conf.update(task_always_eager=False, broker_url=broker_url)
-    task_received.connect(on_received, weak=False)
-    task_success.connect(on_success, weak=False)
-    app.control.purge()
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            yield tasks
-    finally:
-        task_received.disconnect(on_received)
-        task_success.disconnect(on_success)
-        app.conf.update(task_always_eager=True)
+    with live_worker() as tasks:
+        yield tasks
 
 
 @pytest.fixture
@@ -108,15 +83,6 @@ def receiver(settings) -> Iterator[Receiver]:
     server = Receiver()
     yield server
     server.close()
-
-
-def wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def run_beat_entry(name: str) -> None:

@@ -7,22 +7,16 @@ CELERY_BROKER_URL and REQUIRE_SERVICES=1, so they cannot be skipped there.
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from celery.signals import task_received
 from django.contrib.sessions.models import Session
 from django.core import mail
-from django.db import connection
 from django.utils import timezone
 
 from lms.accounts.tasks import clear_expired_sessions, send_email
-from lms.celery import app
-from tests.conftest import require_service
+from tests.workers import live_worker, wait_for
 
 pytestmark = pytest.mark.broker
 
@@ -35,34 +29,8 @@ def worker(transactional_db, django_db_serialized_rollback) -> Iterator[list[str
     (transactional_db); serialized rollback restores the migrations' data (groups, home page)
     for the tests that run after this one.
     """
-    broker_url = os.environ.get("CELERY_BROKER_URL")
-    if not broker_url:
-        require_service("A Celery broker", "CELERY_BROKER_URL is not set; start Redis to run this")
-    if connection.vendor == "sqlite":
-        require_service("PostgreSQL", "a worker thread cannot share SQLite's in-memory test DB")
-    received: list[str] = []
-
-    def on_received(sender=None, request=None, **kwargs) -> None:
-        received.append(request.name)
-
-    app.conf.update(task_always_eager=False, broker_url=broker_url)
-    task_received.connect(on_received, weak=False)
-    app.control.purge()
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            yield received
-    finally:
-        task_received.disconnect(on_received)
-        app.conf.update(task_always_eager=True)
-
-
-def wait_for(predicate, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+    with live_worker() as tasks:
+        yield tasks["received"]
 
 
 def test_a_periodic_task_runs_on_a_real_worker_through_the_broker(worker):
