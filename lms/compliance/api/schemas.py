@@ -5,7 +5,7 @@ from the token's scopes, and log every unmasked row."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from ninja import Schema
@@ -45,6 +45,7 @@ CODE_PATTERN = r"^[A-Za-z0-9_-]+$"
 # What updated_since must start with. Pydantic alone would also read "0.5" or "1700000000" as
 # Unix timestamps, which the schema (format: date-time) does not promise.
 ISO_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_UTC_OFFSET = timedelta(hours=14)
 
 
 class CollectorQuery(Schema):
@@ -66,6 +67,16 @@ class CollectorQuery(Schema):
     def iso_8601_only(cls, value: object) -> object:
         if isinstance(value, str) and not ISO_DATE_START.match(value):
             raise ValueError("Give an ISO 8601 time, e.g. 2026-01-31T08:00:00+08:00.")
+        return value
+
+    @field_validator("updated_since", mode="after")
+    @classmethod
+    def real_offset(cls, value: datetime | None) -> datetime | None:
+        # ISO 8601 allows offsets up to ±23:59, which PostgreSQL refuses; no place on Earth
+        # is further than ±14:00 from UTC.
+        offset = value.utcoffset() if value is not None else None
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+            raise ValueError("Give a UTC offset between -14:00 and +14:00.")
         return value
 
 
