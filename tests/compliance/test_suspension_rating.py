@@ -63,7 +63,7 @@ def certificate(holder, programme, django_capture_on_commit_callbacks):
 
 def suspend(certificate, django_capture_on_commit_callbacks, category=FINDING):
     with django_capture_on_commit_callbacks(execute=True):
-        suspension.suspend(certificate, category=category, reason="稽核单号 2026-017")
+        suspension.suspend(certificate, category=category, reason="稽核单号 JH-0417")
 
 
 def reinstate(certificate, django_capture_on_commit_callbacks):
@@ -199,7 +199,7 @@ def test_suspension_and_reinstatement_are_announced_without_the_reason(
     assert data["status"] == "suspended"
     assert data["suspension"]["category"] == "finding"
     assert data["suspension"]["since"]
-    assert "2026-017" not in json.dumps(suspended.payload, ensure_ascii=False)
+    assert "JH-0417" not in json.dumps(suspended.payload, ensure_ascii=False)
     assert suspended.status == "succeeded"
 
     reinstate(certificate, django_capture_on_commit_callbacks)
