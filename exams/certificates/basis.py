@@ -175,12 +175,12 @@ def _cited_by_paper(attempt_id: int | None) -> set[int]:
     for version, case in rows:
         for data in (version, case):
             if data:
-                cited |= _cited_by_snapshot(data)
+                cited |= cited_by_snapshot(data)
     return cited
 
 
-def _cited_by_snapshot(data: dict) -> set[int]:
+def cited_by_snapshot(data: dict) -> set[int]:
     found = {data["regulation_id"]} if data.get("regulation_id") else set()
     for sub in data.get("sub_questions") or ():
-        found |= _cited_by_snapshot(sub)
+        found |= cited_by_snapshot(sub)
     return found
