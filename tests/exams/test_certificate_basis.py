@@ -115,15 +115,6 @@ def earn(user, programme: CertificationProgramme, certify) -> Certificate:
     return Certificate.objects.get(holder=user, programme=programme)
 
 
-@pytest.fixture
-def certify(django_capture_on_commit_callbacks):
-    def run(step, *args):
-        with django_capture_on_commit_callbacks(execute=True):
-            return step(*args)
-
-    return run
-
-
 def recorded(certificate: Certificate) -> set[tuple[str, str]]:
     return {
         (entry.regulation.short_name, entry.regulation.article_no)

@@ -44,17 +44,6 @@ def _fast_pdf(request, monkeypatch):
 
 
 @pytest.fixture
-def certify(django_capture_on_commit_callbacks):
-    """Run a step as its request would: on-commit callbacks (dispatch, email) run after it."""
-
-    def run(step, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return step(*args, **kwargs)
-
-    return run
-
-
-@pytest.fixture
 def programme(db):
     return make_programme(courses=2, refresher=True, renewal_exam=True)
 

@@ -42,15 +42,6 @@ def _fast_pdf(monkeypatch):
 
 
 @pytest.fixture
-def certify(django_capture_on_commit_callbacks):
-    def run(step, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return step(*args, **kwargs)
-
-    return run
-
-
-@pytest.fixture
 def programme(db):
     return make_programme(refresher=True, renewal_exam=True)
 

@@ -18,6 +18,7 @@ from exams.certificates.models import (
     CertificationProgramme,
     UpdateModule,
 )
+from tests.certificates.impact_factories import supersede
 from tests.courses.pages import add_lesson, make_course
 
 from .certificate_factories import issue_certificate
@@ -44,15 +45,7 @@ def superseding_change() -> RegulationChange:
     number = next(_numbers)
     old = make_article("2012", f"{number}", date(2013, 1, 1), f"旧版占位文本{number}")
     new = make_article("2025", f"{number + 100}", date(2026, 1, 1), f"新版占位文本{number}")
-    old.superseded_by = new
-    old.save(update_fields=["superseded_by"])
-    return RegulationChange.objects.create(
-        kind=RegulationChange.Kind.SUPERSEDED,
-        old=old,
-        new=new,
-        old_text=old.text,
-        new_text=new.text,
-    )
+    return supersede(old, new)
 
 
 def correction() -> RegulationChange:
