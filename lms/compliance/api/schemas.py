@@ -5,7 +5,7 @@ from the token's scopes, and log every unmasked row."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from ninja import Schema
@@ -45,7 +45,6 @@ CODE_PATTERN = r"^[A-Za-z0-9_-]+$"
 # What updated_since must start with. Pydantic alone would also read "0.5" or "1700000000" as
 # Unix timestamps, which the schema (format: date-time) does not promise.
 ISO_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
-MAX_UTC_OFFSET = timedelta(hours=14)
 
 
 class CollectorQuery(Schema):
@@ -57,7 +56,8 @@ class CollectorQuery(Schema):
     updated_since: datetime | None = Field(
         None,
         description="Only ratings changed at or after this ISO 8601 time; without an offset "
-        "it is read as Asia/Shanghai time. URL-encode a + in the offset as %2B.",
+        "it is read as Asia/Shanghai time, with one (any, up to ±23:59) it is converted to "
+        "UTC. URL-encode a + in the offset as %2B.",
     )
     page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
     page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
@@ -71,13 +71,17 @@ class CollectorQuery(Schema):
 
     @field_validator("updated_since", mode="after")
     @classmethod
-    def real_offset(cls, value: datetime | None) -> datetime | None:
-        # ISO 8601 allows offsets up to ±23:59, which PostgreSQL refuses; no place on Earth
-        # is further than ±14:00 from UTC.
-        offset = value.utcoffset() if value is not None else None
-        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
-            raise ValueError("Give a UTC offset between -14:00 and +14:00.")
-        return value
+    def in_utc(cls, value: datetime | None) -> datetime | None:
+        # ISO 8601 (and the schema's date-time) allows offsets up to ±23:59, which PostgreSQL
+        # refuses: read the time in UTC instead. A time so early (or late) that UTC falls
+        # outside years 1–9999 means "from the beginning" (or "nothing yet").
+        if value is None or value.utcoffset() is None:
+            return value
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            edge = datetime.min if value.year == 1 else datetime.max
+            return edge.replace(tzinfo=UTC)
 
 
 class CollectorOut(Schema):
