@@ -10,10 +10,10 @@ certificate, its basis *as it was at issuance* as far as the data allows — the
 * the lessons: each lesson of the programme's required courses (renewal: plus the refresher
   course) as it was live at ``issued_at`` — the revision of the latest ``wagtail.publish`` log
   entry at or before then (a later ``wagtail.unpublish`` means it was not live; a lesson never
-  published before the issuance is skipped). Its citations are extracted from the page rebuilt
-  from that revision (``Revision.as_object``) by the extraction Wagtail's reference index runs
-  when it indexes a page (``ReferenceIndex._extract_references_from_object``: law-citation
-  blocks and the rule a dialogue names), kept to references to ``Regulation``.
+  published before the issuance is skipped). Its citations are read from the page rebuilt from
+  that revision (``Revision.as_object``) by ``impact.regulations_cited_by``, the StreamField
+  extraction the reference index and the publish hook use (law-citation blocks and the rule a
+  dialogue names).
 
 An old edition cited beside its successor counts as the successor only (``without_superseded``).
 
@@ -37,15 +37,14 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import batched
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from wagtail.models import PageLogEntry, ReferenceIndex, Revision
+from wagtail.models import PageLogEntry, Revision
 
 from content.models import Regulation, RegulationChange
 from courses.models import CoursePage, LessonPage
@@ -53,6 +52,7 @@ from exams.models import AttemptQuestion
 
 from .affected import text_digest
 from .basis import cited_by_snapshot, without_superseded
+from .impact import regulations_cited_by
 from .models import (
     Certificate,
     CertificateBasis,
@@ -143,7 +143,6 @@ class _BasisBuilder:
     for the whole run."""
 
     def __init__(self) -> None:
-        self.regulation_type = ContentType.objects.get_for_model(Regulation)
         self.cited_by_revision: dict[int, set[int]] = {}
 
     def entries_for(self, certificates: list[Certificate]) -> list[Backfilled]:
@@ -254,12 +253,7 @@ class _BasisBuilder:
         if not new:
             return
         for revision in Revision.objects.filter(pk__in=new).prefetch_related("content_object"):
-            page = revision.as_object()
-            self.cited_by_revision[revision.pk] = {
-                int(object_id)
-                for content_type_id, object_id, *_paths in _references_of(page)
-                if content_type_id == self.regulation_type.pk
-            }
+            self.cited_by_revision[revision.pk] = regulations_cited_by(revision.as_object())
         for pk in new - self.cited_by_revision.keys():  # a revision deleted since
             self.cited_by_revision[pk] = set()
 
@@ -304,10 +298,3 @@ def _text_at(current: str, corrections: Iterable[tuple[datetime, str]], when: da
         if detected_at > when:
             return old_text
     return current
-
-
-def _references_of(page) -> Iterator[tuple]:
-    """What Wagtail's reference index records for this page object: (content type id, object
-    id, model path, content path) tuples. Run on a page rebuilt from a revision, it gives the
-    references that revision had — the one place this depends on Wagtail's extraction."""
-    return ReferenceIndex._extract_references_from_object(page)

@@ -21,7 +21,7 @@ from wagtail.models import ReferenceIndex
 
 from content.models import Regulation, RegulationChange
 from courses.models import CoursePage, LessonPage
-from exams.certificates import backfill, issuance
+from exams.certificates import backfill, impact, issuance
 from exams.certificates.affected import text_digest
 from exams.certificates.models import (
     Certificate,
@@ -262,11 +262,7 @@ def test_the_extraction_is_what_the_reference_index_records(world):
     page it finds exactly the regulation rows the index holds."""
     regulation_type = ContentType.objects.get_for_model(Regulation)
     lesson = LessonPage.objects.get(pk=world.lesson.pk)
-    extracted = {
-        int(object_id)
-        for content_type, object_id, *_ in backfill._references_of(lesson)
-        if content_type == regulation_type.pk
-    }
+    extracted = impact.regulations_cited_by(lesson)
     indexed = ReferenceIndex.objects.filter(
         content_type=ContentType.objects.get_for_model(LessonPage),
         object_id=str(lesson.pk),
