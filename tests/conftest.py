@@ -66,6 +66,17 @@ def auditor(db) -> User:
 
 
 @pytest.fixture
+def admission_reviewer(db) -> User:
+    return make_user("admission@example.com", "吴审核", Role.ADMISSION_REVIEWER)
+
+
+@pytest.fixture
+def second_admission_reviewer(db) -> User:
+    """The second person of the two-person rule (a ban, or an admission despite a blocker)."""
+    return make_user("admission2@example.com", "郑复核", Role.ADMISSION_REVIEWER)
+
+
+@pytest.fixture
 def admin_user(db) -> User:
     user = User.objects.create_superuser(
         email="admin@example.com", password=PASSWORD, legal_name="周管理"

@@ -41,6 +41,9 @@ DEMO_ACCOUNTS = (
     DemoAccount("trainer@demo.test", "王芳", Role.TRAINER),
     DemoAccount("reviewer@demo.test", "赵敏", Role.REVIEWER),
     DemoAccount("auditor@demo.test", "孙立", Role.AUDITOR),
+    # Two admission reviewers: a ban or a blocker override needs a second person.
+    DemoAccount("admission@demo.test", "吴敬", Role.ADMISSION_REVIEWER),
+    DemoAccount("admission2@demo.test", "郑洁", Role.ADMISSION_REVIEWER),
     DemoAccount("admin@demo.test", "周强", None, superuser=True),
 )
 

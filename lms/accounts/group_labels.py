@@ -17,6 +17,7 @@ GROUP_LABELS = {
     Role.TRAINER.value: _("Trainers"),
     Role.REVIEWER.value: _("Reviewers"),
     Role.AUDITOR.value: _("Auditors"),
+    Role.ADMISSION_REVIEWER.value: _("Admission reviewers"),
     # Wagtail's default groups (wagtailcore's migrations create them).
     "Moderators": _("Moderators"),
     "Editors": _("Editors"),

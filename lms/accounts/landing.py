@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
     from .models import User
 
-# Roles whose work is in the Wagtail admin (auditors record findings there).
-ADMIN_ROLES = frozenset({Role.TRAINER, Role.REVIEWER, Role.AUDITOR})
+# Roles whose work is in the Wagtail admin (auditors record findings there, admission reviewers
+# review firms' applications).
+ADMIN_ROLES = frozenset({Role.TRAINER, Role.REVIEWER, Role.AUDITOR, Role.ADMISSION_REVIEWER})
 
 
 def uses_admin(user: User | AnonymousUser | None) -> bool:
@@ -37,7 +38,8 @@ def landing_url(user: User | AnonymousUser) -> str:
     """Where the user's work is. Reads the user's groups once (shared with the MFA check).
 
     Trainers and reviewers (and superusers): the admin dashboard, where reviewers find the
-    pages waiting for them. Auditors: the findings listing. Firm managers: the firm dashboard.
+    pages waiting for them. Auditors: the findings listing. Admission reviewers: the firms'
+    applications. Firm managers: the firm dashboard.
     Everyone else (collectors): ``LOGIN_REDIRECT_URL``, the home page, which leads with their
     courses.
     """
@@ -46,6 +48,9 @@ def landing_url(user: User | AnonymousUser) -> str:
         return reverse("wagtailadmin_home")
     if Role.AUDITOR in roles:
         return reverse("compliance_findings:index")
+    if Role.ADMISSION_REVIEWER in roles:
+        # Named, not imported: lms.admission sits above this app (see README, Layers).
+        return reverse("admission_applications:index")
     if Role.FIRM_MANAGER in roles:
         return reverse("dashboard:roster")
     return resolve_url(settings.LOGIN_REDIRECT_URL)

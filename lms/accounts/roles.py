@@ -22,10 +22,13 @@ class Role(models.TextChoices):
     TRAINER = "Trainers", _("Trainer")
     REVIEWER = "Reviewers", _("Reviewer")
     AUDITOR = "Auditors", _("Auditor")
+    # Platform staff who review partner firms' admission (准入审核); a role of its own because
+    # content reviewers approve pages and auditors audit collectors: neither admits firms.
+    ADMISSION_REVIEWER = "Admission reviewers", _("Admission reviewer")
 
 
 # Roles that can change what others learn or how they are rated: these must use MFA.
-STAFF_ROLES = frozenset({Role.TRAINER, Role.REVIEWER, Role.AUDITOR})
+STAFF_ROLES = frozenset({Role.TRAINER, Role.REVIEWER, Role.AUDITOR, Role.ADMISSION_REVIEWER})
 
 
 def role_names(user: User | AnonymousUser | None) -> frozenset[str]:

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     # receiver) before the rating listens to the same signal and recomputes.
     "exams.certificates",
     "lms.compliance",
+    "lms.admission",
     "content",
     "courses",
     "exams",

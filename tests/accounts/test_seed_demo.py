@@ -25,6 +25,7 @@ from exams.certificates.models import (
 from exams.models import ExamPage, Question
 from lms.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_demo_account
 from lms.accounts.models import Firm, FirmKind, User
+from lms.accounts.roles import STAFF_ROLES
 from lms.compliance.demo import FLAGGED_AGENCY, FLAGGED_STAFF, GOOD_AGENCY, GOOD_STAFF
 from lms.compliance.demo_roster import MIDWAY_COLLECTOR, ROSTER_SPREAD
 from lms.compliance.findings import can_suspend, pending_suspensions
@@ -196,7 +197,7 @@ def test_every_demo_account_can_log_in(client, db, account):
     ensure_demo_account(account)
     response = client.post("/accounts/login/", {"login": account.email, "password": DEMO_PASSWORD})
     assert response.status_code == 302
-    if account.role in {"Trainers", "Reviewers", "Auditors"} or account.superuser:
+    if account.role in STAFF_ROLES or account.superuser:
         # Staff accounts come with TOTP set up; their second step is the code.
         assert response["Location"] == "/accounts/2fa/authenticate/"
     else:

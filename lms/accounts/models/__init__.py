@@ -1,6 +1,7 @@
 """Account models: users (user.py), partner firms and memberships (firms.py)."""
 
 from .firms import (
+    BanCategory,
     Contract,
     Firm,
     FirmKind,
@@ -9,10 +10,12 @@ from .firms import (
     Invitation,
     Membership,
     MembershipRole,
+    TwoPersonRuleError,
 )
 from .user import User, UserManager, phone_validator
 
 __all__ = [
+    "BanCategory",
     "Contract",
     "Firm",
     "FirmKind",
@@ -21,6 +24,7 @@ __all__ = [
     "Invitation",
     "Membership",
     "MembershipRole",
+    "TwoPersonRuleError",
     "User",
     "UserManager",
     "phone_validator",

@@ -18,6 +18,12 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as NumberError
 
+from ..signals import firm_status_changed
+
+
+class KEEP:
+    """Sentinel: leave a field as it is."""
+
 
 def validate_credit_code(value: str) -> None:
     """A unified social credit code (统一社会信用代码, GB 32100-2015), check character included."""
@@ -43,11 +49,28 @@ class FirmStatus(models.TextChoices):
     BANNED = "banned", _("Banned")
 
 
+class BanCategory(models.TextChoices):
+    """Why a firm was banned: the categories the ban list shows (details stay in the reasons)."""
+
+    VIOLENT_COLLECTION = "violent_collection", _("Violent or threatening collection")
+    HUMILIATION = "humiliation", _("Insult, humiliation or harassment")
+    FRAUD = "fraud", _("Fraud or forged documents")
+    DATA_ABUSE = "data_abuse", _("Unlawful use of personal information")
+    OTHER = "other", _("Other serious breach")
+
+
+class TwoPersonRuleError(ValidationError):
+    """A decision that needs a second person was attempted by one."""
+
+
 class Firm(models.Model):
     """A lender or collection agency working with the collection platform.
 
     ``status`` only ever changes through :meth:`change_status`, which records who decided and
-    why; ratings may flag a firm for review but never change its status themselves.
+    why; ratings may flag a firm for review but never change its status themselves. A ban needs
+    two people (the one who decides and another who confirms), enforced there too.
+    ``admission_expires_on`` is when the current admission decision lapses (set by the
+    admission review, ``lms.admission``): past it the firm is flagged, never changed.
     """
 
     name = models.CharField(_("name"), max_length=200)
@@ -61,6 +84,13 @@ class Firm(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=FirmKind.choices)
     status = models.CharField(
         _("status"), max_length=10, choices=FirmStatus.choices, default=FirmStatus.PENDING
+    )
+    admission_expires_on = models.DateField(
+        _("admission valid until"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Set by the admission review; past this date the firm is flagged."),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -77,10 +107,36 @@ class Firm(models.Model):
         if self.credit_code:
             self.credit_code = uscc.compact(self.credit_code)
 
-    def change_status(self, status: str, *, by, reason: str) -> FirmStatusChange:
-        """Record a decision about the firm's admission; the reason is required."""
+    def change_status(
+        self,
+        status: str,
+        *,
+        by,
+        reason: str,
+        confirmed_by=None,
+        category: str = "",
+        admission_expires_on: date | None | type[KEEP] = KEEP,
+    ) -> FirmStatusChange:
+        """Record a decision about the firm's admission; the reason is required.
+
+        The one function that changes a firm's status. ``BANNED`` needs ``confirmed_by``, a
+        second person other than ``by`` (two-person rule), and a ``category``
+        (:class:`BanCategory`). ``admission_expires_on`` replaces the admission's expiry when
+        given (``None`` clears it). Receivers of ``lms.accounts.signals.firm_status_changed``
+        hear about the change once the transaction commits.
+        """
         if not reason.strip():
             raise ValidationError(_("Give a reason for the decision."))
+        if status == FirmStatus.BANNED:
+            if confirmed_by is None or by is None or confirmed_by.pk == by.pk:
+                raise TwoPersonRuleError(
+                    _("A ban takes effect only when a second person confirms it."),
+                    code="two_person_rule",
+                )
+            if category not in BanCategory.values:
+                raise ValidationError(_("Choose why the firm is banned."), code="ban_category")
+        elif category:
+            raise ValidationError(_("Only a ban has a category."), code="ban_category")
         with transaction.atomic():
             locked = Firm.objects.select_for_update().get(pk=self.pk)
             change = FirmStatusChange.objects.create(
@@ -88,29 +144,61 @@ class Firm(models.Model):
                 from_status=locked.status,
                 to_status=status,
                 reason=reason.strip(),
+                category=category,
                 decided_by=by,
+                confirmed_by=confirmed_by,
             )
-            Firm.objects.filter(pk=self.pk).update(status=status)
+            fields: dict[str, object] = {"status": status}
+            if admission_expires_on is not KEEP:
+                fields["admission_expires_on"] = admission_expires_on
+            Firm.objects.filter(pk=self.pk).update(**fields)
+            transaction.on_commit(
+                lambda: firm_status_changed.send(sender=Firm, firm=locked, change=change)
+            )
         self.status = status
+        if admission_expires_on is not KEEP:
+            self.admission_expires_on = admission_expires_on  # type: ignore[assignment]
         return change
+
+    @property
+    def admission_expired(self) -> bool:
+        """Admitted, but the admission decision has lapsed: flagged for a re-assessment."""
+        return (
+            self.status == FirmStatus.ADMITTED
+            and self.admission_expires_on is not None
+            and self.admission_expires_on < timezone.localdate()
+        )
 
     def active_members(self, on: date | None = None):
         return Membership.objects.active(on).filter(firm=self)
 
 
 class FirmStatusChange(models.Model):
-    """One admission decision about a firm: from which status to which, why, and by whom."""
+    """One admission decision about a firm: from which status to which, why, by whom (and who
+    confirmed it, for a ban), and for a ban its category."""
 
     firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(_("from"), max_length=10, choices=FirmStatus.choices)
     to_status = models.CharField(_("to"), max_length=10, choices=FirmStatus.choices)
     reason = models.TextField(_("reason"))
+    category = models.CharField(
+        _("ban category"), max_length=30, choices=BanCategory.choices, blank=True
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("decided by"),
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The second person, for decisions that need two."),
     )
     decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
 

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AdmissionConfig(AppConfig):
+    """Admission review of lenders and agencies: it reads ratings, findings and certificates
+    (training readiness), so it sits above ``lms.compliance`` (README, Architecture)."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "lms.admission"
+    label = "admission"
+    verbose_name = _("Admission review")

@@ -1,0 +1,56 @@
+"""Admission models: the versioned questionnaire (questionnaire.py) and applications with their
+answers, documents, decisions and conditions (applications.py)."""
+
+from .applications import (
+    OPEN_STATUSES,
+    PENDING_STATUSES,
+    Answer,
+    Application,
+    ApplicationStatus,
+    Channel,
+    Conclusion,
+    Condition,
+    CooperationReference,
+    Decision,
+    DecisionState,
+    LicenceDocument,
+    LicenceKind,
+    RecordingCapability,
+    ReviewKind,
+)
+from .questionnaire import (
+    AnswerOption,
+    EvidenceRule,
+    Metric,
+    Question,
+    QuestionKind,
+    Questionnaire,
+    QuestionnaireStatus,
+    Section,
+)
+
+__all__ = [
+    "OPEN_STATUSES",
+    "PENDING_STATUSES",
+    "Answer",
+    "AnswerOption",
+    "Application",
+    "ApplicationStatus",
+    "Channel",
+    "Conclusion",
+    "Condition",
+    "CooperationReference",
+    "Decision",
+    "DecisionState",
+    "EvidenceRule",
+    "LicenceDocument",
+    "LicenceKind",
+    "Metric",
+    "Question",
+    "QuestionKind",
+    "Questionnaire",
+    "QuestionnaireStatus",
+    "RecordingCapability",
+    "ReviewKind",
+    "Section",
+]
