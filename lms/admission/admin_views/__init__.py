@@ -1,0 +1,1 @@
+"""Admission admin screens: the questionnaire's versions and the review of applications."""
