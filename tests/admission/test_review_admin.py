@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lms.accounts.models import MembershipRole
@@ -13,6 +15,8 @@ from lms.admission.models import (
     Answer,
     ApplicationStatus,
     Conclusion,
+    Condition,
+    CooperationReference,
     Decision,
     DecisionState,
     ReviewKind,
@@ -270,3 +274,44 @@ def test_decisions_so_far_are_listed(client, admission_reviewer, second_admissio
     body = client.get(review_url(application)).content.decode()
     assert "经核实存在暴力催收" in body
     assert "data-decision=" in body
+
+
+def count_review_queries(client, application) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(review_url(application)).status_code == 200
+    return len(queries)
+
+
+def add_file_contents(application, scorers, *, size: int) -> None:
+    """Judgement scores by ``scorers``, and ``size`` references, decisions and conditions each."""
+    for question, who in zip(judgement_questions(application), scorers, strict=False):
+        Answer.objects.update_or_create(
+            application=application,
+            question=question,
+            defaults={"reviewer_score": Decimal(80), "scored_by": who},
+        )
+    for number in range(size):
+        CooperationReference.objects.create(
+            application=application, lender_name=f"银行{number}", from_year=2015 + number
+        )
+        decision = Decision.objects.create(
+            application=application,
+            conclusion=Conclusion.CONDITIONAL,
+            state=DecisionState.DECLINED,
+            reasons=f"第{number}次",
+            proposed_by=scorers[0],
+        )
+        for day in range(1, size + 1):
+            Condition.objects.create(decision=decision, text=f"条件{day}", due_on=f"2027-01-0{day}")
+
+
+def test_the_review_page_makes_as_many_queries_for_a_large_file_as_for_a_small_one(
+    client, admission_reviewer, second_admission_reviewer
+):
+    small_file = make_application(number=1, status=ApplicationStatus.UNDER_REVIEW)
+    add_file_contents(small_file, [admission_reviewer], size=1)
+    large_file = make_application(number=2, status=ApplicationStatus.UNDER_REVIEW)
+    add_file_contents(large_file, [admission_reviewer, second_admission_reviewer], size=3)
+    signed_in(client, admission_reviewer)
+    client.get(review_url(small_file))  # warm the session and permission caches
+    assert count_review_queries(client, large_file) == count_review_queries(client, small_file)

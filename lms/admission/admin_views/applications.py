@@ -18,7 +18,7 @@ import django_filters
 from django import forms
 from django.contrib.admin.utils import quote
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -204,6 +204,11 @@ class ReviewView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView
         context = super().get_context_data(**kwargs)
         application = self.application
         result = score_application(application)
+        # Who scored each judgement answer: one query for all, not one per answer.
+        prefetch_related_objects(
+            [q.answer for entry in result.sections for q in entry.questions if q.answer],
+            "scored_by",
+        )
         form = self.form if self.form is not None else self.scoring_form()
         sections = [
             {
