@@ -19,6 +19,8 @@ from lms.admission.models import (
     CooperationReference,
     Decision,
     DecisionState,
+    Question,
+    QuestionKind,
     ReviewKind,
 )
 from tests.admission.review_fixtures import judgement_questions, make_application
@@ -315,3 +317,25 @@ def test_the_review_page_makes_as_many_queries_for_a_large_file_as_for_a_small_o
     signed_in(client, admission_reviewer)
     client.get(review_url(small_file))  # warm the session and permission caches
     assert count_review_queries(client, large_file) == count_review_queries(client, small_file)
+
+
+def test_metric_questions_of_a_reassessment_are_scored_from_the_measured_values(
+    client, admission_reviewer
+):
+    firm = FirmFactory()
+    application = make_application(
+        review_kind=ReviewKind.REASSESSMENT, firm=firm, credit_code=firm.credit_code
+    )
+    metrics = Question.objects.filter(
+        section__questionnaire=application.questionnaire, kind=QuestionKind.METRIC
+    )
+    # certified_share 50→0 … 100→100; findings 10→0 … 0→100; overdue 20→0 … 0→100.
+    values = {"certified_share": "75", "findings_per_100": "5", "overdue_per_100": "10"}
+    for question in metrics:
+        Answer.objects.create(
+            application=application, question=question, metric_value=values[question.metric]
+        )
+    signed_in(client, admission_reviewer)
+    body = client.get(review_url(application)).content.decode()
+    # Each scores 50, so the readiness section scores 50.
+    assert "data-section-score>50.00<" in body

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from lms.accounts.models import FirmKind
 from lms.accounts.roles import Role
-from lms.admission.models import ApplicationStatus
+from lms.admission.models import ApplicationStatus, Questionnaire
 from tests.admission.review_fixtures import judgement_questions, make_application
 from tests.conftest import PASSWORD, activate_totp, make_user
 
@@ -65,4 +66,19 @@ def test_a_reviewer_scores_an_application_on_a_phone(
     expect(page.locator("[data-total]")).to_contain_text("92.00")
     expect(page.locator("[data-suggestion]")).not_to_have_text("—")
     screenshot(page, "scored")
+    assert_fits_the_viewport(page)
+
+    # 5. The questionnaire: the published version reads on a phone, and so does the nested
+    #    edit form of a new draft version.
+    published = Questionnaire.current(FirmKind.AGENCY)
+    assert published is not None
+    page.goto(base + f"/admin/admission/questionnaires/inspect/{published.pk}/")
+    expect(page.locator("[data-read-only]")).to_be_visible()
+    screenshot(page, "questionnaire")
+    assert_fits_the_viewport(page)
+    page.goto(base + f"/admin/admission/questionnaires/new-version/{published.pk}/")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/admission/questionnaires/edit/\d+/$"))
+    expect(page.locator("#id_sections-0-questions-0-options-0-label")).to_be_attached()
+    screenshot(page, "draft-version")
     assert_fits_the_viewport(page)
