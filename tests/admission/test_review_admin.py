@@ -339,3 +339,17 @@ def test_metric_questions_of_a_reassessment_are_scored_from_the_measured_values(
     body = client.get(review_url(application)).content.decode()
     # Each scores 50, so the readiness section scores 50.
     assert "data-section-score>50.00<" in body
+
+
+def test_a_note_with_a_nul_byte_is_refused_and_nothing_is_saved(client, admission_reviewer):
+    application = make_application(status=ApplicationStatus.UNDER_REVIEW)
+    signed_in(client, admission_reviewer)
+    response = client.post(review_url(application), score_data(application, "70", note="a\x00b"))
+    assert response.status_code == 400
+    assert not Answer.objects.filter(application=application, reviewer_score__isnull=False)
+
+
+def test_an_id_beyond_bigint_is_not_found(client, admission_reviewer):
+    signed_in(client, admission_reviewer)
+    response = client.get(f"/admin/admission/applications/{10**20}/")
+    assert response.status_code == 404

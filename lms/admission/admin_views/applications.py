@@ -335,8 +335,8 @@ class ApplicationViewSet(ModelViewSet):
         return [
             path("", self.index_view, name="index"),
             path("results/", self.index_results_view, name="index_results"),
-            path("<int:pk>/", ReviewView.as_view(**kwargs), name="review"),
-            path("<int:pk>/start/", StartReviewView.as_view(**kwargs), name="start_review"),
-            path("licence/<int:pk>/", downloads.download_licence, name="licence"),
-            path("evidence/<int:pk>/", downloads.download_evidence, name="evidence"),
+            path("<id:pk>/", ReviewView.as_view(**kwargs), name="review"),
+            path("<id:pk>/start/", StartReviewView.as_view(**kwargs), name="start_review"),
+            path("licence/<id:pk>/", downloads.download_licence, name="licence"),
+            path("evidence/<id:pk>/", downloads.download_evidence, name="evidence"),
         ]
