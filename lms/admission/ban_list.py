@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
@@ -32,10 +32,12 @@ def banned_firms():
     ).order_by("-decided_at", "-pk")
 
     def person(field: str) -> Coalesce:
+        # The person as their __str__ shows them: the legal name, else the email address.
         return Coalesce(
-            Subquery(ban.values(f"{field}__legal_name")[:1]),
+            NullIf(Subquery(ban.values(f"{field}__legal_name")[:1]), Value("")),
             Subquery(ban.values(f"{field}__email")[:1]),
             Value(""),
+            output_field=CharField(),
         )
 
     return Firm.objects.filter(status=FirmStatus.BANNED).annotate(

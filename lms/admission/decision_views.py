@@ -95,8 +95,8 @@ class DecideView(ReviewerOnlyMixin, WagtailAdminTemplateMixin, FormView):
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if self.conflict is not None:
-            raise PermissionDenied(self.conflict)
+        if self.conflict is not None:  # the page again, with the conflict (403)
+            return self.render_to_response(self.get_context_data(), status=403)
         if not self.decidable:
             messages.error(request, _("This application cannot be decided now."))
             return redirect(decide_url(self.application))
@@ -178,8 +178,8 @@ class SecondReviewerView(ReviewerOnlyMixin, ObjectActionView):
         return ""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not self.is_actionable():
-            raise PermissionDenied(self.get_refusal())
+        if not self.is_actionable():  # the page again, saying why (403)
+            return self.render_to_response(self.get_context_data(), status=403)
         return super().post(request, *args, **kwargs)
 
 
@@ -255,8 +255,8 @@ class ConditionMetView(ReviewerOnlyMixin, ObjectActionView):
         return self.get_refusal() == ""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not self.is_actionable():
-            raise PermissionDenied(self.get_refusal())
+        if not self.is_actionable():  # the page again, saying why (403)
+            return self.render_to_response(self.get_context_data(), status=403)
         return super().post(request, *args, **kwargs)
 
     def perform(self, obj, form):
