@@ -49,7 +49,8 @@ def banned_firms():
 
 
 def category_label(firm: Firm) -> str:
-    return str(BanCategory(firm.ban_category).label) if firm.ban_category else ""
+    category = getattr(firm, "ban_category", "")  # annotated by banned_firms()
+    return str(BanCategory(category).label) if category else ""
 
 
 class BanListFilterSet(WagtailFilterSet):

@@ -108,11 +108,11 @@ class DecideView(ReviewerOnlyMixin, WagtailAdminTemplateMixin, FormView):
         try:
             decision = decisions.decide(
                 self.application,
-                by=request.user,
+                by=request.user,  # type: ignore[arg-type]  # a reviewer: signed in (dispatch)
                 conclusion=data["conclusion"],
                 reasons=data["reasons"],
                 ban_category=data["ban_category"],
-                conditions=conditions.specs(),
+                conditions=conditions.specs(),  # type: ignore[attr-defined]  # BaseConditionFormSet
                 override_blocker=data["override_blocker"],
                 override_reason=data["override_reason"],
                 valid_until=data["valid_until"],

@@ -284,7 +284,7 @@ def mark_condition_met(
 
 # --- The effect ---------------------------------------------------------------------------------
 
-FIRM_STATUS = {
+FIRM_STATUS: dict[str, str] = {
     Conclusion.ADMITTED: FirmStatus.ADMITTED,
     Conclusion.CONDITIONAL: FirmStatus.ADMITTED,
     Conclusion.BANNED: FirmStatus.BANNED,
@@ -296,7 +296,7 @@ def _take_effect(decision: Decision, application: Application, *, confirmed_by: 
     the outcome email. Runs inside the caller's transaction."""
     conclusion = decision.conclusion
     firm = application.firm or Firm.objects.filter(credit_code=application.credit_code).first()
-    target = FIRM_STATUS.get(conclusion)
+    target: str | None = FIRM_STATUS.get(conclusion)
     if conclusion == Conclusion.REJECTED and application.review_kind == ReviewKind.REASSESSMENT:
         target = FirmStatus.SUSPENDED
     if target is not None and firm is None:

@@ -94,8 +94,10 @@ def build_application(
 ) -> Application:
     """An agency's first application with its basics filled in, at ``status``."""
     now = timezone.now()
+    questionnaire = Questionnaire.current(FirmKind.AGENCY)
+    assert questionnaire is not None  # migration 0003 publishes one
     return Application.objects.create(
-        questionnaire=Questionnaire.current(FirmKind.AGENCY),
+        questionnaire=questionnaire,
         firm_name=name,
         credit_code=code,
         firm_kind=FirmKind.AGENCY,

@@ -41,7 +41,7 @@ def decision_panel_state(context, application: Application) -> PanelState:
     reviewer = is_reviewer(user)
     conflict = conflict_of_interest(user, application) if reviewer else None
     state = PanelState(application, reviewer=reviewer, conflict=conflict)
-    able = reviewer and conflict is None
+    able = user is not None and reviewer and conflict is None
     decisions = application.decisions.select_related(
         "proposed_by", "confirmed_by"
     ).prefetch_related("conditions__met_by")
@@ -52,7 +52,7 @@ def decision_panel_state(context, application: Application) -> PanelState:
                 list(decision.conditions.all()),
                 can_confirm=able
                 and decision.state == DecisionState.PROPOSED
-                and decision.proposed_by_id != user.pk,
+                and decision.proposed_by_id != getattr(user, "pk", None),
             )
         )
     state.can_decide = able and application.status in DECIDABLE
