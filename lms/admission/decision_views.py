@@ -68,6 +68,9 @@ class DecideView(ReviewerOnlyMixin, WagtailAdminTemplateMixin, FormView):
     def get_page_subtitle(self) -> str:
         return self.application.firm_name
 
+    def get_breadcrumbs_items(self) -> list[dict]:
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_header_title()}]
+
     @property
     def decidable(self) -> bool:
         return self.conflict is None and self.application.status in decisions.DECIDABLE
