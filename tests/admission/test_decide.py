@@ -75,7 +75,8 @@ def test_admitting_creates_the_firm_with_its_expiry_and_invites_the_contact_as_f
     # The contact person follows the invitation, chooses a password and lands on /firm/.
     client.logout()
     link = reverse("staff:invitation", args=[invitation.token])
-    assert invitation.token in next(m for m in mailoutbox if invitation.token in m.body).body
+    invitation_mail = next(m for m in mailoutbox if invitation.token in m.body)
+    assert "管理其员工" in invitation_mail.body  # the manager's invitation, not a collector's
     response = client.post(
         link,
         {"password1": "Sunny-Days-2026!", "password2": "Sunny-Days-2026!", "legal_name": "联系人1"},
