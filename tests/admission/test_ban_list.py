@@ -33,7 +33,7 @@ def test_banned_firms_are_listed_with_category_date_and_both_people(
         assert "暴力催收公司" in html and "伪造材料公司" in html
         assert "正常公司" not in html and "暂停公司" not in html
         assert violent.credit_code in html
-        assert str(BanCategory.VIOLENT_COLLECTION.label) in html or "暴力" in html
+        assert "暴力或威胁催收" in html
         assert admission_reviewer.legal_name in html
         assert second_admission_reviewer.legal_name in html
         # A row leads to the firm's own page; the list offers no edit or delete.

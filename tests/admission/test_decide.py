@@ -44,7 +44,7 @@ def test_admitting_creates_the_firm_with_its_expiry_and_invites_the_contact_as_f
     signed_in(client, admission_reviewer)
     page = client.get(decide_url(application))
     assert page.status_code == 200
-    assert "Record the decision" in page.content.decode() or "记录" in page.content.decode()
+    assert "记录决定" in page.content.decode()  # the form's button
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(decide_url(application), form(Conclusion.ADMITTED))
@@ -107,7 +107,7 @@ def test_admitting_needs_a_complete_score_and_keeps_what_was_typed(client, admis
     assert response.status_code == 200
     html = response.content.decode()
     assert "我写的理由" in html
-    assert "Score every judgement question" in html or "评分" in html
+    assert "准入前请为每道评判题打分。" in html
     application.refresh_from_db()
     assert application.status == ApplicationStatus.UNDER_REVIEW
     assert not Decision.objects.exists()

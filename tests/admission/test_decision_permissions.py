@@ -51,7 +51,7 @@ def test_a_reviewer_cannot_decide_an_application_of_their_own_firm(client, admis
     application = make_application(33, firm=firm)
     signed_in(client, admission_reviewer)
     page = client.get(decide_url(application)).content.decode()
-    assert "You work for this firm." in page or "您" in page
+    assert "您在该机构任职。" in page
     assert 'name="conclusion"' not in page
     response = client.post(decide_url(application), form(Conclusion.ADMITTED))
     assert response.status_code == 403
