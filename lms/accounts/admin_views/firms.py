@@ -2,8 +2,9 @@
 
 The admission status is not a form field: it changes only through "Change status"
 (:class:`FirmChangeStatusView`, the shared object-action view), which asks for the new status and
-a reason and calls ``Firm.change_status``; the inspect and edit pages list every decision with
-who, when and why. Auditors may look (view permission, migration 0004).
+a reason and calls ``Firm.change_status`` (never to "banned": a ban is an admission decision
+that two reviewers make, ``lms.admission.decisions``); the inspect and edit pages list every
+decision with who, when and why. Auditors may look (view permission, migration 0004).
 """
 
 from __future__ import annotations
@@ -162,7 +163,14 @@ class FirmDeleteView(generic.DeleteView):
 
 
 class ChangeStatusForm(forms.Form):
-    status = forms.ChoiceField(label=_("New status"), choices=FirmStatus.choices)
+    status = forms.ChoiceField(
+        label=_("New status"),
+        choices=FirmStatus.choices,
+        help_text=_(
+            "To ban a firm, record an admission decision: a ban takes two reviewers (one "
+            "proposes, another confirms) and a category, and then shows on the ban list."
+        ),
+    )
     reason = forms.CharField(
         label=_("Reason"),
         max_length=4000,
@@ -175,8 +183,12 @@ class ChangeStatusForm(forms.Form):
         self.firm = firm
         status = self.fields["status"]
         assert isinstance(status, forms.ChoiceField)  # the declared field, copied per form
+        # A ban needs two people and a category: it is an admission decision (lms.admission),
+        # proposed by one reviewer and confirmed by another, never a one-person status change.
         status.choices = [
-            (value, label) for value, label in FirmStatus.choices if value != firm.status
+            (value, label)
+            for value, label in FirmStatus.choices
+            if value not in (firm.status, FirmStatus.BANNED)
         ]
 
     def clean_reason(self) -> str:
@@ -187,7 +199,8 @@ class ChangeStatusForm(forms.Form):
 
 
 class FirmChangeStatusView(ObjectActionView):
-    """Admit, suspend, ban or return a firm to review, with a reason (``change_firm``)."""
+    """Admit, suspend or return a firm to review, with a reason (``change_firm``). Not ban:
+    that is an admission decision with a second reviewer (``lms.admission.decisions``)."""
 
     form_class = ChangeStatusForm
     page_title = _("Change status")

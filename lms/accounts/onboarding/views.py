@@ -226,6 +226,10 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _welcome(invitation: Invitation) -> str:
+    if invitation.role == MembershipRole.MANAGER:  # e.g. an admitted firm's first manager
+        return _("Welcome to %(firm)s. Your firm dashboard starts here.") % {
+            "firm": invitation.firm
+        }
     return _("Welcome to %(firm)s. Your training starts here.") % {"firm": invitation.firm}
 
 
