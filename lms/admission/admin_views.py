@@ -21,6 +21,8 @@ from django.views.decorators.http import require_http_methods
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSet
 
+from lms.accounts.request_types import AuthenticatedHttpRequest
+
 from . import application as service
 from .downloads import serve
 from .editing import Editor
@@ -31,17 +33,17 @@ ADD_PERMISSION = "admission.add_application"
 NAMESPACE = "admission_staff_apply"
 
 
-def _require(request: HttpRequest) -> None:
+def _require(request: AuthenticatedHttpRequest) -> None:
     if not request.user.has_perm(ADD_PERMISSION):
         raise PermissionDenied
 
 
-def _own_application(request: HttpRequest, pk: int) -> Application:
+def _own_application(request: AuthenticatedHttpRequest, pk: int) -> Application:
     _require(request)
     return get_object_or_404(Application, pk=pk, created_by=request.user)
 
 
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The applications this staff member entered, drafts first."""
     _require(request)
     applications = Application.objects.filter(created_by=request.user).order_by(
@@ -57,7 +59,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def add(request: HttpRequest) -> HttpResponse:
+def add(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Start a draft for a firm (the contact person is emailed the link)."""
     _require(request)
     form = StartForm(request.POST or None)
@@ -80,7 +82,7 @@ def add(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def edit(request: HttpRequest, pk: int) -> HttpResponse:
+def edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The draft's one-page form; save as a draft or submit it for review."""
     application = _own_application(request, pk)
     if not application.is_editable_by_applicant:
@@ -123,7 +125,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     return TemplateResponse(request, "admission/admin/apply_edit.html", context)
 
 
-def licence_file(request: HttpRequest, pk: int) -> FileResponse:
+def licence_file(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     _require(request)
     licence = LicenceDocument.objects.filter(pk=pk, application__created_by=request.user).first()
     if licence is None:
@@ -131,7 +133,7 @@ def licence_file(request: HttpRequest, pk: int) -> FileResponse:
     return serve(licence.file, licence.content_type)
 
 
-def evidence_file(request: HttpRequest, pk: int, question: int) -> FileResponse:
+def evidence_file(request: AuthenticatedHttpRequest, pk: int, question: int) -> FileResponse:
     application = _own_application(request, pk)
     answer = application.answers.filter(question_id=question).exclude(evidence="").first()
     if answer is None:

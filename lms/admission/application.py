@@ -149,7 +149,7 @@ def applicant_questions(application: Application) -> list[Question]:
 def problems(application: Application) -> list[str]:
     """Everything that keeps ``application`` from being submitted (empty: it may be)."""
     found: list[str] = []
-    required = [
+    required: list[tuple[object, str]] = [
         (application.firm_name, _("the firm's name")),
         (application.credit_code, _("the unified social credit code")),
         (application.legal_representative, _("the legal representative")),

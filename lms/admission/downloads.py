@@ -28,5 +28,4 @@ def serve(file: FieldFile, content_type: str) -> FileResponse:
     )
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
-    response["Referrer-Policy"] = "no-referrer"
     return response

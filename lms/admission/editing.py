@@ -89,15 +89,15 @@ class Editor:
             self.licence = LicenceForm(prefix="licence")  # the file is in; show an empty slot
         self.answers.is_valid()
         for question in self.questions:
-            kind = self.answers.detected.get(question.pk)
+            detected = self.answers.detected.get(question.pk)
             upload = self.answers.cleaned_data.get(f"q{question.pk}-evidence")
-            if kind is None or not upload:
+            if detected is None or not upload:
                 continue
             answer = answer_for(self.application, question)
             if answer.evidence:
                 answer.evidence.delete(save=False)
-            answer.evidence = _renamed(upload, kind)
-            answer.evidence_content_type = kind.mime
+            answer.evidence = _renamed(upload, detected)
+            answer.evidence_content_type = detected.mime
             answer.evidence_name = (upload.name or "")[:200]
             answer.save()
 

@@ -101,6 +101,8 @@ class BasicsForm(forms.ModelForm):
     """Company basics and, for agencies, their capability. Only what a draft cannot do without
     is required here; the rest is checked on submit (``application.problems``)."""
 
+    # Up to 30 characters as typed: spaces are removed before the 18-character check.
+    credit_code = forms.CharField(label=gettext_lazy("Unified social credit code"), max_length=30)
     channels = forms.MultipleChoiceField(
         label=gettext_lazy("Collection channels used"),
         choices=Channel.choices,
@@ -132,8 +134,6 @@ class BasicsForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["credit_code"].max_length = 30  # spaces are removed before the check
-        self.fields["credit_code"].widget.attrs["maxlength"] = 30
         for name in ("call_recording", "field_recording"):
             self.fields[name].widget = forms.RadioSelect(choices=RecordingCapability.choices)
         if self.instance.firm_kind != FirmKind.AGENCY:
@@ -177,7 +177,7 @@ class ReferenceForm(forms.ModelForm):
         return code
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("from_year"), data.get("to_year")
         if start and end and end < start:
             self.add_error("to_year", _("The end year cannot be before the start year."))
@@ -240,7 +240,7 @@ class AnswersForm(forms.Form):
                 label=_("Your answer") if question.kind == QuestionKind.JUDGEMENT else _("Comment"),
                 required=False,
                 max_length=4000,
-                widget=forms.Textarea(attrs={"rows": 3}),
+                widget=forms.Textarea(attrs={"rows": 2}),
                 initial=answer.comment if answer else "",
             )
             if question.evidence != EvidenceRule.NONE:
@@ -249,12 +249,14 @@ class AnswersForm(forms.Form):
                     if question.evidence == EvidenceRule.REQUIRED
                     else _("Evidence (optional)"),
                     required=False,
-                    help_text=_("%(types)s, up to 20 MB.")
-                    % {"types": uploads.describe(EVIDENCE_TYPES.values())},
+                    help_text=_(
+                        "A photo, PDF, audio or video recording, or an Office document; "
+                        "up to 20 MB."
+                    ),
                 )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for question in self.questions:
             name = f"q{question.pk}-evidence"
             upload = data.get(name)

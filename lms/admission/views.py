@@ -4,10 +4,14 @@ An applicant starts a draft (kind, name, credit code, contact), is sent to the d
 link (also emailed), fills in the rest on one page, saves as often as they like and submits.
 The same link then shows the status, and once decided the outcome and its conditions (never a
 reviewer's name). Licences and evidence are downloadable through the link only. Pages carrying
-the token are never cached and send no referrer, so the link does not leak from them.
+the token are never cached, and the site's ``same-origin`` referrer policy keeps the link from
+leaking to other sites (``no-referrer`` would make browsers send ``Origin: null`` with the
+page's own forms, which the CSRF check refuses).
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -30,7 +34,6 @@ from .scoring import HUNDRED
 
 def _private(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
     return response
 
 
@@ -59,7 +62,9 @@ def start(request: HttpRequest) -> HttpResponse:
                 )
                 % {"email": form.cleaned_data["contact_email"]},
             )
-            return _private(redirect(url))
+            # The path only: SITE_BASE_URL may differ from the host the browser used, and a
+            # redirect to another origin breaks the form-action CSP.
+            return _private(redirect(urlsplit(url).path))
     return render(request, "admission/start.html", {"form": form})
 
 

@@ -67,7 +67,7 @@ def test_starting_creates_a_draft_and_emails_the_link(started, client):
     page = client.get(path)
     assert page.status_code == 200
     assert "no-store" in page["Cache-Control"] and "private" in page["Cache-Control"]
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     assert "明镜资产管理有限公司" in page.content.decode()
 
 
