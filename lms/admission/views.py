@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
+from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from lms.accounts.models import FirmKind
+from lms.lib.ratelimit import client_ip, hit
 
 from . import application as service
 from .downloads import serve
@@ -30,6 +33,8 @@ from .forms import ResendLinkForm, StartForm
 from .links import application_for_token
 from .models import Application, ApplicationStatus, Decision, DecisionState, Questionnaire
 from .scoring import HUNDRED
+
+DEFAULT_RATE = "20/h"
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -44,10 +49,34 @@ def _application(token: str) -> Application:
     return application
 
 
+def _throttled(request: HttpRequest, form: Form) -> int | None:
+    """Starting drafts and asking for links send email: each client IP may post
+    ``ADMISSION_APPLY_RATE`` times (default 20 an hour) to the two forms together. Over it, the
+    seconds to wait, and the form says so."""
+    rate = getattr(settings, "ADMISSION_APPLY_RATE", DEFAULT_RATE)
+    wait = hit(request, group="admission-apply", key=client_ip, rate=rate)
+    if wait:
+        form.is_valid()  # show what was typed, with the reason on top
+        form.add_error(
+            None,
+            _("Too many attempts from your network. Please try again in %(minutes)s minutes.")
+            % {"minutes": max(1, -(-wait // 60))},
+        )
+    return wait
+
+
+def _too_many(response: HttpResponse, wait: int) -> HttpResponse:
+    response.status_code = 429
+    response["Retry-After"] = str(wait)
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest) -> HttpResponse:
     """The intro, and the short form that starts a draft and sends its link."""
     form = StartForm(request.POST or None, initial={"firm_kind": request.GET.get("kind")})
+    if request.method == "POST" and (wait := _throttled(request, form)):
+        return _too_many(render(request, "admission/start.html", {"form": form}), wait)
     if request.method == "POST" and form.is_valid():
         try:
             _application, url = service.start(**form.cleaned_data)
@@ -144,6 +173,8 @@ def resend_link(request: HttpRequest) -> HttpResponse:
     """A fresh link by email when the credit code and contact email match an application.
     The answer is the same whether or not they did, so nobody learns who applied."""
     form = ResendLinkForm(request.POST or None)
+    if request.method == "POST" and (wait := _throttled(request, form)):
+        return _too_many(render(request, "admission/resend_link.html", {"form": form}), wait)
     if request.method == "POST" and form.is_valid():
         service.resend_link(form.cleaned_data["credit_code"], form.cleaned_data["contact_email"])
         email = form.cleaned_data["contact_email"]

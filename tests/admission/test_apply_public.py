@@ -396,3 +396,20 @@ def test_no_published_questionnaire_means_that_kind_cannot_apply(client):
     Questionnaire.objects.filter(firm_kind="lender").update(status="retired")
     response = client.post(START, start_data(firm_kind="lender"))
     assert "firm_kind" in response.context["form"].errors
+
+
+def test_starting_and_asking_for_links_are_rate_limited_per_client(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.ADMISSION_APPLY_RATE = "2/h"
+    resend = reverse("admission:resend_link")
+    assert client.post(START, start_data()).status_code == 302
+    assert client.post(resend, {"credit_code": CODE, "contact_email": "a@b.cn"}).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = client.post(START, start_data(credit_code=credit_code(9)))
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert refused.context["form"].non_field_errors()
+    assert "明镜资产管理有限公司" in refused.content.decode()  # what was typed is shown again
+    assert Application.objects.count() == 1
+    assert client.post(resend, {"credit_code": CODE, "contact_email": "a@b.cn"}).status_code == 429
