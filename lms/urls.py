@@ -49,6 +49,7 @@ urlpatterns = [
     path("firm/staff/", include("lms.accounts.onboarding.urls")),
     path("", include("lms.compliance.appeal_urls")),  # my-findings/, firm/findings/
     path("firm/", include("lms.compliance.dashboard.urls")),
+    path("firms/apply/", include("lms.admission.urls")),
     path("my-data/", my_data.download, name="my_data"),
     path("ratings/formula/", rating_formula, name="rating_formula"),
 ]

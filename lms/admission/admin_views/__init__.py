@@ -1,1 +1,1 @@
-"""Admission admin screens: the questionnaire's versions and the review of applications."""
+"""Admission admin screens: the questionnaire's versions, the review of applications, and staff entering an application (staff_apply)."""
