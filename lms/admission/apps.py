@@ -10,3 +10,9 @@ class AdmissionConfig(AppConfig):
     name = "lms.admission"
     label = "admission"
     verbose_name = _("Admission review")
+
+    def ready(self) -> None:
+        from lms.lib import demo
+
+        # seed_demo step (orders in lms.lib.demo): after the demo admission decisions (110).
+        demo.register("admission.reassessments", 115, "lms.admission.demo.seed_reassessments")
