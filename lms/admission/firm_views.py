@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from lms.accounts.models import Contract, Firm, FirmKind
+from lms.accounts.request_types import AuthenticatedHttpRequest
 from lms.accounts.scoping import managed_firm
 from lms.compliance import firm_flags
 
@@ -69,7 +70,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def fresh_link(request: HttpRequest) -> HttpResponse:
+def fresh_link(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A fresh link to the open re-assessment, emailed to the manager asking; earlier links
     stop working. Without an open re-assessment there is nothing to link to."""
     firm = _firm(request)

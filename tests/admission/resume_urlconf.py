@@ -2,8 +2,9 @@
 tree where the public application pages (``lms.admission.urls``) are not present.
 
 ``links.issue_link`` reverses that route; the re-assessment tests only check the link it
-makes, never open it. The ``resume_route`` fixture (reassess_factories) uses it only while ``lms.admission.urls`` does not
-exist, so once the application pages are in the tree the real route is tested instead.
+makes, never open it. The ``resume_route`` fixture (reassess_factories) uses this urlconf only
+while ``lms.admission.urls`` does not exist: once the application pages are in the tree, the
+real route is used instead.
 """
 
 from django.http import HttpRequest, HttpResponse

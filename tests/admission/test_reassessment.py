@@ -203,7 +203,7 @@ def test_readiness_is_measured_into_the_application_and_its_metric_answers(
 def test_an_agency_without_collectors_leaves_the_metric_questions_out(
     django_capture_on_commit_callbacks,
 ):
-    firm = expiring_firm(12)
+    expiring_firm(12)
     run(django_capture_on_commit_callbacks)
     application = reassessments().get()
     assert application.readiness["active_collectors"] == 0
