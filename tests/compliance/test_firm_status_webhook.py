@@ -15,11 +15,20 @@ from lms.compliance.models import WebhookDelivery, WebhookSubscription
 from tests.factories import FirmFactory, UserFactory
 
 from .dashboard_factories import contract
-from .test_webhooks import receiver, verify  # noqa: F401 (receiver is a fixture)
+from .test_webhooks import Receiver, verify
 
 pytestmark = pytest.mark.django_db
 
 EVENT = "firm.status_changed"
+
+
+@pytest.fixture
+def hooks(settings):
+    """A real HTTP receiver on 127.0.0.1 (test_webhooks.Receiver)."""
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    server = Receiver()
+    yield server
+    server.close()
 
 
 def subscribe(firm, url, events=(EVENT,)):
@@ -27,7 +36,7 @@ def subscribe(firm, url, events=(EVENT,)):
 
 
 def test_a_ban_reaches_the_agency_and_its_current_lender_only(
-    django_capture_on_commit_callbacks, receiver
+    django_capture_on_commit_callbacks, hooks
 ):
     today = timezone.localdate()
     agency = FirmFactory(name="晴川资产管理")
@@ -38,11 +47,11 @@ def test_a_ban_reaches_the_agency_and_its_current_lender_only(
     contract(
         former, agency, starts_on=today - timedelta(days=400), ends_on=today - timedelta(days=1)
     )
-    own = subscribe(agency, receiver.url + "&to=agency")
-    lenders = subscribe(lender, receiver.url + "&to=lender")
-    subscribe(former, receiver.url + "&to=former")
-    subscribe(stranger, receiver.url + "&to=stranger")
-    subscribe(lender, receiver.url + "&to=ratings-only", events=["rating.changed"])
+    own = subscribe(agency, hooks.url + "&to=agency")
+    lenders = subscribe(lender, hooks.url + "&to=lender")
+    subscribe(former, hooks.url + "&to=former")
+    subscribe(stranger, hooks.url + "&to=stranger")
+    subscribe(lender, hooks.url + "&to=ratings-only", events=["rating.changed"])
 
     with django_capture_on_commit_callbacks(execute=True):
         agency.change_status(
@@ -57,8 +66,8 @@ def test_a_ban_reaches_the_agency_and_its_current_lender_only(
     assert [d.subscription for d in deliveries] == [own, lenders]
     assert len({d.event_id for d in deliveries}) == 1
     assert all(d.status == "succeeded" for d in deliveries)
-    assert sorted(r["path"].rsplit("=", 1)[-1] for r in receiver.requests) == ["agency", "lender"]
-    for request in receiver.requests:
+    assert sorted(r["path"].rsplit("=", 1)[-1] for r in hooks.requests) == ["agency", "lender"]
+    for request in hooks.requests:
         subscription = own if request["path"].endswith("agency") else lenders
         payload = verify(subscription.secret, request["body"], request["headers"])
         assert payload is not None and payload["type"] == EVENT
@@ -76,12 +85,12 @@ def test_a_ban_reaches_the_agency_and_its_current_lender_only(
         assert json.loads(body)["id"] == str(deliveries[0].event_id)
 
 
-def test_a_lenders_own_change_goes_to_itself_only(django_capture_on_commit_callbacks, receiver):
+def test_a_lenders_own_change_goes_to_itself_only(django_capture_on_commit_callbacks, hooks):
     lender = FirmFactory(kind=FirmKind.LENDER)
     agency = FirmFactory()
     contract(lender, agency, starts_on=timezone.localdate())
-    mine = subscribe(lender, receiver.url)
-    subscribe(agency, receiver.url + "&to=agency")
+    mine = subscribe(lender, hooks.url)
+    subscribe(agency, hooks.url + "&to=agency")
 
     with django_capture_on_commit_callbacks(execute=True):
         lender.change_status(FirmStatus.SUSPENDED, by=UserFactory(), reason="复评未通过")
