@@ -307,6 +307,8 @@ def announce_firm_status(firm: Firm, change: FirmStatusChange) -> int:
     recipients = ({firm.pk} | contracting_lender_ids(firm)) & set(subscriptions)
     if not recipients:
         return 0
+    # The signal's firm is the row as it was locked, before the change: read it as it is now.
+    firm = Firm.objects.get(pk=firm.pk)
     data = {
         "firm": {"credit_code": firm.credit_code, "name": firm.name, "kind": firm.kind},
         "status": change.to_status,

@@ -110,3 +110,23 @@ def test_the_event_is_not_sent_before_the_change_commits(django_capture_on_commi
 
     assert not WebhookDelivery.objects.exists()
     assert callbacks  # the signal waits for the commit
+
+
+def test_a_readmission_carries_the_new_expiry(django_capture_on_commit_callbacks):
+    agency = FirmFactory(status=FirmStatus.SUSPENDED)
+    subscribe(agency, "https://hooks.example.com/ssa")
+    valid_until = timezone.localdate() + timedelta(days=365)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        agency.change_status(
+            FirmStatus.ADMITTED,
+            by=UserFactory(),
+            reason="复评通过",
+            admission_expires_on=valid_until,
+        )
+    callbacks[0]()  # the signal, once committed (the delivery's own task is not run)
+
+    [delivery] = WebhookDelivery.objects.all()
+    data = delivery.payload["data"]
+    assert (data["previous_status"], data["status"]) == ("suspended", "admitted")
+    assert data["admission_expires_on"] == valid_until.isoformat()
