@@ -18,6 +18,7 @@ from django.utils import timezone
 from exams.certificates.models import ProgrammeAssignment
 from lms.accounts.models import FirmKind, FirmStatus
 from lms.admission import links, reassessment
+from lms.admission.demo import seed_reassessments
 from lms.admission.models import (
     Answer,
     AnswerOption,
@@ -31,6 +32,8 @@ from lms.admission.models import (
     Section,
 )
 from lms.admission.tasks import open_reassessments
+from lms.celery import app
+from lms.lib.demo import DemoReport
 from tests.compliance.dashboard_factories import make_collector, make_manager, rate
 from tests.exams.certificate_factories import make_programme
 
@@ -297,6 +300,7 @@ def test_the_beat_schedule_runs_the_task_daily():
         if entry["task"] == "lms.admission.tasks.open_reassessments"
     ]
     assert entry["task"] == open_reassessments.name
+    assert open_reassessments.name in app.tasks  # the worker knows it by that name
     assert entry["schedule"].hour == {7} and entry["schedule"].minute == {10}
 
 
@@ -307,3 +311,23 @@ def test_the_beat_task_opens_what_is_due(django_capture_on_commit_callbacks):
         assert open_reassessments.delay().get() == 1
     assert reassessments().filter(firm=firm).count() == 1
     assert len(mail.outbox) == 1
+
+
+def test_the_demo_step_opens_the_due_demo_admission_once_and_nothing_without_one(
+    django_capture_on_commit_callbacks,
+):
+    lines: list[str] = []
+    report = DemoReport(write=lines.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        seed_reassessments(report)
+    assert lines == [] and report.created == 0  # no admission decided at order 110
+
+    firm = expiring_firm(20, name="晴川资产")
+    decided_application(firm)
+    with django_capture_on_commit_callbacks(execute=True):
+        seed_reassessments(report)
+        seed_reassessments(report)
+
+    assert report.created == 1
+    assert len(lines) == 1 and lines[0].startswith("created re-assessment of 晴川资产")
+    assert reassessments().filter(firm=firm).count() == 1
