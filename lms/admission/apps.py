@@ -16,3 +16,5 @@ class AdmissionConfig(AppConfig):
 
         # seed_demo step (orders in lms.lib.demo).
         demo.register("admission.applications", 110, "lms.admission.demo.seed_applications")
+        # seed_demo step (orders in lms.lib.demo): after the demo admission decisions (110).
+        demo.register("admission.reassessments", 115, "lms.admission.demo_reassessment.seed_reassessments")

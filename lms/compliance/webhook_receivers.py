@@ -1,4 +1,5 @@
-"""Webhooks announce certificate and rating events to the collector's current firm.
+"""Webhooks announce certificate and rating events to the collector's current firm, and a
+firm's status changes to the firm and the lenders contracting it.
 
 The senders fire after their transaction commits; the receivers write the deliveries (and the
 tasks are queued after that write commits). A failure here is logged and never reaches the
@@ -15,6 +16,7 @@ from django.dispatch import receiver
 
 from exams.certificates import signals as certificate_signals
 from exams.certificates.models import CertificateStatus
+from lms.accounts.signals import firm_status_changed as firm_status_signal
 
 from . import signals as compliance_signals
 from . import webhooks
@@ -89,3 +91,8 @@ def ratings_changed(sender, changes, **kwargs) -> None:
             for change in changes
         ],
     )
+
+
+@receiver(firm_status_signal, dispatch_uid="compliance.webhooks.firm_status")
+def firm_status_changed(sender, firm, change, **kwargs) -> None:
+    safely(webhooks.announce_firm_status, firm, change)

@@ -1,7 +1,9 @@
 """Webhooks: turn an event into signed deliveries to the subscribing firm, and make each try.
 
 An event concerns one collector and goes only to the subscriptions of the firm the collector
-is an active member of now (so an agency never hears about another agency's staff). Each
+is an active member of now (so an agency never hears about another agency's staff). The one
+event about a firm, ``firm.status_changed``, goes to the firm itself and to the lenders that
+contract with it today (they must know when an agency they use is suspended or banned). Each
 matching subscription gets a :class:`WebhookDelivery` holding the payload — ``id`` (the event's
 id, the same for every subscription and every redelivery, so receivers can deduplicate),
 ``type``, ``created`` and ``data``; data carries ids and employee numbers, never names or
@@ -40,7 +42,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from exams.certificates.models import CertificateStatus
-from lms.accounts.models import Membership
+from lms.accounts.models import Contract, Firm, FirmStatusChange, Membership
 
 from . import webhook_http
 from .models import CollectorRating, WebhookDelivery, WebhookEvent, WebhookSubscription
@@ -289,6 +291,39 @@ def announce_ratings(changes: list[RatingChange]) -> int:
             "changed_at": iso(change.changed_at),
         }
         events.append(Event(WebhookEvent.RATING_CHANGED, membership.firm_id, data))
+    return publish(events, subscriptions)
+
+
+def contracting_lender_ids(firm: Firm) -> set[int]:
+    """The lenders whose contract with ``firm`` (an agency) runs today."""
+    return set(Contract.objects.current().filter(agency=firm).values_list("lender_id", flat=True))
+
+
+def announce_firm_status(firm: Firm, change: FirmStatusChange) -> int:
+    """``firm.status_changed`` to the firm's subscriptions and those of the lenders contracting
+    it today: one event (one id) for all of them. The payload names the firm and the ban
+    category, never the reasons or who decided (they may name people)."""
+    subscriptions = subscriptions_for(WebhookEvent.FIRM_STATUS_CHANGED)
+    recipients = ({firm.pk} | contracting_lender_ids(firm)) & set(subscriptions)
+    if not recipients:
+        return 0
+    # The signal's firm is the row as it was locked, before the change: read it as it is now.
+    firm = Firm.objects.get(pk=firm.pk)
+    data = {
+        "firm": {"credit_code": firm.credit_code, "name": firm.name, "kind": firm.kind},
+        "status": change.to_status,
+        "previous_status": change.from_status,
+        "ban_category": change.category or None,
+        "admission_expires_on": (
+            firm.admission_expires_on.isoformat() if firm.admission_expires_on else None
+        ),
+        "changed_at": iso(change.decided_at),
+    }
+    first = Event(WebhookEvent.FIRM_STATUS_CHANGED, firm.pk, data)
+    events = [
+        Event(first.type, firm_id, data, id=first.id, created=first.created)
+        for firm_id in sorted(recipients)
+    ]
     return publish(events, subscriptions)
 
 

@@ -327,6 +327,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "lms.compliance.tasks.ratings.recompute_all_ratings",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Admissions expiring within 30 days (or expired) get a re-assessment; managers are emailed.
+    "open-admission-reassessments": {
+        "task": "lms.admission.tasks.open_reassessments",
+        "schedule": crontab(hour=7, minute=10),
+    },
     # The previous month's compliance report, emailed to each firm's managers.
     "send-monthly-compliance-reports": {
         "task": "lms.compliance.tasks.reports.send_monthly_reports",

@@ -471,6 +471,7 @@ def test_the_openapi_schema_lists_every_endpoint_and_the_bearer_scheme(client, d
         "/api/v1/collectors",
         "/api/v1/collectors/{collector_id}",
         "/api/v1/firm",
+        "/api/v1/firms/{credit_code}",
         "/api/v1/certificates/{verification_code}",
     }
     schemes = schema["components"]["securitySchemes"]

@@ -86,7 +86,13 @@ def test_a_verification_code_that_cannot_exist_is_a_422(client, key, code):
 
 
 @pytest.mark.parametrize(
-    "url", ["/api/v1/certificates/%00", "/api/v1/collectors?grade=A%00", "/api/v1/firm?x=%ED%A0%80"]
+    "url",
+    [
+        "/api/v1/certificates/%00",
+        "/api/v1/collectors?grade=A%00",
+        "/api/v1/firm?x=%ED%A0%80",
+        "/api/v1/firms/91310000%00000000X",
+    ],
 )
 def test_nul_or_invalid_utf8_is_a_json_400_before_authentication(client, url):
     response = client.get(url)
@@ -113,6 +119,7 @@ def test_the_schema_lists_every_status_each_operation_answers(client):
         "/api/v1/collectors": always | {"422"},
         "/api/v1/collectors/{collector_id}": always | {"404", "422"},
         "/api/v1/firm": always,
+        "/api/v1/firms/{credit_code}": always | {"404", "422"},
         "/api/v1/certificates/{verification_code}": always | {"404", "422"},
     }
     page = next(p for p in paths["/api/v1/collectors"]["get"]["parameters"] if p["name"] == "page")

@@ -22,6 +22,7 @@ def test_every_app_registers_its_steps_in_order():
         "certificates.law_change",
         "certificates.links",
         "admission.applications",
+        "admission.reassessments",
     ]
 
 

@@ -1,6 +1,8 @@
 """The platform API's operations. Each is scoped to the token's own firm: a collector or a
 certificate holder who is not (today) an active member of that firm is a 404, exactly like an id
-that does not exist, so a token cannot learn anything about other firms' staff.
+that does not exist, so a token cannot learn anything about other firms' staff. One operation
+reaches past the firm: ``/firms/{credit_code}``, a lender's view of the admission standing of
+the agencies it contracts with today (no individuals).
 
 Collector ids are the users' primary keys (simple, stable, and the same in webhooks); outside
 the token's firm they lead nowhere. Names and phones are masked unless the token has
@@ -18,8 +20,8 @@ from django.utils import timezone, translation
 from ninja import Path, Query, Router
 
 from exams.certificates.models import Certificate, CertificateStatus
-from lms.accounts.models import Membership, MembershipRole
-from lms.compliance import formula, privacy
+from lms.accounts.models import Contract, Firm, FirmKind, FirmStatus, Membership, MembershipRole
+from lms.compliance import firm_flags, formula, privacy
 from lms.compliance.models import (
     ApiScope,
     ApiToken,
@@ -32,6 +34,7 @@ from lms.lib.masking import mask_name, mask_phone
 from .auth import TokenAuth, TokenRequest
 from .schemas import (
     CODE_PATTERN,
+    CREDIT_CODE_PATTERN,
     MAX_CODE_LENGTH,
     MAX_ID,
     CertificateOut,
@@ -40,6 +43,7 @@ from .schemas import (
     CollectorQuery,
     Error,
     FirmOut,
+    FirmStatusOut,
     ScopeError,
     ValidationErrors,
 )
@@ -246,7 +250,82 @@ def get_firm(request: TokenRequest):
         "credit_code": firm.credit_code,
         "kind": firm.kind,
         "status": firm.status,
-        "rating": rating,
+        "admission_expires_on": firm.admission_expires_on,
+        "admission_expired": firm.admission_expired,
+        "rating": rating_fields(firm, rating) if rating is not None else None,
+    }
+
+
+def rating_fields(firm: Firm, rating: FirmRating) -> dict:
+    """The stored rating, its flags completed with ``admission_expired`` (firm_flags)."""
+    reasons = firm_flags.flag_reasons(firm, rating)
+    return {
+        "active_collectors": rating.active_collectors,
+        "certified_share": rating.certified_share,
+        "mean_score": rating.mean_score,
+        "findings_per_100": rating.findings_per_100,
+        "grade_counts": rating.grade_counts,
+        "flagged": bool(reasons),
+        "flag_reasons": reasons,
+        "formula_version": rating.formula_version,
+        "computed_at": rating.computed_at,
+    }
+
+
+def readable_firm(token: ApiToken, credit_code: str) -> Firm | None:
+    """The firm with ``credit_code`` if the token may read it: its own firm, or (for a lender's
+    token) an agency the lender contracts with today. Anything else is None (a 404)."""
+    own = token.firm
+    if credit_code == own.credit_code:
+        return own
+    if own.kind != FirmKind.LENDER:
+        return None
+    contracted = Contract.objects.current().filter(lender=own).values("agency_id")
+    return Firm.objects.filter(credit_code=credit_code, pk__in=contracted).first()
+
+
+@get(
+    "/firms/{credit_code}",
+    scope=ApiScope.RATINGS_READ,
+    response=FirmStatusOut,
+    errors={**NOT_FOUND, **INVALID},
+    tags=["firm"],
+    summary="A firm's admission standing: the token's own firm or a contracted agency",
+    description=(
+        "Status (pending, admitted, suspended, banned), when it last changed, the ban category "
+        "when banned, the admission's expiry and whether it has lapsed, and the firm's flags. "
+        "Readable for the token's own firm and, for a lender's token, for the agencies the "
+        "lender contracts with today (a contract that has ended no longer counts); any other "
+        "code, known or not, is a 404. Nothing about individuals is returned."
+    ),
+)
+def get_firm_status(
+    request: TokenRequest,
+    credit_code: str = Path(
+        ...,
+        min_length=18,
+        max_length=18,
+        pattern=CREDIT_CODE_PATTERN,
+        description="The firm's unified social credit code (18 characters).",
+    ),
+):
+    firm = readable_firm(request.auth, credit_code.upper())
+    if firm is None:
+        raise Http404
+    change = firm.status_changes.order_by("-decided_at", "-pk").first()
+    banned = firm.status == FirmStatus.BANNED
+    reasons = firm_flags.flag_reasons(firm, FirmRating.objects.filter(firm=firm).first())
+    return {
+        "name": firm.name,
+        "credit_code": firm.credit_code,
+        "kind": firm.kind,
+        "status": firm.status,
+        "status_changed_at": change.decided_at if change else None,
+        "ban_category": (change.category or None) if banned and change else None,
+        "admission_expires_on": firm.admission_expires_on,
+        "admission_expired": firm.admission_expired,
+        "flagged": bool(reasons),
+        "flag_reasons": reasons,
     }
 
 

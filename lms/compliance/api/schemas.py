@@ -5,7 +5,7 @@ from the token's scopes, and log every unmasked row."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from ninja import Schema
@@ -154,12 +154,52 @@ class FirmRatingOut(Schema):
     computed_at: datetime
 
 
+FirmStatus = Literal["pending", "admitted", "suspended", "banned"]
+FLAG_REASONS_DESCRIPTION = (
+    "Why the firm is flagged: the rating's reasons (certified_share, findings_per_100, "
+    "grade_d_share) and admission_expired when its admission decision has lapsed. A flag asks a "
+    "person to review the firm; it never changes the status."
+)
+# Unified social credit codes are 18 digits and capital letters (GB 32100-2015).
+CREDIT_CODE_PATTERN = r"^[0-9A-Za-z]{18}$"
+
+
 class FirmOut(Schema):
     name: str
     credit_code: str = Field(description="Unified social credit code (统一社会信用代码).")
     kind: Literal["lender", "agency"]
-    status: Literal["pending", "admitted", "suspended", "banned"]
-    rating: FirmRatingOut | None = Field(description="Null until the firm is first rated.")
+    status: FirmStatus
+    admission_expires_on: date | None = Field(
+        description="When the current admission decision lapses (null: no expiry recorded)."
+    )
+    admission_expired: bool = Field(
+        description="Admitted, but the admission has lapsed: flagged (admission_expired) until "
+        "a re-assessment is decided. The status is not changed by it."
+    )
+    rating: FirmRatingOut | None = Field(
+        description="Null until the firm is first rated. Its flag_reasons include "
+        "admission_expired when the admission has lapsed."
+    )
+
+
+class FirmStatusOut(Schema):
+    """A firm's admission standing as another firm (a contracting lender) may read it."""
+
+    name: str
+    credit_code: str = Field(description="Unified social credit code (统一社会信用代码).")
+    kind: Literal["lender", "agency"]
+    status: FirmStatus
+    status_changed_at: datetime | None = Field(
+        description="When the status last changed (null: never changed on the platform)."
+    )
+    ban_category: str | None = Field(
+        description="When banned, the category (violent_collection, humiliation, fraud, "
+        "data_abuse, other); null otherwise. The reasons themselves are not published."
+    )
+    admission_expires_on: date | None
+    admission_expired: bool
+    flagged: bool
+    flag_reasons: list[str] = Field(description=FLAG_REASONS_DESCRIPTION)
 
 
 class ProgrammeOut(Schema):

@@ -34,6 +34,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from exams.certificates import updates
 from exams.certificates.models import Certificate, ProgrammeAssignment
+from lms.compliance import firm_flags
 from lms.compliance.models import CollectorRating, Finding, FindingStatus, Grade
 from lms.compliance.privacy import log_access
 
@@ -127,8 +128,16 @@ def roster(request: HttpRequest) -> HttpResponse:
             "grade_chart": bar_chart(grade_items),
             "export_query": query.urlencode(),
             "multi_firm": len(scope.firms) > 1,
+            "firm_flags": own_flags(scope),
         },
     )
+
+
+def own_flags(scope: Scope) -> list[tuple[str, str]]:
+    """The manager's own firm's flags (code, plain words): the rating's and admission_expired."""
+    firm = scope.own_firm
+    reasons = firm_flags.flag_reasons(firm, firm_flags.rating_of(firm))
+    return [(code, firm_flags.flag_label(code)) for code in reasons]
 
 
 def _export_rows(request: HttpRequest) -> tuple[Scope, RosterFilters, list[RosterRow]]:

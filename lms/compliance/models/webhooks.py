@@ -20,6 +20,7 @@ class WebhookEvent(models.TextChoices):
     CERTIFICATE_EXPIRED = "certificate.expired", "certificate.expired"
     CERTIFICATE_SUSPENDED = "certificate.suspended", "certificate.suspended"
     CERTIFICATE_REINSTATED = "certificate.reinstated", "certificate.reinstated"
+    FIRM_STATUS_CHANGED = "firm.status_changed", "firm.status_changed"
 
 
 SECRET_PREFIX = "whsec_"
