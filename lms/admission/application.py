@@ -1,8 +1,8 @@
 """Applying for admission: starting a draft, saving it, and submitting it for review.
 
 The public pages (``lms.admission.views``) and the admin's "Enter an application"
-(``lms.admission.admin_views.staff_apply``) both go through this module, so the refusal of a credit code and
-the checks on submit are the same wherever an application comes from.
+(``lms.admission.admin_views.staff_apply``) both go through this module, so the refusal of a
+credit code and the checks on submit are the same wherever an application comes from.
 
 * :func:`refusal_reason` says why a credit code may not apply (already admitted, pending — a
   firm awaiting review or an application submitted and not yet decided — or banned). It is

@@ -14,7 +14,9 @@ class AdmissionConfig(AppConfig):
     def ready(self) -> None:
         from lms.lib import demo
 
-        # seed_demo step (orders in lms.lib.demo).
+        # seed_demo steps (orders in lms.lib.demo): applications in every state and the demo
+        # agency's expiring admission (110), then its re-assessment (115).
         demo.register("admission.applications", 110, "lms.admission.demo.seed_applications")
-        # seed_demo step (orders in lms.lib.demo): after the demo admission decisions (110).
-        demo.register("admission.reassessments", 115, "lms.admission.demo_reassessment.seed_reassessments")
+        demo.register(
+            "admission.reassessments", 115, "lms.admission.demo_reassessment.seed_reassessments"
+        )
