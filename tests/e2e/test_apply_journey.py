@@ -1,10 +1,12 @@
-"""An agency applies for admission on a 360 px phone, in Chinese.
+"""An agency applies for admission on a 360 px phone, in Chinese, and is admitted.
 
 It starts an application, fills in part of the basics and uploads the business licence, saves
 the draft, comes back by the link it was emailed (in a new browser session), answers the
-questionnaire with evidence, submits, and sees the status. Screenshots go to
-``var/screenshots/test_applicant_journey_on_a_phone/``. (Review, decision and the contact
-person's invitation continue this journey on the reviewers' side.)
+questionnaire with evidence, submits, and sees the status. An admission reviewer, on a phone
+too, signs in (password and code), lands on the applications, starts the review, scores the
+judgement questions and admits the agency; the contact person follows the invitation that
+sends and lands on the firm dashboard as its first manager. Screenshots go to
+``var/screenshots/test_applicant_journey_on_a_phone/``.
 """
 
 from __future__ import annotations
@@ -13,14 +15,19 @@ import re
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from playwright.sync_api import Browser, expect
 
+from lms.accounts.models import Firm, FirmStatus, Invitation, MembershipRole
+from lms.accounts.roles import Role
 from lms.admission.models import Application, ApplicationStatus, Question
 from tests import upload_samples as samples
 from tests.admission.apply_helpers import link_in
+from tests.admission.review_fixtures import judgement_questions
+from tests.conftest import PASSWORD, activate_totp, make_user
 from tests.factories import credit_code
 
-from .conftest import DEFAULT_TIMEOUT_MS, assert_fits_the_viewport
+from .conftest import DEFAULT_TIMEOUT_MS, assert_fits_the_viewport, log_in
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -106,3 +113,52 @@ def test_applicant_journey_on_a_phone(live_server, phone_page, browser: Browser,
     application.refresh_from_db()
     assert application.status == ApplicationStatus.SUBMITTED
     assert any("lin@example.com" in m.to and code in m.body for m in mail.outbox)  # receipt
+
+    # A reviewer on a phone: lands on the applications, starts the review, scores, admits.
+    reviewer = make_user("wu.review@example.com", "吴敬", Role.ADMISSION_REVIEWER)
+    activate_totp(reviewer)
+    page.context.clear_cookies()
+    page.goto(base + "/accounts/login/")
+    log_in(page, reviewer.email, PASSWORD, totp_user=reviewer)
+    page.wait_for_url(re.compile(r"/admin/admission/applications/$"))
+    page.click(f"a[href='/admin/admission/applications/{application.pk}/']")
+    expect(page.locator("[data-licences] a")).to_have_count(1)  # the uploaded licence
+    page.click("[data-start-review]")
+    expect(page.locator("[data-score-form]")).to_be_visible()
+    for question in judgement_questions(application):
+        page.fill(f"#id_score_{question.pk}", "90")
+        page.fill(f"#id_note_{question.pk}", "核查属实")
+    page.click("[data-score-form] button[type=submit]")
+    expect(page.locator("[data-total]")).not_to_have_text("—")
+    screenshot(page, "reviewer-scored")
+    assert_fits_the_viewport(page)
+    decide = reverse("admission_decisions:decide", args=[application.pk])
+    page.click(f"a[href='{decide}']")  # the decision panel's "Decide"
+    page.wait_for_url(base + decide)
+    form = "form:has(textarea[name=reasons])"
+    page.check(f"{form} input[name=conclusion][value=admitted]")
+    page.fill(f"{form} textarea[name=reasons]", "资质齐全，录音能力完备，准予准入。")
+    screenshot(page, "reviewer-admits")
+    assert_fits_the_viewport(page)
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_load_state()
+    firm = Firm.objects.get(credit_code=code)
+    assert (firm.name, firm.status) == (FIRM, FirmStatus.ADMITTED)
+    assert firm.admission_expires_on is not None
+
+    # The contact person follows the invitation and lands on the firm dashboard.
+    invitation = Invitation.objects.get(firm=firm)
+    assert invitation.email == "lin@example.com" and invitation.role == MembershipRole.MANAGER
+    (invited,) = [m for m in mail.outbox if invitation.token in m.body]
+    assert "lin@example.com" in invited.to
+    page.context.clear_cookies()
+    page.goto(base + reverse("staff:invitation", args=[invitation.token]))
+    page.fill("#id_password1", "Sunny-Days-2026!")
+    page.fill("#id_password2", "Sunny-Days-2026!")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(base + "/firm/")
+    expect(page.locator("main")).to_contain_text(FIRM)
+    screenshot(page, "first-manager-dashboard")
+    assert_fits_the_viewport(page)
+    membership = firm.active_members().get()
+    assert (membership.user.email, membership.role) == ("lin@example.com", MembershipRole.MANAGER)

@@ -242,9 +242,6 @@ class ReviewView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView
                 for licence in application.licences.all()
             ],
             readiness=readiness_rows(application.readiness or {}),
-            decisions=application.decisions.select_related(
-                "proposed_by", "confirmed_by"
-            ).prefetch_related("conditions"),
             start_url=reverse(f"{APPLICATIONS}:start_review", args=[application.pk]),
             score_url=reverse(f"{APPLICATIONS}:review", args=[application.pk]),
         )
