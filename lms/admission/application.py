@@ -118,11 +118,16 @@ def start(
 
 
 def resend_link(credit_code: str, contact_email: str) -> bool:
-    """Email a fresh link to the latest application with this credit code and contact email
-    (the old link stops working). True if one matched; callers answer the same either way."""
+    """Email a fresh link to the latest first application with this credit code and contact
+    email (the old link stops working). True if one matched; callers answer the same either
+    way. Re-assessments are left out: their link goes to the firm's managers, who get a fresh
+    one on the firm's admission page (``/firm/admission/``), not to whoever knows the code and
+    the contact email."""
     application = (
         Application.objects.filter(
-            credit_code=normalise_code(credit_code), contact_email__iexact=contact_email.strip()
+            review_kind=ReviewKind.INITIAL,
+            credit_code=normalise_code(credit_code),
+            contact_email__iexact=contact_email.strip(),
         )
         .exclude(status=ApplicationStatus.WITHDRAWN)
         .order_by("-created_at", "-pk")

@@ -14,7 +14,10 @@ from django.http import FileResponse, Http404
 from lms import uploads
 
 
-def serve(file: FieldFile, content_type: str) -> FileResponse:
+def serve(file: FieldFile, content_type: str, name: str = "") -> FileResponse:
+    """``file`` as ``content_type``, under ``name`` (default: the stored file's name)."""
+    if not file:
+        raise Http404("No file.")
     try:
         handle = file.open("rb")
     except FileNotFoundError as error:
@@ -23,7 +26,7 @@ def serve(file: FieldFile, content_type: str) -> FileResponse:
     response = FileResponse(
         handle,
         as_attachment=not (kind and kind.inline),
-        filename=PurePosixPath(file.name or "file").name,
+        filename=name or PurePosixPath(file.name or "file").name,
         content_type=kind.mime if kind else uploads.OCTET_STREAM,
     )
     response["Cache-Control"] = "private, no-store"

@@ -117,12 +117,30 @@ def metric_score(question: Question, value: Decimal) -> Decimal:
     return rounded(min(HUNDRED, max(Decimal(0), fraction * HUNDRED)))
 
 
+def counts_in(question: Question, review_kind: str) -> bool:
+    """Whether ``question`` can count in the weighting of a ``review_kind`` review: metric
+    questions only on a re-assessment (where they also need a measured value)."""
+    return question.kind != QuestionKind.METRIC or review_kind == ReviewKind.REASSESSMENT
+
+
+def section_shares(sections: list[Section], review_kind: str) -> list[Decimal | None]:
+    """Each section's share (%) of the total in a ``review_kind`` review, in ``sections``'
+    order: its weight over the weights of the sections with a question that counts
+    (:func:`counts_in`); None for a section left out."""
+    counted = [
+        section.weight if any(counts_in(q, review_kind) for q in section.questions.all()) else None
+        for section in sections
+    ]
+    total = sum(weight for weight in counted if weight is not None)
+    return [None if weight is None or not total else HUNDRED * weight / total for weight in counted]
+
+
 def score_question(
     application: Application, question: Question, answer: Answer | None
 ) -> QuestionScore:
     if question.kind == QuestionKind.METRIC:
         if (
-            application.review_kind != ReviewKind.REASSESSMENT
+            not counts_in(question, application.review_kind)
             or answer is None
             or answer.metric_value is None
         ):

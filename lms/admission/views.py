@@ -31,8 +31,15 @@ from .downloads import serve
 from .editing import Editor
 from .forms import ResendLinkForm, StartForm
 from .links import application_for_token
-from .models import Application, ApplicationStatus, Decision, DecisionState, Questionnaire
-from .scoring import HUNDRED
+from .models import (
+    Application,
+    ApplicationStatus,
+    Decision,
+    DecisionState,
+    Questionnaire,
+    ReviewKind,
+)
+from .scoring import section_shares
 
 DEFAULT_RATE = "20/h"
 
@@ -106,8 +113,11 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
         return _private(status_page(request, application))
     if request.method == "POST":
         editor = Editor(application, request.POST, request.FILES)
-        valid = editor.save()
-        editor.apply_removals(request.POST)
+        valid = editor.save()  # also applies the "Remove" buttons
+        if editor.refused:  # submitted meanwhile: nothing stored, what was typed shown
+            response = _edit_page(request, editor, [])
+            response.status_code = 409
+            return _private(response)
         if valid and request.POST.get("action") == "submit":
             try:
                 service.submit(application)
@@ -183,14 +193,22 @@ def resend_link(request: HttpRequest) -> HttpResponse:
 
 
 def scoring_method(request: HttpRequest) -> HttpResponse:
-    """The published scoring method, with each kind's sections, weights and thresholds."""
+    """The published scoring method, with each kind's sections, weights and thresholds. A
+    section's share of the total differs between a first application (sections with no
+    question that applies, i.e. only platform-data questions, are left out) and a
+    re-assessment; both come from ``scoring.section_shares``."""
     questionnaires = []
     for kind, label in FirmKind.choices:
         questionnaire = Questionnaire.current(kind)
         if questionnaire is None:
             continue
-        sections = list(questionnaire.sections.prefetch_related("questions__options"))
-        total_weight = sum(section.weight for section in sections) or 1
+        sections = list(
+            questionnaire.sections.prefetch_related("questions__options").order_by(
+                "sort_order", "pk"
+            )
+        )
+        first = section_shares(sections, ReviewKind.INITIAL)
+        again = section_shares(sections, ReviewKind.REASSESSMENT)
         questionnaires.append(
             {
                 "label": label,
@@ -198,10 +216,15 @@ def scoring_method(request: HttpRequest) -> HttpResponse:
                 "sections": [
                     {
                         "section": section,
-                        "share": round(HUNDRED * section.weight / total_weight, 1),
-                        "questions": list(section.questions.all()),
+                        "first_share": first_share,
+                        "reassessment_share": reassessment_share,
+                        "questions": sorted(
+                            section.questions.all(), key=lambda q: (q.sort_order or 0, q.pk)
+                        ),
                     }
-                    for section in sections
+                    for section, first_share, reassessment_share in zip(
+                        sections, first, again, strict=True
+                    )
                 ],
             }
         )

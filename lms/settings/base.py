@@ -416,15 +416,51 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"  # Wagtail's preview views allow their own same-origin frame.
 
+# Application links carry a secret token in the path (/firms/apply/r/<token>/): the
+# "mask_application_tokens" filter masks it wherever a path is logged, on the loggers that log
+# paths (before Django's own handlers, e.g. the admins' error email, see them) and on every
+# handler. "django.server" (runserver's access log) is redefined as in Django's defaults, with
+# the filter.
+_MASK_TOKENS = ["mask_application_tokens"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "mask_application_tokens": {"()": "lms.admission.log_filters.MaskApplicationTokens"}
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": _MASK_TOKENS,
+        },
+        "django.server": {
+            "level": "INFO",
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": _MASK_TOKENS,
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # Wagtail 8 queues search-index and reference-index updates as django-tasks; one INFO line
-    # per task drowns everything else.
     "loggers": {
+        "django.request": {"filters": _MASK_TOKENS},
+        "django.security.csrf": {"filters": _MASK_TOKENS},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": _MASK_TOKENS,
+        },
+        # Wagtail 8 queues search-index and reference-index updates as django-tasks; one INFO
+        # line per task drowns everything else.
         "django_tasks": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
