@@ -24,7 +24,10 @@ class DecisionForm(forms.Form):
         label=_("Reasons"),
         max_length=8000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_("Shown to the applicant with the outcome, and kept in the firm's history."),
+        help_text=_(
+            "For reviewers and the firm's history; never sent to the applicant, whose email "
+            "carries the conclusion, the validity and the conditions only."
+        ),
     )
     ban_category = forms.ChoiceField(
         label=_("Ban category"),
@@ -36,7 +39,10 @@ class DecisionForm(forms.Form):
         label=_("Admission valid until"),
         required=False,
         widget=AdminDateInput,
-        help_text=_("Only for an admission; leave empty for the questionnaire's validity."),
+        help_text=_(
+            "Only for an admission; leave empty for the questionnaire's validity, which is also "
+            "the longest allowed. Conditions must be due by this date."
+        ),
     )
     override_blocker = forms.BooleanField(
         label=_("Admit despite a blocker answer"),
@@ -48,6 +54,7 @@ class DecisionForm(forms.Form):
         max_length=4000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown to reviewers only, with the decision."),
     )
 
     def __init__(self, *args, application: Application, **kwargs) -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -35,19 +36,20 @@ DECISIONS = "admission_decisions"
 
 
 def decide_url(application: Application) -> str:
-    return reverse(f"{DECISIONS}:decide", args=[application.pk])
+    return reverse(f"{DECISIONS}:decide", args=[quote(application.pk)])
 
 
 class ReviewerOnlyMixin:
     """403 for anyone who is not an admission reviewer (the model permissions do not apply:
-    deciding is ``admission.review_application``)."""
+    deciding is ``admission.review_application``), checked in ``setup`` before the object is
+    looked up: a non-reviewer gets the same 403 for an id that exists and one that does not."""
 
     request: HttpRequest
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         if not is_reviewer(request.user):
             raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        super().setup(request, *args, **kwargs)  # type: ignore[misc]
 
 
 class DecideView(ReviewerOnlyMixin, WagtailAdminTemplateMixin, FormView):
@@ -159,6 +161,7 @@ class SecondReviewerView(ReviewerOnlyMixin, ObjectActionView):
             (_("Conclusion"), decision.get_conclusion_display()),
             (_("Ban category"), decision.get_ban_category_display() or "—"),
             (_("Overrides a blocker answer"), _("Yes") if decision.overrides_blocker else _("No")),
+            (_("Why the blocker is overridden"), display_text(decision.override_reason) or "—"),
             (_("Total score"), decision.score if decision.score is not None else "—"),
             (_("Reasons"), display_text(decision.reasons)),
             (_("Proposed by"), decision.proposed_by),
@@ -283,8 +286,8 @@ class DecisionViewSet(ViewSet):
 
     def get_urlpatterns(self) -> list:
         return [
-            path("application/<int:pk>/", DecideView.as_view(), name="decide"),
-            path("<int:pk>/confirm/", ConfirmView.as_view(), name="confirm"),
-            path("<int:pk>/decline/", DeclineView.as_view(), name="decline"),
-            path("conditions/<int:pk>/met/", ConditionMetView.as_view(), name="condition_met"),
+            path("application/<id:pk>/", DecideView.as_view(), name="decide"),
+            path("<id:pk>/confirm/", ConfirmView.as_view(), name="confirm"),
+            path("<id:pk>/decline/", DeclineView.as_view(), name="decline"),
+            path("conditions/<id:pk>/met/", ConditionMetView.as_view(), name="condition_met"),
         ]

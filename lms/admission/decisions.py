@@ -4,11 +4,14 @@ A reviewer without a conflict of interest (``access.can_review``) records a conc
 reasons on a submitted application or one under review:
 
 * **rejected** takes effect at once;
-* **admitted** needs a complete score (``scoring``) and takes effect at once, unless an answer
-  is a blocker: admitting despite one needs ``override_blocker`` with a reason, and is only
-  *proposed*;
-* **admitted with conditions** is as admitted, with at least one condition, each due on a
-  future date;
+* **admitted** needs a complete score (``scoring``) of at least the questionnaire's
+  ``conditional_score`` (below it, reject) and takes effect at once, unless an answer is a
+  blocker: admitting despite one needs ``override_blocker`` with a reason (kept in
+  ``Decision.override_reason``, for reviewers only), and is only *proposed*. It is valid until
+  ``valid_until``: after today and at most today + the questionnaire's ``validity_days`` (the
+  default);
+* **admitted with conditions** is as admitted, with at least one condition, each due after
+  today and no later than the admission's ``valid_until``;
 * **banned** needs a ban category and is always only *proposed*.
 
 A proposed decision waits for a second reviewer (another person, also without a conflict):
@@ -23,7 +26,11 @@ decision's ``valid_until`` (default: today + the questionnaire's ``validity_days
 that ends rejected changes no firm). A first application admitted or banned creates the firm
 (or takes the one with its credit code), and an admitted one invites the contact person as the
 firm's first manager (``lms.accounts.onboarding.invitations``): accepting lands them on the
-firm dashboard, ``/firm/``. The contact person is emailed the outcome (no reviewer names).
+firm dashboard, ``/firm/``. The outcome is emailed to the contact person of a first
+application, and to the firm's active managers for a re-assessment (the contact email there is
+copied from the last application and may be stale): the conclusion, the validity and the
+conditions with their due dates, never the reasons, the override reason or reviewer names
+(those are internal and may name individuals).
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from lms.accounts.models import Firm, FirmStatus, Membership, MembershipRole, User
@@ -53,6 +60,7 @@ from .models import (
     DecisionState,
     ReviewKind,
 )
+from .reassessment import manager_recipients
 from .scoring import score_application
 
 DECIDABLE = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
@@ -78,6 +86,7 @@ def check_reviewer(user: User, application: Application) -> None:
 
 
 def default_valid_until(application: Application) -> date:
+    """The default and latest expiry of an admission decided today."""
     return timezone.localdate() + timedelta(days=application.questionnaire.validity_days)
 
 
@@ -143,9 +152,41 @@ def decide(
                     )
                 else:
                     overrides = True
+            if (
+                result.total is not None
+                and result.total < application.questionnaire.conditional_score
+            ):
+                errors.append(
+                    ValidationError(
+                        _(
+                            "The total score %(score)s is below the threshold for admission "
+                            "(%(threshold)s): reject the application instead."
+                        )
+                        % {
+                            "score": result.total,
+                            "threshold": application.questionnaire.conditional_score,
+                        },
+                        "below_threshold",
+                    )
+                )
+            latest = default_valid_until(application)
             if valid_until is not None and valid_until <= today:
                 errors.append(
                     ValidationError(_("The admission must be valid beyond today."), "valid_until")
+                )
+            elif valid_until is not None and valid_until > latest:
+                errors.append(
+                    ValidationError(
+                        _(
+                            "An admission is valid for at most %(days)s days: choose "
+                            "%(latest)s or earlier."
+                        )
+                        % {
+                            "days": application.questionnaire.validity_days,
+                            "latest": formats.date_format(latest, "DATE_FORMAT"),
+                        },
+                        "valid_until",
+                    )
                 )
         elif override_blocker:
             errors.append(
@@ -157,6 +198,18 @@ def decide(
             if any(c.due_on <= today for c in conditions):
                 errors.append(
                     ValidationError(_("Each condition must be due after today."), "conditions")
+                )
+            expires = valid_until or default_valid_until(application)
+            if any(c.due_on > expires for c in conditions):
+                errors.append(
+                    ValidationError(
+                        _(
+                            "Each condition must be due by the end of the admission "
+                            "(%(valid_until)s)."
+                        )
+                        % {"valid_until": formats.date_format(expires, "DATE_FORMAT")},
+                        "conditions",
+                    )
                 )
         elif conditions:
             errors.append(
@@ -175,18 +228,14 @@ def decide(
         if errors:
             raise ValidationError(errors)
 
-        text = reasons.strip()
-        if overrides:
-            text += "\n\n" + _("Blocker overridden: %(reason)s") % {
-                "reason": override_reason.strip()
-            }
         admitting = conclusion in ADMITTING
         decision = Decision(
             application=application,
             conclusion=conclusion,
-            reasons=text,
+            reasons=reasons.strip(),
             ban_category=ban_category,
             overrides_blocker=overrides,
+            override_reason=override_reason.strip() if overrides else "",
             score=result.total,
             section_scores=result.snapshot(),
             valid_until=(valid_until or default_valid_until(application)) if admitting else None,
@@ -371,17 +420,30 @@ def _invitation_problem(application: Application) -> str | None:
     ) % {"problem": problem}
 
 
+def outcome_recipients(application: Application) -> list[str]:
+    """Who is told the outcome: the contact person of a first application; for a
+    re-assessment, the firm's active managers (the copied contact email may be stale)."""
+    if application.review_kind == ReviewKind.REASSESSMENT and application.firm is not None:
+        return [user.email for user in manager_recipients(application.firm)]
+    return [application.contact_email]
+
+
 def _send_outcome(decision: Decision, application: Application, *, invited: bool) -> None:
-    """Email the contact person the outcome, in the platform's language, after commit."""
+    """Email the outcome (conclusion, validity, conditions; no reasons) in the platform's
+    language, after commit, to :func:`outcome_recipients`."""
+    recipients = outcome_recipients(application)
+    if not recipients:
+        return
     with translation.override(settings.LANGUAGE_CODE):
         context = {
             "application": application,
             "decision": decision,
             "conditions": list(decision.conditions.all()),
             "invited": invited,
+            "to_managers": application.review_kind == ReviewKind.REASSESSMENT,
         }
         subject = render_to_string(f"{EMAIL_TEMPLATES}/outcome_subject.txt", context)
         body = render_to_string(f"{EMAIL_TEMPLATES}/outcome_body.txt", context)
     send_email.delay_on_commit(  # type: ignore[attr-defined]
-        subject=" ".join(subject.split()), body=body, to=[application.contact_email]
+        subject=" ".join(subject.split()), body=body, to=recipients
     )

@@ -2,10 +2,14 @@
 
 Six applications show every state a reviewer meets: a draft, a submitted one, one under review,
 one admitted with a condition due, one rejected and one banned (proposed by 吴敬, confirmed by
-郑洁, so the ban list has a row). The decisions are taken through ``decisions``, as a reviewer
-would. 晴川资产 (the demo agency, seeded at order 90) gets an admission decision valid for 20
-more days, so ``open_reassessments`` has something to open. Idempotent: an application whose
-credit code exists is left alone, and 晴川资产's decision is made once.
+郑洁, so the ban list has a row). Each goes through the services an applicant and a reviewer use,
+so the data is what they produce: ``application.start`` (the draft and its link), the draft's
+basics, answers, evidence and a business licence, ``application.submit`` (its checks and
+receipt), ``review.start_review`` and ``review.score_judgements`` (吴敬 takes it on and scores
+it), and ``decisions`` for the outcome. 晴川资产 (the demo agency, seeded at order 90) gets an
+admission decision valid for 20 more days, so ``open_reassessments`` has something to open
+(:func:`seed_expiring_admission` says why that one is written directly). Idempotent: an
+application whose credit code exists is left alone, and 晴川资产's decision is made once.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from stdnum.cn import uscc
 from lms.accounts.models import BanCategory, Firm, FirmKind, FirmStatus, User
 from lms.lib.demo import DemoReport
 
-from . import decisions
+from . import application as applying
+from . import decisions, review
 from .models import (
     Answer,
     Application,
@@ -29,11 +34,14 @@ from .models import (
     Conclusion,
     Decision,
     EvidenceRule,
+    LicenceDocument,
+    LicenceKind,
     Question,
     QuestionKind,
     Questionnaire,
     RecordingCapability,
 )
+from .scoring import score_application
 
 REVIEWER = "admission@demo.test"
 SECOND_REVIEWER = "admission2@demo.test"
@@ -62,59 +70,91 @@ DEMO_APPLICATIONS = (
 )
 
 
-def answer_everything(
-    application: Application, *, blocker: bool = False, judgement: Decimal = Decimal(85)
-) -> None:
-    """Answer every choice question with its best option (or a blocker one, if ``blocker``
-    and the question has one), give required evidence, and score judgement questions."""
-    questions = Question.objects.filter(section__questionnaire=application.questionnaire)
+def answer_everything(application: Application, *, blocker: bool = False) -> None:
+    """As the applicant: answer every choice question with its best option (or a blocker one,
+    if ``blocker`` and the question has one) and give the evidence a question requires."""
+    questions = Question.objects.filter(
+        section__questionnaire=application.questionnaire, kind=QuestionKind.CHOICE
+    )
     used_blocker = False
     for question in questions.prefetch_related("options"):
         answer = Answer(application=application, question=question)
-        if question.kind == QuestionKind.CHOICE:
-            options = sorted(question.options.all(), key=lambda o: -o.points)
-            blockers = [o for o in options if o.is_blocker]
-            if blocker and blockers and not used_blocker:
-                answer.option, used_blocker = blockers[0], True
-            else:
-                answer.option = next((o for o in options if not o.is_blocker), None)
-        elif question.kind == QuestionKind.JUDGEMENT:
-            answer.reviewer_score = judgement
-        elif question.kind == QuestionKind.METRIC:
-            continue
-        if question.evidence == EvidenceRule.REQUIRED:
-            answer.evidence.save("evidence.pdf", ContentFile(DEMO_PDF), save=False)
-            answer.evidence_content_type = "application/pdf"
-            answer.evidence_name = "evidence.pdf"
+        options = sorted(question.options.all(), key=lambda o: -o.points)
+        blockers = [o for o in options if o.is_blocker]
+        if blocker and blockers and not used_blocker:
+            answer.option, used_blocker = blockers[0], True
+        else:
+            answer.option = next((o for o in options if not o.is_blocker), None)
+        attach_evidence(answer)
+        answer.save()
+    for question in Question.objects.filter(
+        section__questionnaire=application.questionnaire,
+        kind=QuestionKind.JUDGEMENT,
+        evidence=EvidenceRule.REQUIRED,
+    ):
+        answer = Answer(application=application, question=question, comment="见附件。")
+        attach_evidence(answer)
         answer.save()
 
 
+def attach_evidence(answer: Answer) -> None:
+    """The demo PDF as the answer's evidence, if its question requires evidence."""
+    if answer.question.evidence == EvidenceRule.REQUIRED:
+        answer.evidence.save("evidence.pdf", ContentFile(DEMO_PDF), save=False)
+        answer.evidence_content_type = "application/pdf"
+        answer.evidence_name = "evidence.pdf"
+
+
+def fill_in(application: Application, contact: str) -> None:
+    """As the applicant on the draft's page: the basics, the agency's capability and the
+    business licence (营业执照)."""
+    application.legal_representative = contact
+    application.registered_address = "湖北省武汉市"
+    application.registered_capital = Decimal(1000)
+    application.contact_phone = "13700137000"
+    application.channels = ["phone", "sms"]
+    application.staff_count = 40
+    application.call_recording = RecordingCapability.FULL
+    application.field_recording = RecordingCapability.PARTIAL
+    application.recording_details = "呼叫中心全程录音；外访人员配备执法记录仪。"
+    application.save()
+    licence = LicenceDocument(
+        application=application,
+        kind=LicenceKind.BUSINESS,
+        content_type="application/pdf",
+        original_name="营业执照.pdf",
+        size=len(DEMO_PDF),
+    )
+    licence.file.save("business-licence.pdf", ContentFile(DEMO_PDF), save=False)
+    licence.save()
+
+
 def build_application(
-    name: str, code: str, contact: str, *, status: str = ApplicationStatus.SUBMITTED
+    name: str, code: str, contact: str, *, state: str, reviewer: User
 ) -> Application:
-    """An agency's first application with its basics filled in, at ``status``."""
-    now = timezone.now()
-    questionnaire = Questionnaire.current(FirmKind.AGENCY)
-    assert questionnaire is not None  # migration 0003 publishes one
-    return Application.objects.create(
-        questionnaire=questionnaire,
+    """An agency's first application brought to ``state`` (draft, submitted or under review)
+    through the applicant's and the reviewer's services; under review, 吴敬 has scored it."""
+    application, _link = applying.start(
+        firm_kind=FirmKind.AGENCY,
         firm_name=name,
         credit_code=code,
-        firm_kind=FirmKind.AGENCY,
-        legal_representative=contact,
-        registered_address="湖北省武汉市",
-        registered_capital=Decimal(1000),
         contact_name=contact,
         contact_email=f"{code.lower()}@demo.test",
-        contact_phone="13700137000",
-        channels=["phone", "sms"],
-        staff_count=40,
-        call_recording=RecordingCapability.FULL,
-        field_recording=RecordingCapability.PARTIAL,
-        status=status,
-        submitted_at=None if status == ApplicationStatus.DRAFT else now,
-        review_started_at=now if status == ApplicationStatus.UNDER_REVIEW else None,
     )
+    fill_in(application, contact)
+    answer_everything(application, blocker=state == "banned")
+    if state == "draft":
+        return application
+    applying.submit(application)
+    if state == "submitted":
+        return application
+    application = review.start_review(application, by=reviewer)
+    scores: dict[int, tuple[Decimal | None, str]] = {
+        question.pk: (Decimal(85), "材料与现场核查一致。")
+        for question in review.judgement_questions(application)
+    }
+    review.score_judgements(application, scores, by=reviewer)
+    return application
 
 
 def seed_applications(report: DemoReport) -> None:
@@ -127,16 +167,8 @@ def seed_applications(report: DemoReport) -> None:
         if Application.objects.filter(credit_code=code).exists():
             continue
         with transaction.atomic():
-            status = {
-                "draft": ApplicationStatus.DRAFT,
-                "submitted": ApplicationStatus.SUBMITTED,
-            }.get(state, ApplicationStatus.UNDER_REVIEW)
-            application = build_application(name, code, contact, status=status)
-            answer_everything(application, blocker=state == "banned")
-            if state == "under_review":
-                application.reviewer = reviewer
-                application.save(update_fields=["reviewer"])
-            elif state == "conditional":
+            application = build_application(name, code, contact, state=state, reviewer=reviewer)
+            if state == "conditional":
                 decisions.decide(
                     application,
                     by=reviewer,
@@ -169,22 +201,44 @@ def seed_applications(report: DemoReport) -> None:
 
 
 def seed_expiring_admission(report: DemoReport, reviewer: User) -> None:
-    """晴川资产's admission, decided a year ago less 20 days: it expires within 30 days."""
+    """晴川资产's admission, decided a year ago less 20 days: it expires within 30 days.
+
+    Written directly, not through the services: the firm is already admitted (order 90), so
+    ``application.submit`` would refuse its credit code, and ``decisions.decide`` dates a
+    decision today with at most the questionnaire's validity from today, whereas this one
+    must lie in the past. The application, the decision and the firm's status change are
+    the rows the services would have left a year ago."""
     firm = Firm.objects.filter(credit_code=credit_code(GOOD_AGENCY_CODE_BASE)).first()
     if firm is None or firm.admission_applications.exists():
         return
     today = timezone.localdate()
     valid_until = today + timedelta(days=EXPIRES_IN_DAYS)
+    decided_at = timezone.now() - timedelta(days=365 - EXPIRES_IN_DAYS)
     with transaction.atomic():
-        application = build_application(firm.name, firm.credit_code, "晴川联系人")
-        application.firm = firm
-        application.contact_email = "manager@demo.test"
-        application.reviewer = reviewer
-        application.save(update_fields=["firm", "contact_email", "reviewer"])
+        questionnaire = Questionnaire.current(FirmKind.AGENCY)
+        assert questionnaire is not None  # migration 0003 publishes one
+        application = Application.objects.create(
+            questionnaire=questionnaire,
+            firm=firm,
+            firm_name=firm.name,
+            credit_code=firm.credit_code,
+            firm_kind=FirmKind.AGENCY,
+            contact_name="晴川联系人",
+            contact_email="manager@demo.test",
+            status=ApplicationStatus.DRAFT,
+            reviewer=reviewer,
+        )
+        fill_in(application, "晴川联系人")
         answer_everything(application)
-        # Decided by the demo reviewer without the service: the firm was admitted (order 90)
-        # before this decision existed, and its date lies in the past.
-        decided_at = timezone.now() - timedelta(days=365 - EXPIRES_IN_DAYS)
+        for question in review.judgement_questions(application):
+            answer = applying.answer_for(application, question)
+            answer.reviewer_score, answer.scored_by, answer.scored_at = (
+                Decimal(85),
+                reviewer,
+                decided_at,
+            )
+            answer.save()
+        result = score_application(application)
         change = firm.change_status(
             FirmStatus.ADMITTED,
             by=reviewer,
@@ -196,6 +250,8 @@ def seed_expiring_admission(report: DemoReport, reviewer: User) -> None:
             conclusion=Conclusion.ADMITTED,
             state="effective",
             reasons="资质齐全，录音能力完整，合作历史可核实。",
+            score=result.total,
+            section_scores=result.snapshot(),
             valid_until=valid_until,
             proposed_by=reviewer,
             proposed_at=decided_at,

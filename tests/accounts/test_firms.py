@@ -73,7 +73,7 @@ def test_admin_form_refuses_a_bad_check_character_with_the_code_in_the_message(a
 def test_status_changes_only_through_the_action_and_the_history_says_who_when_why(
     admin_client, admin_user
 ):
-    firm = FirmFactory(name="待审机构", status=FirmStatus.PENDING)
+    firm = FirmFactory(name="在册机构", status=FirmStatus.ADMITTED)
 
     # The edit form has no status field: posting one changes nothing.
     admin_client.post(
@@ -86,33 +86,33 @@ def test_status_changes_only_through_the_action_and_the_history_says_who_when_wh
         },
     )
     firm.refresh_from_db()
-    assert firm.status == FirmStatus.PENDING
+    assert firm.status == FirmStatus.ADMITTED
 
     url = reverse("accounts_firms:change_status", args=[firm.pk])
-    response = admin_client.post(url, {"status": FirmStatus.ADMITTED, "reason": "  "})
+    response = admin_client.post(url, {"status": FirmStatus.SUSPENDED, "reason": "  "})
     assert response.status_code == 200
     firm.refresh_from_db()
-    assert firm.status == FirmStatus.PENDING
+    assert firm.status == FirmStatus.ADMITTED
 
-    response = admin_client.post(
-        url, {"status": FirmStatus.ADMITTED, "reason": "资质审核通过，合同已签署。"}
-    )
-    assert response.status_code == 302
     response = admin_client.post(
         url, {"status": FirmStatus.SUSPENDED, "reason": "两名催收员被确认违规。"}
     )
+    assert response.status_code == 302
+    response = admin_client.post(
+        url, {"status": FirmStatus.PENDING, "reason": "资质审核重新开始，合同已签署。"}
+    )
     firm.refresh_from_db()
-    assert firm.status == FirmStatus.SUSPENDED
+    assert firm.status == FirmStatus.PENDING
     changes = list(firm.status_changes.all())
     assert [(c.from_status, c.to_status) for c in changes] == [
+        (FirmStatus.SUSPENDED, FirmStatus.PENDING),
         (FirmStatus.ADMITTED, FirmStatus.SUSPENDED),
-        (FirmStatus.PENDING, FirmStatus.ADMITTED),
     ]
     assert all(change.decided_by == admin_user for change in changes)
 
     for page in ("inspect", "edit"):
         html = admin_client.get(reverse(f"accounts_firms:{page}", args=[firm.pk])).content.decode()
-        assert "资质审核通过，合同已签署。" in html
+        assert "资质审核重新开始，合同已签署。" in html
         assert "两名催收员被确认违规。" in html
         assert admin_user.legal_name in html
 

@@ -1,10 +1,14 @@
 """Firms in the admin: superusers add and edit them (name, credit code, kind).
 
-The admission status is not a form field: it changes only through "Change status"
-(:class:`FirmChangeStatusView`, the shared object-action view), which asks for the new status and
-a reason and calls ``Firm.change_status`` (never to "banned": a ban is an admission decision
-that two reviewers make, ``lms.admission.decisions``); the inspect and edit pages list every
-decision with who, when and why. Auditors may look (view permission, migration 0004).
+The admission status is not a form field. Admitting and banning are admission decisions
+(``lms.admission.decisions``: a scored review, an expiry, two reviewers for a ban). "Change
+status" (:class:`FirmChangeStatusView`, the shared object-action view) only does what one person
+may: suspend an admitted firm, return an admitted or suspended firm to pending review, and lift
+a suspension while the admission has not expired (:func:`allowed_statuses`); never from or to
+"banned", never admitting a pending firm. It asks for a reason and calls ``Firm.change_status``;
+the inspect and edit pages list every decision with who, when and why. Once a firm is past
+pending, its credit code is read-only (a banned firm's code must stay on the ban list, or it
+could apply again). Auditors may look (view permission, migration 0004).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from django.db import transaction
 from django.db.models import Count, ProtectedError, Q
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc
 from wagtail.admin import messages
@@ -51,7 +56,23 @@ class FirmForm(WagtailAdminModelForm):
         model = Firm
         fields = ["name", "credit_code", "kind"]
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.code_locked:
+            field = self.fields["credit_code"]
+            field.disabled = True  # the posted value is ignored: the stored code stays
+            field.help_text = _(
+                "Read-only once the firm has left pending review: admission decisions, the ban "
+                "list and refused applications are kept by this code."
+            )
+
+    @property
+    def code_locked(self) -> bool:
+        return self.instance.pk is not None and self.instance.status != FirmStatus.PENDING
+
     def clean_credit_code(self) -> str:
+        if self.code_locked:
+            return self.instance.credit_code
         # "9111 0000-..." as typed from a licence → the 18 characters the validator checks.
         return uscc.compact(self.cleaned_data["credit_code"])
 
@@ -162,13 +183,27 @@ class FirmDeleteView(generic.DeleteView):
         return response
 
 
+def allowed_statuses(firm: Firm) -> list[str]:
+    """The statuses one person may move ``firm`` to here (module docstring): suspend an
+    admitted firm, return it to pending review, lift a suspension of an unexpired admission."""
+    if firm.status == FirmStatus.ADMITTED:
+        return [FirmStatus.SUSPENDED, FirmStatus.PENDING]
+    if firm.status == FirmStatus.SUSPENDED:
+        expires = firm.admission_expires_on
+        unexpired = expires is not None and expires >= timezone.localdate()
+        return [FirmStatus.ADMITTED, FirmStatus.PENDING] if unexpired else [FirmStatus.PENDING]
+    return []  # pending: admitting is an admission decision; banned: final here
+
+
 class ChangeStatusForm(forms.Form):
     status = forms.ChoiceField(
         label=_("New status"),
         choices=FirmStatus.choices,
         help_text=_(
-            "To ban a firm, record an admission decision: a ban takes two reviewers (one "
-            "proposes, another confirms) and a category, and then shows on the ban list."
+            "Here you may suspend an admitted firm, return a firm to pending review, or lift a "
+            "suspension while its admission has not expired. Admitting and banning are "
+            "admission decisions: a scored review with an expiry, and for a ban two reviewers "
+            "and a category, shown on the ban list."
         ),
     )
     reason = forms.CharField(
@@ -183,13 +218,10 @@ class ChangeStatusForm(forms.Form):
         self.firm = firm
         status = self.fields["status"]
         assert isinstance(status, forms.ChoiceField)  # the declared field, copied per form
-        # A ban needs two people and a category: it is an admission decision (lms.admission),
-        # proposed by one reviewer and confirmed by another, never a one-person status change.
-        status.choices = [
-            (value, label)
-            for value, label in FirmStatus.choices
-            if value not in (firm.status, FirmStatus.BANNED)
-        ]
+        # Admitting and banning are admission decisions (lms.admission): a scored review with
+        # an expiry, a ban by two reviewers; never a one-person status change.
+        allowed = allowed_statuses(firm)
+        status.choices = [(value, label) for value, label in FirmStatus.choices if value in allowed]
 
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"].strip()
@@ -199,8 +231,9 @@ class ChangeStatusForm(forms.Form):
 
 
 class FirmChangeStatusView(ObjectActionView):
-    """Admit, suspend or return a firm to review, with a reason (``change_firm``). Not ban:
-    that is an admission decision with a second reviewer (``lms.admission.decisions``)."""
+    """Suspend, lift a suspension of an unexpired admission, or return a firm to pending
+    review, with a reason (``change_firm``). Not admit a pending firm nor ban, nor change a
+    banned firm: those are admission decisions (``lms.admission.decisions``)."""
 
     form_class = ChangeStatusForm
     page_title = _("Change status")
@@ -212,6 +245,27 @@ class FirmChangeStatusView(ObjectActionView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "firm": self.object}
+
+    def is_actionable(self) -> bool:
+        assert isinstance(self.object, Firm)
+        return bool(allowed_statuses(self.object))
+
+    def get_refusal(self) -> str:
+        assert isinstance(self.object, Firm)
+        if self.object.status == FirmStatus.BANNED:
+            return gettext(
+                "A banned firm's status does not change here: a ban is an admission decision "
+                "taken by two reviewers."
+            )
+        return gettext(
+            "A firm pending review is admitted (or not) by an admission decision: record it "
+            "on the firm's application in the admission review."
+        )
+
+    def post(self, request, *args, **kwargs):
+        if not self.is_actionable():  # the page again, saying why (403)
+            return self.render_to_response(self.get_context_data(), status=403)
+        return super().post(request, *args, **kwargs)
 
     def get_details(self):
         firm = self.object

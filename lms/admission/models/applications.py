@@ -341,6 +341,11 @@ class Decision(models.Model):
         _("ban category"), max_length=30, choices=BanCategory.choices, blank=True
     )
     overrides_blocker = models.BooleanField(_("overrides a blocker answer"), default=False)
+    # Internal: why a reviewer admits despite a blocker answer. Shown to reviewers only, never
+    # sent to the applicant (nor are the reasons).
+    override_reason = models.TextField(
+        _("why the blocker is overridden"), blank=True, max_length=4000
+    )
     score = models.DecimalField(
         _("total score"), max_digits=5, decimal_places=2, null=True, blank=True
     )
