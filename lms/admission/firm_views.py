@@ -1,6 +1,7 @@
 """The firm managers' admission page: the firm's status, how long the admission is valid, its
-flags, the last decision with its conditions, the open re-assessment (with a fresh link), and
-for a lender the standing of the agencies it contracts with today.
+flags (the rating's and the admission's: ``admission_expired``, ``condition_overdue``), the
+decision in effect with its conditions, the open re-assessment (with a fresh link), and for a
+lender the standing of the agencies it contracts with today.
 
 Only a firm's managers get in (``lms.accounts.scoping.managed_firm``); anyone else signed in
 gets a 403. Nothing about reviewers is shown, as on the applicant's own status page.
@@ -23,7 +24,6 @@ from lms.accounts.scoping import managed_firm
 from lms.compliance import firm_flags
 
 from . import reassessment
-from .models import Decision, DecisionState
 
 
 def _firm(request: HttpRequest) -> Firm:
@@ -31,17 +31,6 @@ def _firm(request: HttpRequest) -> Firm:
     if firm is None:
         raise PermissionDenied(_("The firm's admission page is for firm managers."))
     return firm
-
-
-def last_decision(firm: Firm) -> Decision | None:
-    """The decision in effect on the firm's last decided application."""
-    return (
-        Decision.objects.filter(application__firm=firm, state=DecisionState.EFFECTIVE)
-        .select_related("application")
-        .prefetch_related("conditions")
-        .order_by("-confirmed_at", "-proposed_at", "-pk")
-        .first()
-    )
 
 
 @never_cache
@@ -53,14 +42,17 @@ def index(request: HttpRequest) -> HttpResponse:
     agencies = []
     if firm.kind == FirmKind.LENDER:
         contracts = Contract.objects.current().filter(lender=firm).select_related("agency")
-        agencies = sorted({contract.agency for contract in contracts}, key=lambda a: a.name)
+        agencies = [
+            (agency, firm_flags.admission_reasons(agency))
+            for agency in sorted({contract.agency for contract in contracts}, key=lambda a: a.name)
+        ]
     return render(
         request,
         "admission/firm/index.html",
         {
             "firm": firm,
             "flags": [(code, firm_flags.flag_label(code)) for code in reasons],
-            "decision": last_decision(firm),
+            "decision": reassessment.effective_decision(firm),
             "reassessment": reassessment.open_reassessment(firm),
             "agencies": agencies,
         },

@@ -1,11 +1,13 @@
 """Training readiness: what the platform itself knows about an agency's collectors, measured
-when a re-assessment opens so the reviewers (and the questionnaire's metric questions) see it.
+when a re-assessment opens and again when a reviewer starts its review, so the reviewers (and
+the questionnaire's metric questions) decide on current numbers.
 
 Nothing here re-implements the compliance rating: the firm's aggregate is refreshed by
 ``lms.compliance.recompute`` (the same code the nightly job runs) and read from its
-``FirmRating``; flags come from ``lms.compliance.firm_flags`` (the rating's reasons plus an
-expired admission). Only overdue programme assignments, which the firm rating does not
-aggregate, are counted here.
+``FirmRating``; the flags are the rating's own (``firm_flags.rating_reasons``): ``flag_count``
+is about training, so admission flags (``admission_expired``, ``condition_overdue``) are left
+out of it — the reviewer sees the admission itself on the application. Only overdue programme
+assignments, which the firm rating does not aggregate, are counted here.
 
 The result is JSON (stored in ``Application.readiness``); its metric keys are the values of
 :class:`~lms.admission.models.Metric`.
@@ -39,7 +41,7 @@ def measure(firm: Firm) -> dict:
         return {}
     recompute.for_users((), REASON, firm_ids=[firm.pk])
     rating = firm_flags.rating_of(firm)
-    reasons = firm_flags.flag_reasons(firm, rating)
+    reasons = firm_flags.rating_reasons(rating)
     today = timezone.localdate()
     collectors = Membership.objects.active(today).filter(firm=firm, role=MembershipRole.COLLECTOR)
     active = rating.active_collectors if rating is not None else collectors.count()

@@ -4,16 +4,21 @@ Every day (beat task ``lms.admission.tasks.open_reassessments``, or ``manage.py
 open_reassessments``) each admitted firm whose admission expires within
 :data:`WINDOW_DAYS` days — or has already expired — and has no open re-assessment gets one: a
 draft application (``ReviewKind.REASSESSMENT``) on the questionnaire now published for its kind,
-pre-filled from the firm's last decided application (basics, contact, agency capability,
-cooperation references, and each answer whose question is the same, or has the same text and an
-option with the same label), with the firm's training readiness measured into
-``Application.readiness`` and into the metric questions' answers. The firm's active managers
-are emailed a link to it (``links.issue_link``).
+pre-filled from the firm's last decided application (basics, agency capability, cooperation
+references, and each answer whose question is the same, or has the same text and an option with
+the same label), with the firm's training readiness measured into ``Application.readiness`` and
+into the metric questions' answers. The contact person is the firm's first active manager (by
+``active_from``) — a former contact keeps nothing of the firm's — and the previous contact only
+when the firm has no active manager. The firm's active managers are emailed a link to it
+(``links.issue_link``). Readiness is measured again when a reviewer starts the review
+(:func:`refresh_readiness`, called by ``review.start_review``): the draft may have waited weeks.
 
 Licences and evidence files are not carried over: a re-assessment asks for current documents.
 Running it again opens nothing new and sends nothing (the open re-assessment is found; the
 database's one-open-re-assessment-per-firm constraint settles a race). An expired admission
-only flags the firm (``lms.compliance.firm_flags``); its status is never changed here.
+only flags the firm (``lms.compliance.firm_flags``); its status is never changed here. So does
+an overdue condition of the firm's effective decision (:func:`admission_flags`, registered on
+``firm_flags.ADMISSION_FLAGS_HOOK``): ``condition_overdue``, a label, never a status change.
 """
 
 from __future__ import annotations
@@ -25,12 +30,14 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 
 from lms.accounts.models import Firm, FirmStatus, Membership, MembershipRole, User
 from lms.accounts.roles import Role
 from lms.accounts.tasks import send_email
+from lms.compliance import firm_flags
 
 from . import links, readiness
 from .models import (
@@ -38,7 +45,10 @@ from .models import (
     Answer,
     Application,
     ApplicationStatus,
+    Condition,
     CooperationReference,
+    Decision,
+    DecisionState,
     Question,
     QuestionKind,
     Questionnaire,
@@ -60,9 +70,6 @@ BASICS = (
     "legal_representative",
     "registered_address",
     "registered_capital",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
     "channels",
     "staff_count",
     "call_recording",
@@ -121,17 +128,64 @@ def last_decided(firm: Firm) -> Application | None:
     )
 
 
-def manager_recipients(firm: Firm) -> list[User]:
-    """The firm's active managers with the manager role and an active account."""
+def effective_decisions(firm: Firm) -> QuerySet[Decision]:
+    """The firm's decisions in effect, newest first. A decision effective at once has no
+    ``confirmed_at``; it counts from ``proposed_at`` (NULLs sort differently on SQLite and
+    PostgreSQL, so they are never left to the database)."""
+    return Decision.objects.filter(application__firm=firm, state=DecisionState.EFFECTIVE).order_by(
+        Coalesce("confirmed_at", "proposed_at").desc(), "-pk"
+    )
+
+
+def effective_decision(firm: Firm) -> Decision | None:
+    """The firm's current admission decision: the newest in effect, with its conditions."""
+    return (
+        effective_decisions(firm)
+        .select_related("application")
+        .prefetch_related("conditions")
+        .first()
+    )
+
+
+def admission_flags(firm: Firm) -> list[str]:
+    """``condition_overdue`` when a condition of the firm's effective decision is unmet past its
+    due date (``firm_flags.ADMISSION_FLAGS_HOOK``). A label for people; nothing changes."""
+    overdue = Condition.objects.filter(
+        decision__in=effective_decisions(firm).values("pk")[:1],
+        met_on__isnull=True,
+        due_on__lt=timezone.localdate(),
+    )
+    return [firm_flags.CONDITION_OVERDUE] if overdue.exists() else []
+
+
+def active_managers(firm: Firm) -> QuerySet[User]:
+    """The firm's active managers with the manager role, an active account and an email."""
     managers = Membership.objects.active().filter(firm=firm, role=MembershipRole.MANAGER)
-    return list(
+    return (
         User.objects.filter(
             pk__in=managers.values("user_id"), is_active=True, groups__name=Role.FIRM_MANAGER
         )
         .exclude(email="")
-        .order_by("email")
         .distinct()
     )
+
+
+def manager_recipients(firm: Firm) -> list[User]:
+    """Who is emailed about the firm's re-assessment: its active managers."""
+    return list(active_managers(firm).order_by("email"))
+
+
+def first_manager(firm: Firm) -> User | None:
+    """The firm's longest-serving active manager (earliest ``active_from``): the re-assessment's
+    contact person."""
+    membership = (
+        Membership.objects.active()
+        .filter(firm=firm, role=MembershipRole.MANAGER, user__in=active_managers(firm))
+        .select_related("user")
+        .order_by("active_from", "pk")
+        .first()
+    )
+    return membership.user if membership is not None else None
 
 
 def open_due(today: date | None = None) -> Outcome:
@@ -183,12 +237,15 @@ def create(firm: Firm, questionnaire: Questionnaire, measured: dict) -> Applicat
         for name in BASICS:
             setattr(application, name, getattr(previous, name))
         application.firm_name = firm.name
-    else:
-        manager = next(iter(manager_recipients(firm)), None)
-        if manager is not None:
-            application.contact_name = manager.legal_name
-            application.contact_email = manager.email
-            application.contact_phone = manager.phone
+    manager = first_manager(firm)
+    if manager is not None:
+        application.contact_name = manager.legal_name
+        application.contact_email = manager.email
+        application.contact_phone = manager.phone
+    elif previous is not None:  # no active manager: the last contact is all there is
+        application.contact_name = previous.contact_name
+        application.contact_email = previous.contact_email
+        application.contact_phone = previous.contact_phone
     application.save()
     if previous is not None:
         CooperationReference.objects.bulk_create(
@@ -247,6 +304,37 @@ def carried_answers(
             )
         )
     return answers
+
+
+def refresh_readiness(application: Application) -> dict:
+    """Measure the firm's training readiness again into ``application.readiness`` and its metric
+    answers' ``metric_value`` (a metric with nothing to measure is cleared: the question drops
+    out of the weighting). For a re-assessment only; a first application has no firm yet.
+    Returns the new measurement. The caller holds the application (``start_review``)."""
+    if application.review_kind != ReviewKind.REASSESSMENT or application.firm is None:
+        return application.readiness
+    measured = readiness.measure(application.firm)
+    application.readiness = measured
+    application.save(update_fields=["readiness", "updated_at"])
+    existing = {
+        answer.question_id: answer
+        for answer in application.answers.filter(question__kind=QuestionKind.METRIC)
+    }
+    metric_questions = Question.objects.filter(
+        section__questionnaire_id=application.questionnaire_id, kind=QuestionKind.METRIC
+    )
+    for question in metric_questions:
+        value = readiness.metric_value(measured, question.metric)
+        answer = existing.get(question.pk)
+        if answer is None:
+            if value is not None:
+                Answer.objects.create(
+                    application=application, question=question, metric_value=value
+                )
+        elif answer.metric_value != value:
+            answer.metric_value = value
+            answer.save(update_fields=["metric_value"])
+    return measured
 
 
 def notify_managers(application: Application, recipients: list[User] | None = None) -> int:

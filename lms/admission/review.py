@@ -3,6 +3,8 @@ questions that need judgement.
 
 Every change checks ``access.can_review`` (a reviewer without a conflict of interest): the
 refusal says why, so the screen can show it. The decision itself is ``decisions.py``'s.
+Starting the review of a re-assessment measures the firm's training readiness again
+(``reassessment.refresh_readiness``): the draft may have waited weeks since it opened.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import reassessment
 from .access import conflict_of_interest, is_reviewer
 from .models import Answer, Application, ApplicationStatus, Question, QuestionKind
 
@@ -35,7 +38,8 @@ def check(user, application: Application) -> None:
 
 @transaction.atomic
 def start_review(application: Application, *, by) -> Application:
-    """Take a submitted application on: it is now under review, by ``by``."""
+    """Take a submitted application on: it is now under review, by ``by``; a re-assessment's
+    readiness and metric answers are measured again."""
     check(by, application)
     locked = Application.objects.select_for_update().get(pk=application.pk)
     if locked.status != ApplicationStatus.SUBMITTED:
@@ -47,6 +51,7 @@ def start_review(application: Application, *, by) -> Application:
     locked.reviewer = by
     locked.review_started_at = timezone.now()
     locked.save(update_fields=["status", "reviewer", "review_started_at", "updated_at"])
+    reassessment.refresh_readiness(locked)
     return locked
 
 

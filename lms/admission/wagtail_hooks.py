@@ -8,7 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.base import ViewSetGroup
 
-from . import questionnaires
+from lms.compliance.firm_flags import ADMISSION_FLAGS_HOOK
+
+from . import questionnaires, reassessment
 from .admin_views.applications import ApplicationViewSet
 from .admin_views.questionnaires import QuestionnaireViewSet
 from .admin_views.staff_apply import StaffApplyViewSet
@@ -38,3 +40,5 @@ def register_decisions() -> DecisionViewSet:
 
 
 hooks.register("register_log_actions", questionnaires.register_log_actions)
+# condition_overdue among the firm's flags (dashboard, API, the managers' admission page).
+hooks.register(ADMISSION_FLAGS_HOOK, reassessment.admission_flags)

@@ -4,11 +4,9 @@ effective decision), written straight to the database as the decision services l
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from django.utils import timezone
 
 from lms.accounts.models import Firm, FirmKind
@@ -26,14 +24,6 @@ from lms.admission.models import (
     ReviewKind,
 )
 from tests.factories import FirmFactory, UserFactory
-
-
-@pytest.fixture
-def resume_route(settings):
-    """``admission:resume`` exists: the real route, or resume_urlconf's while the public
-    application pages (``lms.admission.urls``) are not in the tree."""
-    if importlib.util.find_spec("lms.admission.urls") is None:
-        settings.ROOT_URLCONF = "tests.admission.resume_urlconf"
 
 
 def expiring_firm(days: int, *, kind: str = FirmKind.AGENCY, **fields) -> Firm:

@@ -20,13 +20,12 @@ from lms.admission.models import Application, Condition, ReviewKind
 from tests.compliance.dashboard_factories import contract, make_collector, make_manager
 from tests.conftest import signed_in
 
-from .reassess_factories import (  # noqa: F401 (resume_route is a fixture)
+from .reassess_factories import (
     decided_application,
     expiring_firm,
-    resume_route,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("resume_route")]
+pytestmark = [pytest.mark.django_db]
 
 PAGE = "/firm/admission/"
 LINK = "/firm/admission/link/"

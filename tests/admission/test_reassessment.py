@@ -33,17 +33,17 @@ from lms.admission.models import (
 )
 from lms.admission.tasks import open_reassessments
 from lms.celery import app
+from lms.compliance import firm_flags
 from lms.lib.demo import DemoReport
 from tests.compliance.dashboard_factories import make_collector, make_manager, rate
 from tests.exams.certificate_factories import make_programme
 
-from .reassess_factories import (  # noqa: F401 (resume_route is a fixture)
+from .reassess_factories import (
     decided_application,
     expiring_firm,
-    resume_route,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("resume_route")]
+pytestmark = [pytest.mark.django_db]
 
 
 def run(capture) -> tuple[str, str]:
@@ -75,6 +75,8 @@ def test_opens_one_prefilled_reassessment_and_emails_the_managers_a_link(
     assert application.questionnaire == Questionnaire.current(FirmKind.AGENCY)
     for name in reassessment.BASICS:
         assert getattr(application, name) == getattr(previous, name), name
+    # The contact is the firm's first active manager, not the previous contact person.
+    assert (application.contact_name, application.contact_email) == ("赵经理", boss.email)
     assert application.credit_code == firm.credit_code
     assert [r.lender_name for r in application.references.all()] == ["阳光银行"]
     carried = {a.question_id: a for a in previous.answers.all()}
@@ -145,7 +147,10 @@ def test_an_expired_admission_flags_the_firm_and_never_changes_its_status(
     assert firm.status == FirmStatus.ADMITTED and firm.admission_expired
     assert firm.status_changes.count() == changes
     [application] = reassessments().filter(firm=firm)
-    assert "admission_expired" in application.readiness["flag_reasons"]
+    assert firm_flags.flag_reasons(firm, None) == ["admission_expired"]
+    # Readiness counts the training rating's flags only.
+    assert "admission_expired" not in application.readiness["flag_reasons"]
+    assert application.readiness["flag_count"] == 0
 
 
 def test_a_decided_reassessment_lets_the_next_one_open(django_capture_on_commit_callbacks):

@@ -361,7 +361,8 @@ def test_a_roster_page_costs_the_same_queries_for_10_or_60_collectors(client, ag
     grow_to(60)
     large = [queries(url) for url in urls]
     assert small == large
-    assert small[0] <= 16, small
+    # 17: the firm's flags include the admission's (one query for an overdue condition).
+    assert small[0] <= 17, small
 
 
 # --- Charts ------------------------------------------------------------------------------------

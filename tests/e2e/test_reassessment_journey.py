@@ -17,10 +17,9 @@ from playwright.sync_api import Page, expect
 from lms.accounts.landing import landing_url
 from lms.accounts.models import FirmKind, FirmStatus, MembershipRole, User
 from lms.admission import links
-from tests.admission.reassess_factories import (  # noqa: F401 (resume_route is a fixture)
+from tests.admission.reassess_factories import (
     decided_application,
     expiring_firm,
-    resume_route,
 )
 from tests.compliance.dashboard_factories import contract
 from tests.conftest import PASSWORD, make_user
@@ -30,7 +29,6 @@ from .conftest import assert_fits_the_viewport, log_in
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.usefixtures("resume_route"),
 ]
 
 AGENCY_NAME = "深圳市前海阳光诚信资产管理服务有限公司"

@@ -157,8 +157,9 @@ class FirmRatingOut(Schema):
 FirmStatus = Literal["pending", "admitted", "suspended", "banned"]
 FLAG_REASONS_DESCRIPTION = (
     "Why the firm is flagged: the rating's reasons (certified_share, findings_per_100, "
-    "grade_d_share) and admission_expired when its admission decision has lapsed. A flag asks a "
-    "person to review the firm; it never changes the status."
+    "grade_d_share), admission_expired when its admission decision has lapsed and "
+    "condition_overdue when a condition of that decision is unmet past its due date. A flag asks "
+    "a person to review the firm; it never changes the status."
 )
 # Unified social credit codes are 18 digits and capital letters (GB 32100-2015).
 CREDIT_CODE_PATTERN = r"^[0-9A-Za-z]{18}$"
@@ -178,7 +179,8 @@ class FirmOut(Schema):
     )
     rating: FirmRatingOut | None = Field(
         description="Null until the firm is first rated. Its flag_reasons include "
-        "admission_expired when the admission has lapsed."
+        "admission_expired when the admission has lapsed and condition_overdue when a condition "
+        "of it is overdue."
     )
 
 
