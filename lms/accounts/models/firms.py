@@ -152,6 +152,8 @@ class Firm(models.Model):
             if admission_expires_on is not KEEP:
                 fields["admission_expires_on"] = admission_expires_on
             Firm.objects.filter(pk=self.pk).update(**fields)
+            for name, value in fields.items():  # receivers get the firm as it now is
+                setattr(locked, name, value)
             transaction.on_commit(
                 lambda: firm_status_changed.send(sender=Firm, firm=locked, change=change)
             )

@@ -241,7 +241,7 @@ class QuestionnaireViewSet(ObjectActionViewSetMixin, ModelViewSet):
             InlinePanel(
                 "sections",
                 heading=_("Sections"),
-                label=_("Section"),
+                label=_("Questionnaire section"),
                 panels=[
                     FieldRowPanel(["title", "weight"]),
                     InlinePanel(
