@@ -254,12 +254,20 @@ def test_readiness_numbers_of_a_reassessment_are_shown_with_their_labels(
         review_kind=ReviewKind.REASSESSMENT,
         firm=firm,
         credit_code=firm.credit_code,
-        readiness={"active_collectors": 25, "certified_share": "88.00", "findings_per_100": "4.00"},
+        readiness={
+            "active_collectors": 25,
+            "certified_share": "88.00",
+            "findings_per_100": "4.00",
+            "flag_reasons": ["certified_share"],
+        },
     )
     signed_in(client, admission_reviewer)
     body = client.get(review_url(application)).content.decode()
     assert "data-readiness" in body
     assert "88.00" in body and "4.00" in body
+    # Flags in plain words, as the dashboard shows them, not their codes.
+    assert "持有全部必需证书的在职催收员不足 80%" in body
+    assert ">certified_share<" not in body and "certified_share," not in body
 
 
 def test_decisions_so_far_are_listed(client, admission_reviewer, second_admission_reviewer):

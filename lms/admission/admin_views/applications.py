@@ -33,6 +33,7 @@ from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from lms.accounts.models import FirmKind
+from lms.compliance.firm_flags import flag_label
 
 from .. import review
 from ..models import (
@@ -146,7 +147,9 @@ def readiness_rows(readiness: dict) -> list[tuple[str, Any]]:
         if key not in readiness or readiness[key] in (None, "", []):
             continue
         value = readiness[key]
-        if isinstance(value, list):
+        if key == "flag_reasons":
+            value = ", ".join(flag_label(code) for code in value)
+        elif isinstance(value, list):
             value = ", ".join(str(item) for item in value)
         rows.append((str(label), value))
     return rows
