@@ -26,7 +26,7 @@ from .url_walk import routes
 # runs these before the transactional test, whose flush would remove the migrations' groups.
 pytestmark = pytest.mark.django_db
 
-MFA_ROLES = ["trainer", "reviewer", "auditor", "admin_user"]
+MFA_ROLES = ["trainer", "reviewer", "auditor", "admission_reviewer", "admin_user"]
 CODE_PAGE = "/accounts/2fa/reauthenticate/"
 
 
