@@ -3,8 +3,28 @@
 from .events import EventIndexPage, EventKind, EventPage, EventSpeaker
 from .home import HomePage
 from .regulations import Regulation, RegulationChange, RegulationTopic
+from .sessions import (
+    ATTENDANCE_STATES,
+    PLACE_STATES,
+    ChangeVia,
+    EventSession,
+    Registration,
+    RegistrationChange,
+    RegistrationState,
+    RegistrationTransitionError,
+    SessionMode,
+)
 
 __all__ = [
+    "ATTENDANCE_STATES",
+    "PLACE_STATES",
+    "ChangeVia",
+    "EventSession",
+    "Registration",
+    "RegistrationChange",
+    "RegistrationState",
+    "RegistrationTransitionError",
+    "SessionMode",
     "EventIndexPage",
     "EventKind",
     "EventPage",

@@ -159,6 +159,14 @@ class EventPage(RoutablePageMixin, Page):
         blank=True,
         verbose_name=_("materials"),
     )
+    attendance_certificates = models.BooleanField(
+        _("certificates of attendance"),
+        default=False,
+        help_text=_(
+            "Attendees receive a one-page certificate of attendance, verifiable like any "
+            "certificate, when a session is closed."
+        ),
+    )
     recap = RichTextField(
         _("recap"),
         blank=True,
@@ -172,6 +180,13 @@ class EventPage(RoutablePageMixin, Page):
             heading=_("Event"),
         ),
         MultiFieldPanel(["city", "venue", "online_url"], heading=_("Place")),
+        MultiFieldPanel(
+            [
+                InlinePanel("sessions", heading=_("Sessions"), label=_("Session")),
+                "attendance_certificates",
+            ],
+            heading=_("Registration and attendance"),
+        ),
         InlinePanel("speakers", heading=_("Speakers"), label=_("Speaker")),
         FieldPanel("agenda"),
         FieldPanel("materials"),

@@ -152,6 +152,7 @@ def form_data(**overrides: object) -> dict:
         ),
         "materials": streamfield([]),
         "recap": rich_text(""),
+        "sessions": inline_formset([]),
     }
     data.update(overrides)
     return nested_form_data(data)

@@ -71,6 +71,28 @@ class CertificationProgramme(index.Indexed, ClusterableModel):
         related_name="renewal_for_programmes",
         help_text=_("Leave empty to renew by passing the final exam again."),
     )
+    cpd_hours_required = models.DecimalField(
+        _("CPD hours for renewal"),
+        max_digits=5,
+        decimal_places=1,
+        default=0,
+        validators=[MinValueValidator(0)],
+        help_text=_("Hours of training (courses and events) needed in the cycle; 0 for none."),
+    )
+    cpd_offline_hours_required = models.DecimalField(
+        _("of which offline"),
+        max_digits=5,
+        decimal_places=1,
+        default=0,
+        validators=[MinValueValidator(0)],
+        help_text=_("Of those hours, how many at in-person salons or summits."),
+    )
+    cpd_cycle_months = models.PositiveSmallIntegerField(
+        _("CPD cycle (months)"),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("The hours count when earned in these months before renewal."),
+    )
     is_active = models.BooleanField(
         _("active"),
         default=True,
@@ -90,6 +112,18 @@ class CertificationProgramme(index.Indexed, ClusterableModel):
                 FieldPanel("renewal_exam"),
             ],
             heading=_("Validity and renewal"),
+        ),
+        MultiFieldPanel(
+            [
+                FieldRowPanel(
+                    [
+                        FieldPanel("cpd_hours_required"),
+                        FieldPanel("cpd_offline_hours_required"),
+                        FieldPanel("cpd_cycle_months"),
+                    ]
+                ),
+            ],
+            heading=_("CPD hours for renewal"),
         ),
         FieldPanel("is_active"),
     ]
@@ -111,6 +145,14 @@ class CertificationProgramme(index.Indexed, ClusterableModel):
         if self.renewal_exam_id and self.renewal_exam_id == self.final_exam_id:
             raise ValidationError(
                 {"renewal_exam": _("Leave the renewal exam empty to reuse the final exam.")}
+            )
+        if (self.cpd_offline_hours_required or 0) > (self.cpd_hours_required or 0):
+            raise ValidationError(
+                {
+                    "cpd_offline_hours_required": _(
+                        "The offline hours are part of the total: they cannot exceed it."
+                    )
+                }
             )
         if self.renewal_window_days and self.validity_months:
             if self.renewal_window_days > self.validity_months * 28:
