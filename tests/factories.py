@@ -85,3 +85,41 @@ class MembershipFactory(DjangoModelFactory):
         group = Role.COLLECTOR if collector else Role.FIRM_MANAGER
         kwargs["user"].groups.add(Group.objects.get(name=group))
         return super()._create(model_class, *args, **kwargs)
+
+
+def make_session(
+    *,
+    event: Any = None,
+    start: Any = None,
+    hours: float = 3,
+    capacity: int = 30,
+    **fields: Any,
+) -> Any:
+    """A live event page (a salon unless ``event`` is given) with one in-person session.
+
+    ``start`` defaults to a week from now; the event spans the session. Extra ``fields`` go to
+    the session (``mode``, ``requires_approval``, ``registration_opens``, ``cpd_hours`` ...).
+    """
+    import datetime
+
+    from django.utils import timezone
+
+    from content.models import EventKind, EventSession
+    from tests.content.test_events import make_event, make_index
+
+    start = start or (timezone.now() + datetime.timedelta(days=7)).replace(microsecond=0)
+    end = start + datetime.timedelta(hours=hours)
+    if event is None:
+        number = EventSession.objects.count() + 1
+        event = make_event(
+            make_index(),
+            f"合规催收沙龙 {number}",
+            start,
+            end,
+            slug=f"salon-{number}",
+            kind=EventKind.SALON,
+        )
+    fields.setdefault("venue", "国际会议中心 3 楼")
+    return EventSession.objects.create(
+        page=event, start=start, end=end, capacity=capacity, **fields
+    )
