@@ -33,12 +33,15 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from ..attendance.admin_forms import EventPageForm
 from ..blocks import AgendaItemBlock, RecordingBlock, SlidesBlock
 from ..headings import TranslatedHeadingMixin
 from ..segmentation import segment
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+    from .sessions import EventSession
 
 EVENT_TIMEZONE = ZoneInfo("Asia/Shanghai")
 PAST_EVENTS_PER_PAGE = 10
@@ -199,6 +202,7 @@ class EventPage(RoutablePageMixin, Page):
     ]
     parent_page_types = ["content.EventIndexPage"]
     subpage_types: list[str] = []
+    base_form_class = EventPageForm
 
     class Meta:
         verbose_name = _("event page")
@@ -215,6 +219,14 @@ class EventPage(RoutablePageMixin, Page):
             errors["online_url"] = message
         if errors:
             raise ValidationError(errors)
+
+    def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
+        context = super().get_context(request, *args, **kwargs)
+        # Same app, but the service module imports the models: imported here, not at the top.
+        from ..attendance.registration import session_rows
+
+        context["session_rows"] = session_rows(self, getattr(request, "user", None))
+        return context
 
     # Display helpers -------------------------------------------------------------------------
 
@@ -288,32 +300,77 @@ class EventPage(RoutablePageMixin, Page):
 
 def event_calendar(event: EventPage, url: str) -> Calendar:
     """A one-event calendar with Beijing-time start and end and the zone's definition."""
+    return _calendar(
+        uid=event.ics_uid,
+        stamp=event.last_published_at,
+        start=event.local_start,
+        end=event.local_end,
+        summary=event.title,
+        location=event.place or event.online_url,
+        url=url,
+        description=_calendar_description(event.intro, event.venue, event.online_url),
+    )
+
+
+def session_calendar(session: EventSession, url: str) -> Calendar:
+    """One session of an event as a calendar entry: the session's own time, place and link
+    (what a registered attendee adds), with a UID of its own so it updates in place."""
+    event = session.page
+    start = timezone.localtime(session.start, EVENT_TIMEZONE)
+    end = timezone.localtime(session.end, EVENT_TIMEZONE)
+    summary = f"{event.title} · {session.title}" if session.title else event.title
+    host = urlparse(settings.SITE_BASE_URL).hostname or "sunshine-academy"
+    return _calendar(
+        uid=f"event-{event.pk}-session-{session.pk}@{host}",
+        stamp=event.last_published_at,
+        start=start,
+        end=end,
+        summary=summary,
+        location=session.venue or session.online_url,
+        url=url,
+        description=_calendar_description(event.intro, session.venue, session.online_url),
+    )
+
+
+def _calendar_description(intro: str, venue: str, online_url: str) -> str:
+    description = intro
+    if venue and online_url:
+        online = gettext("Online: %(url)s") % {"url": online_url}
+        description = f"{description}\n\n{online}" if description else online
+    return description
+
+
+def _calendar(
+    *,
+    uid: str,
+    stamp: datetime.datetime | None,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    summary: str,
+    location: str,
+    url: str,
+    description: str,
+) -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", "-//Sunshine Academy//Events//ZH")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
 
     vevent = CalendarEvent()
-    vevent.add("uid", event.ics_uid)
+    vevent.add("uid", uid)
     # DTSTAMP is when this information was last revised: the publication, not the download.
-    stamp = event.last_published_at or timezone.now()
-    vevent.add("dtstamp", stamp.astimezone(datetime.UTC))
-    vevent.add("dtstart", event.local_start)
-    vevent.add("dtend", event.local_end)
-    vevent.add("summary", event.title)
-    vevent.add("location", event.place or event.online_url)
+    vevent.add("dtstamp", (stamp or timezone.now()).astimezone(datetime.UTC))
+    vevent.add("dtstart", start)
+    vevent.add("dtend", end)
+    vevent.add("summary", summary)
+    vevent.add("location", location)
     vevent.add("url", url)
-    description = event.intro
-    if event.venue and event.online_url:
-        online = gettext("Online: %(url)s") % {"url": event.online_url}
-        description = f"{description}\n\n{online}" if description else online
     if description:
         vevent.add("description", description)
     calendar.add_component(vevent)
     # Define Beijing time for the event's own dates only: short, and valid for any year.
     calendar.add_missing_timezones(
-        first_date=event.local_start.date(),
-        last_date=event.local_end.date() + datetime.timedelta(days=1),
+        first_date=start.date(), last_date=end.date() + datetime.timedelta(days=1)
     )
     return calendar
 

@@ -337,6 +337,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "lms.compliance.tasks.reports.send_monthly_reports",
         "schedule": crontab(day_of_month=1, hour=6, minute=0),
     },
+    # Booked attendees of tomorrow's event sessions get a reminder with the calendar entry.
+    "send-session-reminders": {
+        "task": "content.tasks.send_session_reminders",
+        "schedule": crontab(hour=9, minute=0),
+    },
 }
 
 # Signed Open Badges 3.0 credentials (exams/certificates/signing.py). The Ed25519 secret key as a
