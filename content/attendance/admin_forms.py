@@ -12,23 +12,25 @@ from wagtail.admin.forms import WagtailAdminPageForm
 
 
 class EventPageForm(WagtailAdminPageForm):
-    def clean(self):
-        cleaned_data = super().clean()
+    def is_valid(self) -> bool:
+        # After the formsets are validated: only then do they know which forms are deleted.
+        valid = super().is_valid()
+        formset = self.formsets.get("sessions")
+        if formset is None:
+            return valid
         # Models are imported here: this module is imported by the models themselves.
         from ..models import Registration
 
-        formset = self.formsets.get("sessions")
-        if formset is None:
-            return cleaned_data
-        for form in formset.forms:
+        deleted = [form.instance.pk for form in formset.deleted_forms if form.instance.pk]
+        protected = Registration.objects.filter(session_id__in=deleted)
+        for form in formset.deleted_forms:
             session = form.instance
-            if session.pk is None or not formset._should_delete_form(form):
-                continue
-            if Registration.objects.filter(session_id=session.pk).exists():
+            if session.pk and protected.filter(session_id=session.pk).exists():
                 message = _(
                     "The session “%(session)s” has registrations and cannot be deleted. "
                     "Close it instead, or keep it on the page."
                 ) % {"session": session}
                 form.add_error(None, message)
                 self.add_error(None, message)
-        return cleaned_data
+                valid = False
+        return valid

@@ -1,0 +1,222 @@
+"""The event page's sessions block and the register / cancel / ICS views, through HTTP."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from content.attendance import registration as service
+from content.models import ChangeVia, Registration, RegistrationState
+from tests.factories import make_session
+
+from .attendance_helpers import fill, firm_with_manager, staff
+
+S = RegistrationState
+pytestmark = pytest.mark.django_db
+
+
+def register_url(session) -> str:
+    return reverse("event_registration:register", args=[session.pk])
+
+
+def cancel_url(registration) -> str:
+    return reverse("event_registration:cancel", args=[registration.pk])
+
+
+def test_a_collector_registers_from_the_event_page(
+    client, collector, django_capture_on_commit_callbacks
+):
+    session = make_session(capacity=3)
+    client.force_login(collector)
+
+    page = client.get(session.page.url)
+    assert register_url(session) in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(register_url(session), follow=True)
+
+    registration = Registration.objects.get(user=collector)
+    assert registration.state == S.BOOKED
+    assert response.redirect_chain[0][0].endswith(f"#session-{session.pk}")
+    body = response.content.decode()
+    assert 'data-registration-state="booked"' in body
+    assert cancel_url(registration) in body
+    assert reverse("event_registration:session_ics", args=[session.pk]) in body
+    assert len(mail.outbox) == 1
+
+
+def test_a_full_session_shows_the_waitlist_and_waitlists(client, collector):
+    session = make_session(capacity=1)
+    fill(session, 1)
+    client.force_login(collector)
+
+    page = client.get(session.page.url).content.decode()
+    assert 'data-places-left="0"' in page
+    client.post(register_url(session))
+
+    assert Registration.objects.get(user=collector).state == S.WAITLISTED
+
+
+def test_anonymous_visitors_get_a_sign_in_link_back_to_the_page(client):
+    session = make_session()
+
+    body = client.get(session.page.url).content.decode()
+
+    assert "data-sign-in" in body
+    assert f'?next={session.page.url}"' in body
+    response = client.post(register_url(session))
+    assert response.status_code == 302
+    assert reverse("account_login") in response["Location"]
+    assert not Registration.objects.exists()
+
+
+def test_registering_is_post_only(client, collector):
+    client.force_login(collector)
+    assert client.get(register_url(make_session())).status_code == 405
+
+
+def test_a_closed_window_shows_why_and_refuses(client, collector):
+    session = make_session(registration_opens=timezone.now() + datetime.timedelta(days=1))
+    client.force_login(collector)
+
+    assert "data-refusal" in client.get(session.page.url).content.decode()
+    response = client.post(register_url(session), follow=True)
+
+    assert "not opened yet" in response.content.decode()
+    assert not Registration.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/events/sessions/abc/register/",
+        "/events/sessions/0/register/",
+        "/events/sessions/99999999999999999999/register/",
+        "/events/registrations/abc/cancel/",
+    ],
+)
+def test_bad_ids_are_404s(client, collector, path):
+    client.force_login(collector)
+    assert client.post(path).status_code == 404
+
+
+def test_an_unknown_or_unpublished_session_is_a_404(client, collector):
+    session = make_session()
+    client.force_login(collector)
+    assert (
+        client.post(reverse("event_registration:register", args=[session.pk + 100])).status_code
+        == 404
+    )
+    session.page.unpublish()
+    assert client.post(register_url(session)).status_code == 404
+    assert (
+        client.get(reverse("event_registration:session_ics", args=[session.pk])).status_code == 404
+    )
+
+
+def test_the_owner_cancels_their_place(client, collector):
+    session = make_session()
+    registration = service.register(session, collector, actor=collector)
+    client.force_login(collector)
+
+    client.post(cancel_url(registration))
+
+    registration.refresh_from_db()
+    assert registration.state == S.CANCELLED
+    assert registration.changes.last().via == ChangeVia.SELF
+
+
+def test_someone_else_cannot_cancel_a_registration(client, collector, other_collector):
+    session = make_session()
+    registration = service.register(session, collector, actor=collector)
+    client.force_login(other_collector)
+
+    assert client.post(cancel_url(registration)).status_code == 404
+    registration.refresh_from_db()
+    assert registration.state == S.BOOKED
+
+
+def test_their_firm_manager_cancels_but_another_firms_manager_cannot(client):
+    firm, manager = firm_with_manager()
+    _, other_manager = firm_with_manager()
+    (person,) = staff(firm)
+    session = make_session()
+    registration = service.register(session, person, actor=person)
+
+    client.force_login(other_manager)
+    assert client.post(cancel_url(registration)).status_code == 404
+    client.force_login(manager)
+    client.post(cancel_url(registration))
+
+    registration.refresh_from_db()
+    assert registration.state == S.CANCELLED
+    assert registration.changes.last().via == ChangeVia.MANAGER
+    assert registration.changes.last().actor == manager
+
+
+def test_cancel_redirects_only_to_our_own_addresses(client, collector):
+    session = make_session()
+    registration = service.register(session, collector, actor=collector)
+    client.force_login(collector)
+
+    response = client.post(cancel_url(registration), {"next": "https://evil.example/"})
+
+    assert response["Location"].startswith(session.page.url)
+
+
+def test_the_session_ics_has_the_sessions_own_time_and_place(client):
+    start = datetime.datetime(2030, 3, 2, 14, 0, tzinfo=datetime.UTC)
+    session = make_session(start=start, title="下午场", venue="阳光大厦 5 楼")
+
+    response = client.get(reverse("event_registration:session_ics", args=[session.pk]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    assert "attachment" in response["Content-Disposition"]
+    body = response.content.decode()
+    assert "DTSTART;TZID=Asia/Shanghai:20300302T220000" in body
+    assert f"UID:event-{session.page.pk}-session-{session.pk}@" in body
+    assert "LOCATION:阳光大厦 5 楼" in body
+    assert "下午场" in body
+
+
+def test_a_booked_attendee_sees_the_check_in_link_only_while_check_in_is_open(client, collector):
+    session = make_session()
+    service.register(session, collector, actor=collector)
+    client.force_login(collector)
+    assert "data-checkin-link" not in client.get(session.page.url).content.decode()
+
+    session.checkin_opened_at = timezone.now()
+    session.save()
+    body = client.get(session.page.url).content.decode()
+
+    try:
+        checkin = reverse("event_checkin:code", args=[session.pk])
+    except Exception:  # noqa: BLE001 - the check-in URL is another branch's
+        assert "data-checkin-link" not in body
+    else:
+        assert checkin in body
+
+
+def test_attended_registrations_show_the_hours_credited(client, collector):
+    session = make_session(hours=3)
+    registration = service.register(session, collector, actor=collector)
+    registration.change_state(S.ATTENDED, via=ChangeVia.TRAINER)
+    client.force_login(collector)
+
+    body = client.get(session.page.url).content.decode()
+
+    assert 'data-registration-state="attended"' in body
+    assert "3.00" in body
+    assert "data-cancel" not in body
+
+
+def test_the_event_page_renders_for_a_phone_without_sessions(client):
+    from tests.content.test_events import make_event, make_index
+
+    page = make_event(make_index(), "无场次的沙龙", timezone.now() + datetime.timedelta(days=3))
+    body = client.get(page.url).content.decode()
+    assert "data-sessions" not in body
