@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 
 from content.attendance import registration as service
 from content.models import ChangeVia, Registration, RegistrationState
@@ -12,6 +13,13 @@ from tests.factories import make_session
 from .attendance_helpers import firm_with_manager, staff
 
 S = RegistrationState
+
+
+def msg(text: str) -> str:
+    """``text`` as the person reads it (the active language), for matching."""
+    return gettext(text)
+
+
 pytestmark = pytest.mark.django_db
 
 
@@ -94,7 +102,12 @@ def test_bulk_registration_refuses_another_firms_staff_without_naming_them(clien
     assert Registration.objects.filter(user=world["mine"][0]).exists()
     assert not Registration.objects.filter(user=world["theirs"]).exists()
     body = response.content.decode()
-    assert "1 person is not an active collector of your firm" in body
+    expected = ngettext(
+        "%(count)d person is not an active collector of your firm.",
+        "%(count)d people are not active collectors of your firm.",
+        1,
+    ) % {"count": 1}
+    assert expected in body
     assert world["theirs"].legal_name not in body
 
 
@@ -106,7 +119,7 @@ def test_bulk_registration_with_bad_input_says_so(client, world, value):
     response = client.post(session_url(session), {"user": value}, follow=True)
 
     assert response.status_code == 200
-    assert "Choose at least one person" in response.content.decode()
+    assert msg("Choose at least one person from the list.") in response.content.decode()
     assert not Registration.objects.exists()
 
 
@@ -126,7 +139,7 @@ def test_a_manager_approves_and_declines_their_staffs_requests(client, world):
     assert (two.state, two.changes.last().reason) == (S.CANCELLED, "岗位调整")
     # Answered once: a second approval changes nothing and says so.
     response = client.post(reverse("firm_events:approve", args=[one.pk]), follow=True)
-    assert "already been answered" in response.content.decode()
+    assert msg("This request has already been answered.") in response.content.decode()
     assert one.changes.count() == 2
 
 

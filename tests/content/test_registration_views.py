@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from content.attendance import registration as service
 from content.models import ChangeVia, Registration, RegistrationState
@@ -16,6 +17,13 @@ from tests.factories import make_session
 from .attendance_helpers import fill, firm_with_manager, staff
 
 S = RegistrationState
+
+
+def msg(text: str) -> str:
+    """``text`` as the person reads it (the active language), for matching."""
+    return gettext(text)
+
+
 pytestmark = pytest.mark.django_db
 
 
@@ -85,7 +93,7 @@ def test_a_closed_window_shows_why_and_refuses(client, collector):
     assert "data-refusal" in client.get(session.page.url).content.decode()
     response = client.post(register_url(session), follow=True)
 
-    assert "not opened yet" in response.content.decode()
+    assert msg("Registration for this session has not opened yet.") in response.content.decode()
     assert not Registration.objects.exists()
 
 

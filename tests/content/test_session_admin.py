@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import gettext
 from wagtail.test.utils.form_data import inline_formset
 
 from content.attendance import registration as service
@@ -69,7 +71,11 @@ def test_a_session_with_registrations_cannot_be_deleted(editor, collector):
     response = edit(editor, session, delete=True)
 
     assert response.status_code == 200  # the form again, with the reason
-    assert "has registrations and cannot be deleted" in response.content.decode()
+    expected = gettext(
+        "The session “%(session)s” has registrations and cannot be deleted. "
+        "Close it instead, or keep it on the page."
+    ) % {"session": session}
+    assert escape(expected) in response.content.decode()
     assert EventSession.objects.filter(pk=session.pk).exists()
 
 
