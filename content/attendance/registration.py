@@ -285,7 +285,7 @@ class SessionRow:
     def can_register(self) -> bool:
         registration = self.registration
         active = registration is not None and registration.state != S.CANCELLED
-        return self.refusal is None and not active
+        return self.session.pk is not None and self.refusal is None and not active
 
     @property
     def can_cancel(self) -> bool:
@@ -308,30 +308,35 @@ class SessionRow:
 
 
 def session_rows(page, user) -> list[SessionRow]:
-    """The page's sessions with places left and ``user``'s registration: three queries."""
-    from django.db.models import Count, Q
+    """The page's sessions with places left and ``user``'s registration: two queries.
 
-    sessions = list(
-        page.sessions.annotate(
-            taken=Count("registrations", filter=Q(registrations__state__in=PLACE_STATES))
-        ).order_by("start", "pk")
+    Reads the sessions through the page (in memory on a preview, where new sessions have no
+    primary key yet and so offer no actions).
+    """
+    from django.db.models import Count
+
+    sessions = sorted(page.sessions.all(), key=lambda s: (s.start, s.pk is None, s.pk or 0))
+    ids = [session.pk for session in sessions if session.pk]
+    taken = dict(
+        Registration.objects.filter(session_id__in=ids, state__in=PLACE_STATES)
+        .values("session_id")
+        .annotate(count=Count("pk"))
+        .values_list("session_id", "count")
     )
     mine: dict[int, Registration] = {}
-    if getattr(user, "is_authenticated", False):
-        mine = {
-            r.session_id: r for r in Registration.objects.filter(session__in=sessions, user=user)
-        }
+    if ids and getattr(user, "is_authenticated", False):
+        mine = {r.session_id: r for r in Registration.objects.filter(session_id__in=ids, user=user)}
     now = timezone.now()
     rows = []
     for session in sessions:
         session.page = page  # no query per row for refusal()
-        registration = mine.get(session.pk)
+        registration = mine.get(session.pk) if session.pk else None
         if registration is not None:
             registration.session = session
         rows.append(
             SessionRow(
                 session=session,
-                places_left=max(session.capacity - session.taken, 0),
+                places_left=max(session.capacity - taken.get(session.pk, 0), 0),
                 refusal=refusal(session, now),
                 registration=registration,
             )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from content.attendance import registration as service
-from content.models import ChangeVia, Registration, RegistrationState
+from content.models import ChangeVia, EventSession, Registration, RegistrationState
 from tests.factories import make_session
 
 from .attendance_helpers import fill, firm_with_manager, staff
@@ -228,3 +228,22 @@ def test_the_event_page_renders_for_a_phone_without_sessions(client):
     page = make_event(make_index(), "无场次的沙龙", timezone.now() + datetime.timedelta(days=3))
     body = client.get(page.url).content.decode()
     assert "data-sessions" not in body
+
+
+def test_a_preview_with_a_new_unsaved_session_renders_without_actions(rf, collector):
+    session = make_session()
+    page = session.page
+    new = EventSession(
+        start=session.start, end=session.end, capacity=5, venue="新场地", title="加场"
+    )
+    page.sessions = [session, new]  # in memory, as the editor's preview holds them
+    request = rf.get(page.url)
+    request.user = collector
+
+    rows = service.session_rows(page, collector)
+
+    assert len(rows) == 2
+    assert [row.can_register for row in rows] == [True, False]  # the new one has no id yet
+    response = page.make_preview_request(request)
+    assert response.status_code == 200
+    assert "加场" in response.content.decode()
