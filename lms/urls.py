@@ -49,6 +49,7 @@ urlpatterns = [
     path("firm/staff/", include("lms.accounts.onboarding.urls")),
     path("", include("lms.compliance.appeal_urls")),  # my-findings/, firm/findings/
     path("firm/admission/", include("lms.admission.firm_urls")),
+    path("firm/attendance/", include("content.attendance.firm_urls")),
     path("firm/", include("lms.compliance.dashboard.urls")),
     path("firms/apply/", include("lms.admission.urls")),
     path("my-data/", my_data.download, name="my_data"),

@@ -1,0 +1,1 @@
+"""Attendance at event sessions: registration, check-in, marking and reports."""
