@@ -129,7 +129,9 @@ def certificate_html(document: CertificateDocument, *, language: str = "zh-hans"
     if language not in dict(settings.LANGUAGES):
         raise ValueError(f"unsupported certificate language {language!r}")
     with translation.override(language):
-        labels = _labels(language, attendance=document.variant == ATTENDANCE)
+        labels = _labels(language)
+        if document.variant == ATTENDANCE:
+            labels = {**labels, **_translated(ATTENDANCE_LABELS)}
         context = {
             "document": document,
             "labels": labels,
@@ -173,10 +175,13 @@ def format_hours(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _labels(language: str, *, attendance: bool = False) -> dict[str, Label]:
+def _labels(language: str) -> dict[str, Label]:
     """Each label in the active language, with its English form unless they are the same
     (an English certificate, or a label not translated yet)."""
-    source = {**LABELS, **ATTENDANCE_LABELS} if attendance else LABELS
+    return _translated(LABELS)
+
+
+def _translated(source: dict[str, Promise]) -> dict[str, Label]:
     texts = {key: str(label) for key, label in source.items()}
     with translation.override("en"):
         english = {key: str(label) for key, label in source.items()}
