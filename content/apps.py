@@ -12,6 +12,8 @@ class ContentConfig(AppConfig):
     def ready(self) -> None:
         from lms.lib import demo
 
+        from .attendance import hooks  # noqa: F401  (the attendance reports in the admin)
+
         # seed_demo: the regulations first (courses and questions cite them), then the page tree;
         # events after the courses (orders in lms.lib.demo).
         demo.register("content.regulations", 10, "content.demo.seed_regulations")

@@ -51,6 +51,7 @@ urlpatterns = [
     path("firm/admission/", include("lms.admission.firm_urls")),
     path("firm/events/", include("content.attendance.firm_urls")),
     path("events/", include("content.attendance.urls")),
+    path("firm/attendance/", include("content.attendance.firm_report_urls")),
     path("firm/", include("lms.compliance.dashboard.urls")),
     path("firms/apply/", include("lms.admission.urls")),
     path("my-data/", my_data.download, name="my_data"),

@@ -60,19 +60,35 @@ LABELS: dict[str, Promise] = {
     "serial": _("Certificate No."),
     "verify": _("Scan to verify"),
 }
+# The attendance variant's own labels (the others are shared).
+ATTENDANCE_LABELS: dict[str, Promise] = {
+    "title": _("Certificate of attendance"),
+    "completed": _("attended"),
+    "session": _("Session"),
+    "hours": _("CPD hours"),
+}
+ATTENDANCE = "attendance"
 
 
 @dataclass(frozen=True)
 class CertificateDocument:
-    """What a certificate PDF shows: a snapshot taken at issuance, not live model data."""
+    """What a certificate PDF shows: a snapshot taken at issuance, not live model data.
+
+    The ``attendance`` variant (a certificate of attendance) shows the event as
+    ``programme_name``, the session's date and place and the hours instead of a score and an
+    expiry (``score_percent`` and ``expires_on`` are then None).
+    """
 
     holder_name: str
     programme_name: str
-    score_percent: Decimal
+    score_percent: Decimal | None
     issued_on: date
-    expires_on: date
+    expires_on: date | None
     serial: str
     verification_url: str  # absolute: the QR code and the printed link point at it
+    variant: str = "certification"
+    session_label: str = ""  # attendance: the session's date, time and place
+    hours: Decimal | None = None  # attendance: the hours credited
 
 
 @dataclass(frozen=True)
@@ -114,13 +130,23 @@ def certificate_html(document: CertificateDocument, *, language: str = "zh-hans"
         raise ValueError(f"unsupported certificate language {language!r}")
     with translation.override(language):
         labels = _labels(language)
+        if document.variant == ATTENDANCE:
+            labels = {**labels, **_translated(ATTENDANCE_LABELS)}
         context = {
             "document": document,
             "labels": labels,
             "language_tag": translation.to_language(language),
-            "score": format_percent(document.score_percent),
+            "attendance": document.variant == ATTENDANCE,
+            "score": (
+                format_percent(document.score_percent) if document.score_percent is not None else ""
+            ),
+            "hours": format_hours(document.hours) if document.hours is not None else "",
             "issued_on": formats.date_format(document.issued_on, "DATE_FORMAT"),
-            "expires_on": formats.date_format(document.expires_on, "DATE_FORMAT"),
+            "expires_on": (
+                formats.date_format(document.expires_on, "DATE_FORMAT")
+                if document.expires_on
+                else ""
+            ),
             "qr_code": qr_code_data_uri(document.verification_url),
             # One line at "l" and "m", two at "s", up to four at "xs" (150 characters).
             "name_size": _size_class(document.holder_name, (9, 16, 70)),
@@ -143,12 +169,22 @@ def format_percent(value: Decimal) -> str:
     return f"{text.rstrip('0').rstrip('.') if '.' in text else text}%"
 
 
+def format_hours(value: Decimal) -> str:
+    """``3.00`` -> ``"3"``, ``1.50`` -> ``"1.5"``."""
+    text = f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _labels(language: str) -> dict[str, Label]:
     """Each label in the active language, with its English form unless they are the same
     (an English certificate, or a label not translated yet)."""
-    texts = {key: str(label) for key, label in LABELS.items()}
+    return _translated(LABELS)
+
+
+def _translated(source: dict[str, Promise]) -> dict[str, Label]:
+    texts = {key: str(label) for key, label in source.items()}
     with translation.override("en"):
-        english = {key: str(label) for key, label in LABELS.items()}
+        english = {key: str(label) for key, label in source.items()}
     return {
         key: Label(text, "" if english[key] == text else english[key])
         for key, text in texts.items()

@@ -16,11 +16,12 @@ from django.db import transaction
 from django.dispatch import receiver
 from wagtail.signals import page_published
 
+from content.signals import session_closed
 from courses.models import LessonPage
 from courses.signals import course_completed
 from exams.signals import exam_passed, question_saved
 
-from . import assignments, impact, signals, tasks, updates
+from . import assignments, attendance, impact, signals, tasks, updates
 from .issuance import on_course_completed, on_exam_passed
 from .models import IssuanceRequest
 
@@ -74,3 +75,11 @@ def close_lesson_tasks(sender, *, instance, revision, **kwargs) -> None:
 def close_question_tasks(sender, *, question, user, **kwargs) -> None:
     """A question saved in the admin may have been updated for a change in the law."""
     impact.close_question_tasks(question, by=user)
+
+
+@receiver(session_closed, dispatch_uid="certificates.attendance_on_session_closed")
+def certify_attendance_on_session_closed(sender, *, session, **kwargs) -> None:
+    """Sent in the transaction that closes a session: queue its certificates of attendance
+    after it commits, when the event gives them (the task checks again, under locks)."""
+    if attendance.wants_certificates(session):
+        transaction.on_commit(partial(tasks.dispatch_attendance, session.pk))

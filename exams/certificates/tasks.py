@@ -18,7 +18,7 @@ from datetime import datetime
 from celery import shared_task
 from django.utils import timezone
 
-from . import issuance, lifecycle, updates
+from . import attendance, issuance, lifecycle, updates
 from .models import IssuanceRequest
 
 logger = logging.getLogger(__name__)
@@ -155,3 +155,42 @@ def dispatch_pending(now: datetime | None = None) -> int:
     """The sweep: queue every pending request again; returns how many were queued."""
     pending = issuance.pending_requests(now)
     return sum(dispatch(pk) for pk in pending.values_list("pk", flat=True))
+
+
+# --- Certificates of attendance (attendance.py) ------------------------------------------------
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=10,
+)
+def issue_attendance_certificates(self, session_id: int) -> int:
+    """Issue the certificates of attendance a closed session still lacks; returns how many.
+
+    Safe under retries and duplicate deliveries: each certificate is issued under its
+    registration's row lock, and a registration that has one is skipped.
+    """
+    return len(attendance.issue_for_session(session_id))
+
+
+@shared_task(acks_late=True)
+def sweep_attendance_certificates() -> int:
+    """Hourly: queue again the closed sessions whose certificates a lost message never issued."""
+    return sum(dispatch_attendance(pk) for pk in attendance.sessions_missing_certificates())
+
+
+def dispatch_attendance(session_id: int) -> bool:
+    """Queue the attendance certificates of a closed session; if the broker is unreachable,
+    leave them to the sweep. Never raises: the session's closing is already committed."""
+    try:
+        issue_attendance_certificates.delay(session_id)
+    except Exception:  # noqa: BLE001 — any broker failure; the sweep retries
+        logger.warning("Could not queue attendance certificates of session %s", session_id)
+        return False
+    return True

@@ -15,6 +15,11 @@ urlpatterns = [
     # The holder's own certificates (login required).
     path("certificates/", views.my_certificates, name="mine"),
     path("certificates/<id:pk>/pdf/", views.download_pdf, name="pdf"),
+    path(
+        "certificates/attendance/<id:pk>/pdf/",
+        views.download_attendance_pdf,
+        name="attendance_pdf",
+    ),
     # Public verification: the page and the signed Open Badges 3.0 credential.
     path("verify/<str:code>.json", credential_views.credential, name="verify_json"),
     path("verify/<str:code>/", views.verify, name="verify"),

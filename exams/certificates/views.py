@@ -27,7 +27,10 @@ from lms.lib.masking import mask_name
 from lms.lib.ratelimit import client_ip, limit_view
 
 from . import basis, updates
+from .attendance import is_valid_serial as is_valid_attendance_serial
+from .issuance import is_valid_serial
 from .models import (
+    AttendanceCertificate,
     Certificate,
     CertificateStatus,
     CertificateSuspension,
@@ -63,12 +66,36 @@ verification_rate_limit = limit_view(
 @require_safe
 @verification_rate_limit
 def verify(request: HttpRequest, code: str) -> HttpResponse:
-    """The page the QR code opens: is this certificate genuine, and is it still valid?"""
+    """The page the QR code opens: is this certificate genuine, and is it still valid?
+
+    ``code`` is the verification code in the QR, or the serial printed on the certificate (its
+    check character is checked first, so a mistyped serial costs no query). Certificates of
+    attendance are found the same ways and get a page saying what they certify.
+    """
+    serial = code.strip().upper()
+    by_serial = is_valid_serial(serial) or is_valid_attendance_serial(serial)
+    certificates = Certificate.objects.select_related("superseded_by")
     certificate = (
-        Certificate.objects.select_related("superseded_by").filter(verification_code=code).first()
-    )
+        certificates.filter(serial=serial)
+        if by_serial
+        else certificates.filter(verification_code=code)
+    ).first()
     if certificate is None:
-        return _unknown_code(request)
+        attendances = AttendanceCertificate.objects.all()
+        attendance = (
+            attendances.filter(serial=serial)
+            if by_serial
+            else attendances.filter(verification_code=code)
+        ).first()
+        if attendance is None:
+            return _unknown_code(request)
+        return _verification_headers(
+            render(
+                request,
+                "certificates/verify_attendance.html",
+                {"certificate": attendance, "masked_name": mask_name(attendance.holder_name)},
+            )
+        )
     status = certificate.status_on()
     context = {
         "certificate": certificate,
@@ -82,7 +109,10 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
             certificate.open_suspension if status == CertificateStatus.SUSPENDED else None
         ),
     }
-    response = render(request, "certificates/verify.html", context)
+    return _verification_headers(render(request, "certificates/verify.html", context))
+
+
+def _verification_headers(response: HttpResponse) -> HttpResponse:
     # Shared caches must not keep it (it changes on revocation, and with the language cookie).
     patch_cache_control(response, private=True, max_age=VERIFY_MAX_AGE)
     patch_vary_headers(response, ["Cookie"])
@@ -211,6 +241,7 @@ def my_certificates(request: AuthenticatedHttpRequest) -> HttpResponse:
         "history": history,
         "pending": pending,
         "in_progress": _programme_progress(user, certified, completed),
+        "attendance": list(AttendanceCertificate.objects.filter(holder=user)),
         "valid": CertificateStatus.VALID,
         "revoked": CertificateStatus.REVOKED,
     }
@@ -277,6 +308,31 @@ def download_pdf(request: HttpRequest, pk: int) -> FileResponse:
     try:
         pdf = certificate.pdf.open("rb")
     except FileNotFoundError as error:
+        raise Http404("The PDF file is missing.") from error
+    response = FileResponse(
+        pdf,
+        as_attachment=True,
+        filename=f"{certificate.serial}.pdf",
+        content_type="application/pdf",
+    )
+    return _private(response)
+
+
+@require_safe
+@login_required
+def download_attendance_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    """A certificate of attendance's PDF, as ``<serial>.pdf``: for its holder, or staff who may
+    view certificates of attendance. Anyone else gets the same 404 as for one that does not
+    exist."""
+    certificate = get_object_or_404(AttendanceCertificate, pk=pk)
+    user = request.user
+    if certificate.holder_id != user.pk and not user.has_perm(
+        "certificates.view_attendancecertificate"
+    ):
+        raise Http404("No such certificate.")
+    try:
+        pdf = certificate.pdf.open("rb")
+    except (FileNotFoundError, ValueError) as error:
         raise Http404("The PDF file is missing.") from error
     response = FileResponse(
         pdf,

@@ -294,6 +294,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "exams.certificates.tasks.dispatch_pending_issuances",
         "schedule": crontab(minute="*/5"),
     },
+    # Certificates of attendance a lost broker message never issued (a closed session's).
+    "sweep-attendance-certificates": {
+        "task": "exams.certificates.tasks.sweep_attendance_certificates",
+        "schedule": crontab(minute=23),
+    },
     # Certificate lifecycle: expire first, then remind (Asia/Shanghai time).
     "expire-certificates": {
         "task": "exams.certificates.tasks.expire_certificates",

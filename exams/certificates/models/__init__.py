@@ -7,6 +7,7 @@ tables kept their names (see ``migrations/0001_initial.py``).
 """
 
 from .assignment import ProgrammeAssignment
+from .attendance import AttendanceCertificate
 from .certificate import (
     HELD_STATUSES,
     Certificate,
@@ -25,6 +26,7 @@ from .law_change import (
 from .programme import CertificationProgramme
 
 __all__ = [
+    "AttendanceCertificate",
     "Certificate",
     "CertificateBasis",
     "CertificateSuspension",
