@@ -1,0 +1,1 @@
+"""Event attendance: registration, check-in, marking and closing sessions (services and views)."""
