@@ -14,9 +14,10 @@ from tests.factories import make_session
 S = RegistrationState
 
 
-def live_session(*, open_checkin: bool = True, **fields):
-    """A session that started an hour ago (3 h long), check-in opened by default."""
-    start = (timezone.now() - datetime.timedelta(hours=1)).replace(microsecond=0)
+def live_session(*, open_checkin: bool = True, start=None, **fields):
+    """A session that started an hour ago (3 h long) unless ``start`` says otherwise, with
+    check-in opened by default."""
+    start = start or (timezone.now() - datetime.timedelta(hours=1)).replace(microsecond=0)
     session = make_session(start=start, **fields)
     if open_checkin:
         session.checkin_opened_at = start

@@ -8,7 +8,7 @@ import datetime
 
 import pytest
 from django.core import signing
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from content.attendance import checkin
 from content.attendance.checkin import GRACE_SECONDS, ROTATION_SECONDS, CheckinRefused, Refusal
@@ -18,6 +18,14 @@ from tests.content.checkin_support import live_session, receiving, register
 
 pytestmark = pytest.mark.django_db
 S = RegistrationState
+
+
+@pytest.fixture(autouse=True)
+def english(client, settings):
+    """These tests read the English messages (the site's default is Chinese)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -136,9 +144,7 @@ def test_checking_in_twice_changes_the_registration_once(session, collector):
     assert len(sent) == 1 and sent[0]["registration"].pk == registration.pk
 
 
-@pytest.mark.parametrize(
-    "state", [S.WAITLISTED, S.REQUESTED, S.CANCELLED, S.NO_SHOW]
-)
+@pytest.mark.parametrize("state", [S.WAITLISTED, S.REQUESTED, S.CANCELLED, S.NO_SHOW])
 def test_only_a_booked_registration_checks_in(session, collector, state):
     registration = register(session, collector, state)
     with pytest.raises(CheckinRefused) as refused:

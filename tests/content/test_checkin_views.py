@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from pytest_django.asserts import assertContains
 
 from content.attendance import checkin, checkin_views
@@ -20,6 +20,14 @@ from tests.content.checkin_support import live_session, register
 
 pytestmark = pytest.mark.django_db
 S = RegistrationState
+
+
+@pytest.fixture(autouse=True)
+def english(client, settings):
+    """These tests read the English messages (the site's default is Chinese)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -225,6 +233,7 @@ def test_code_guesses_are_rate_limited_per_person_and_session(
     assert registration.state == S.BOOKED
     # Someone else in the room is not held back by it.
     other = Client()
+    other.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     other.force_login(other_collector)
     assertContains(other.post(code_url(session), {"code": right}), "You are checked in")
 
