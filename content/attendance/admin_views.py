@@ -478,6 +478,8 @@ class AttendanceViewSet(ObjectActionViewSetMixin, ModelViewSet):
     inspect_view_class = SessionAttendanceView
     inspect_view_enabled = True
     copy_view_enabled = False
+    # Sessions are Orderable within their page; there is nothing to reorder in this list.
+    sort_order_field = None
     filterset_class = SessionFilterSet
     search_fields = ["page__title", "title", "venue"]
     search_backend_name = None
@@ -497,7 +499,7 @@ class AttendanceViewSet(ObjectActionViewSetMixin, ModelViewSet):
 
     def get_common_view_kwargs(self, **kwargs):
         view_kwargs = super().get_common_view_kwargs(**kwargs)
-        for name in ("add", "edit", "delete", "history", "usage", "copy"):
+        for name in ("add", "edit", "delete", "history", "usage", "copy", "reorder"):
             view_kwargs[f"{name}_url_name"] = None
         return view_kwargs
 
