@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime
 from contextlib import contextmanager
 
-from django.utils import timezone
+import pytest
+from django.db.models.signals import post_save
+from django.utils import timezone, translation
 
 from content.models import ChangeVia, Registration, RegistrationState
+from lms.accounts.models import User
 from tests.factories import make_session
 
 S = RegistrationState
@@ -49,3 +52,22 @@ def receiving(signal):
         yield calls
     finally:
         signal.disconnect(receiver)
+
+
+@pytest.fixture
+def english(client, settings):
+    """The tests that use it read the English messages (the site speaks Chinese unless a person
+    chose otherwise): the client's language cookie, and every person created meanwhile saved
+    with English as their choice (a signed-in person's choice wins over the cookie)."""
+
+    def choose_english(sender, instance, created, **kwargs):
+        if created:
+            User.objects.filter(pk=instance.pk).update(preferred_language="en")
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    post_save.connect(choose_english, sender=User, weak=False)
+    try:
+        with translation.override("en"):
+            yield
+    finally:
+        post_save.disconnect(choose_english, sender=User)

@@ -9,25 +9,23 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from pytest_django.asserts import assertContains
 
 from content.attendance import marking
 from content.models import ChangeVia, RegistrationState
 from content.signals import attendance_changed, session_closed
 from tests.conftest import signed_in
-from tests.content.checkin_support import live_session, receiving, register
+from tests.content.checkin_support import (
+    english,  # noqa: F401  (a fixture)
+    live_session,
+    receiving,
+    register,
+)
 
-pytestmark = pytest.mark.django_db
+# English messages: the checkin_support.english fixture.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 S = RegistrationState
-
-
-@pytest.fixture(autouse=True)
-def english(client, settings):
-    """These tests read the English messages (the site's default is Chinese)."""
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

@@ -9,26 +9,23 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
 from content.attendance import checkin
 from content.models import RegistrationState
 from tests.conftest import signed_in
-from tests.content.checkin_support import live_session, register
+from tests.content.checkin_support import (
+    english,  # noqa: F401  (a fixture)
+    live_session,
+    register,
+)
 from tests.factories import make_session
 
-pytestmark = pytest.mark.django_db
+# English messages: the checkin_support.english fixture.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 S = RegistrationState
 INDEX = reverse("attendance_sessions:index")
-
-
-@pytest.fixture(autouse=True)
-def english(client, settings):
-    """These tests read the English messages (the site's default is Chinese)."""
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

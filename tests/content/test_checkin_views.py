@@ -10,24 +10,21 @@ from urllib.parse import quote
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from pytest_django.asserts import assertContains
 
 from content.attendance import checkin, checkin_views
 from content.models import ChangeVia, RegistrationState
 from tests.conftest import PASSWORD
-from tests.content.checkin_support import live_session, register
+from tests.content.checkin_support import (
+    english,  # noqa: F401  (a fixture)
+    live_session,
+    register,
+)
 
-pytestmark = pytest.mark.django_db
+# English messages: the checkin_support.english fixture.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 S = RegistrationState
-
-
-@pytest.fixture(autouse=True)
-def english(client, settings):
-    """These tests read the English messages (the site's default is Chinese)."""
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture
@@ -251,3 +248,15 @@ def test_a_session_of_an_unpublished_event_is_not_found(client, session, collect
     session.page.unpublish()
     client.force_login(collector)
     assert client.get(code_url(session)).status_code == 404
+
+
+def test_the_pages_speak_chinese_by_default(client, session, collector, settings):
+    del client.cookies[settings.LANGUAGE_COOKIE_NAME]
+    collector.preferred_language = "zh-hans"
+    collector.save(update_fields=["preferred_language"])
+    register(session, collector)
+    client.force_login(collector)
+    assertContains(client.get(code_url(session)), "签到码")
+    assertContains(client.get(scan_url(checkin.current_code(session).token)), "签到成功")
+    stale = checkin.current_code(session, timezone.now() - datetime.timedelta(seconds=130))
+    assertContains(client.get(scan_url(stale.token)), "已过期", status_code=400)
