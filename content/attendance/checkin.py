@@ -240,8 +240,10 @@ def check_in(
     """
     at = at or timezone.now()
     with transaction.atomic():
-        # Lock the session too, so a close running now waits or is waited for.
-        session = EventSession.objects.select_for_update().select_related("page").get(pk=session.pk)
+        # Only the registration is locked, so a room checking in at once is not queued on the
+        # session's row. A close running meanwhile locks the same registrations: whichever
+        # comes second sees the other's result (attended stays, a no-show is refused).
+        session = EventSession.objects.select_related("page").get(pk=session.pk)
         if session.closed_at is not None:
             raise CheckinRefused(
                 Refusal.CLOSED,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -64,15 +64,6 @@ def open_checkin(
     return session
 
 
-def parse_hours(raw: object) -> Decimal | None:
-    """Hours as a Decimal with at most two decimals, or None if it is not a number."""
-    try:
-        hours = Decimal(str(raw).strip())
-    except InvalidOperation:
-        return None
-    return hours if hours.is_finite() and hours == hours.quantize(Decimal("0.01")) else None
-
-
 def mark_attendance(
     registration: Registration,
     state: str,
@@ -95,8 +86,9 @@ def mark_attendance(
     if not reason:
         raise AttendanceRefused(_("Give the reason for marking attendance by hand."))
     with transaction.atomic():
+        # Lock the registration only, not the session or the person joined to it.
         registration = (
-            Registration.objects.select_for_update()
+            Registration.objects.select_for_update(of=("self",))
             .select_related("session", "user")
             .get(pk=registration.pk)
         )
