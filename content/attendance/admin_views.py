@@ -188,6 +188,7 @@ class SessionAttendanceView(HeaderActionsMixin, generic.InspectView):
     """A session's registrations, their check-in and their history, with the actions."""
 
     template_name = "content/attendance/admin/session.html"
+    page_title = _("Attendance")
     object_actions = SESSION_ACTIONS
     any_permission_required = ["manage"]
 

@@ -80,6 +80,17 @@ def test_a_collector_checks_in_with_the_qr_link_and_the_screen_counts_it(
     assert_fits_the_viewport(projector)
     screenshot(projector, "screen-phone")
 
+    # The session's page and the list, on that phone.
+    projector.goto(base + reverse("attendance_sessions:inspect", args=[session.pk]))
+    expect(projector.locator(f"[data-registration='{registration.pk}'] [data-state]")).to_have_text(
+        "已出席"
+    )
+    assert_fits_the_viewport(projector)
+    screenshot(projector, "session-phone")
+    projector.goto(base + reverse("attendance_sessions:index"))
+    expect(projector.get_by_text(session.page.title).first).to_be_visible()
+    screenshot(projector, "list-phone")
+
 
 def test_a_collector_types_the_code_on_a_phone(
     live_server, phone_page: Page, screenshot: Callable[[Page, str], Path]
