@@ -72,3 +72,13 @@ register_snippet(LibraryViewSetGroup)
 @hooks.register("construct_homepage_panels")
 def _review_queue_with_approve(request: HttpRequest, panels: list) -> None:
     use_review_queue_panel(request, panels)
+
+
+# Attendance (签到考勤): the trainers' sessions, check-in screen and marking (content.attendance).
+from wagtail.permissions import register_permission_policy  # noqa: E402
+
+from .attendance import admin_views as attendance_admin  # noqa: E402
+from .models import EventSession  # noqa: E402
+
+register_permission_policy(EventSession, attendance_admin.AttendancePermissionPolicy(EventSession))
+hooks.register("register_admin_viewset", attendance_admin.AttendanceViewSet)

@@ -46,6 +46,7 @@ urlpatterns = [
     path("", include("exams.certificates.urls")),
     path("search/", content_views.search, name="search"),
     path("regulations/<id:pk>/", content_views.regulation_detail, name="regulation_detail"),
+    path("events/", include("content.attendance.checkin_urls")),
     path("firm/staff/", include("lms.accounts.onboarding.urls")),
     path("", include("lms.compliance.appeal_urls")),  # my-findings/, firm/findings/
     path("firm/admission/", include("lms.admission.firm_urls")),

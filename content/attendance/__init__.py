@@ -1,1 +1,1 @@
-"""Attendance at event sessions: registration, check-in, marking (one module per concern)."""
+"""Event attendance: registration, check-in, marking and closing sessions (services and views)."""

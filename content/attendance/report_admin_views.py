@@ -53,7 +53,7 @@ class AttendancePermissionMixin(View):
 class SessionIndexView(AttendancePermissionMixin, WagtailAdminTemplateMixin, TemplateView):
     """Every session, latest first, with its registrations counted per state. One query."""
 
-    template_name = "content/attendance/admin/index.html"
+    template_name = "content/attendance/reports/index.html"
     page_title = gettext_lazy("Attendance reports")
     header_icon = "table"
 
@@ -70,7 +70,7 @@ class SessionIndexView(AttendancePermissionMixin, WagtailAdminTemplateMixin, Tem
 class SessionReportView(AttendancePermissionMixin, WagtailAdminTemplateMixin, TemplateView):
     """One session's registrations with their totals."""
 
-    template_name = "content/attendance/admin/session.html"
+    template_name = "content/attendance/reports/session.html"
     page_title = gettext_lazy("Session attendance")
     header_icon = "table"
 
@@ -117,7 +117,7 @@ def _firm(request: HttpRequest) -> Firm | None:
 class FirmReportView(AttendancePermissionMixin, WagtailAdminTemplateMixin, TemplateView):
     """A firm's staff registrations across sessions (choose the firm in the filter)."""
 
-    template_name = "content/attendance/admin/firm.html"
+    template_name = "content/attendance/reports/firm.html"
     page_title = gettext_lazy("Attendance by firm")
     header_icon = "group"
 

@@ -120,6 +120,8 @@ class EventSession(Orderable):
     class Meta(Orderable.Meta):
         verbose_name = _("session")
         verbose_name_plural = _("sessions")
+        # Trainers: open check-in, show the check-in screen, mark attendance, close sessions.
+        permissions = [("manage_attendance", "Can manage attendance (check-in, marking, closing)")]
         indexes = [models.Index(fields=["start"], name="eventsession_start_idx")]
         constraints = [
             models.CheckConstraint(
