@@ -78,7 +78,9 @@ def programme_prerequisites(user: User, exam: ExamPage) -> Prerequisites:
             user=user, course_id__in=course_ids, completed_at__isnull=False
         ).values_list("course_id", flat=True)
     )
-    hours = renewal_hours(user, [p for p in programmes if (p.renewal_exam_id or p.final_exam_id) == exam.pk])
+    hours = renewal_hours(
+        user, [p for p in programmes if (p.renewal_exam_id or p.final_exam_id) == exam.pk]
+    )
     missing_by_programme = {
         programme: [course for course in wanted[programme.pk] if course.pk not in completed]
         for programme in programmes
@@ -102,9 +104,7 @@ def programme_prerequisites(user: User, exam: ExamPage) -> Prerequisites:
     )
 
 
-def renewal_hours(
-    user: User, programmes: list[CertificationProgramme]
-) -> dict[int, CycleProgress]:
+def renewal_hours(user: User, programmes: list[CertificationProgramme]) -> dict[int, CycleProgress]:
     """The CPD hours ``user`` still lacks to renew, per programme (absent when none are lacking).
 
     Hours are asked of a holder renewing: a valid, unexpired certificate of a programme whose

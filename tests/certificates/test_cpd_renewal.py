@@ -148,9 +148,7 @@ def test_issuance_creates_no_renewal_without_the_hours_even_if_the_exam_is_open(
     assert list(Certificate.objects.all()) == [old]
 
 
-def test_a_correction_below_the_requirement_blocks_the_renewal_again(
-    collector, trainer, programme
-):
+def test_a_correction_below_the_requirement_blocks_the_renewal_again(collector, trainer, programme):
     renewable_certificate(collector, programme)
     credit(collector, trainer, 12, offline=True)
     credit(collector, trainer, -1, offline=True)

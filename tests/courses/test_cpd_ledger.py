@@ -91,7 +91,9 @@ def test_a_correction_appends_a_debit_and_the_entries_add_up(collector, trainer,
 
 
 def test_session_cpd_hours_override_the_length_and_online_sessions_are_not_offline(collector):
-    session = make_session(hours=2, cpd_hours=Decimal("1.25"), mode="online", online_url="https://x.cn/")
+    session = make_session(
+        hours=2, cpd_hours=Decimal("1.25"), mode="online", online_url="https://x.cn/"
+    )
     move(booked(collector, session), S.ATTENDED)
     entry = CPDEntry.objects.get(user=collector)
     assert (entry.hours, entry.offline) == (Decimal("1.25"), False)
@@ -157,9 +159,13 @@ def test_an_adjustment_needs_a_reason_and_hours(collector, trainer):
 
 def test_a_debit_cannot_take_the_ledger_below_zero(collector, trainer):
     today = timezone.localdate()
-    cpd.adjust(collector, Decimal(3), offline=True, earned_on=today, reason="外部培训", actor=trainer)
+    cpd.adjust(
+        collector, Decimal(3), offline=True, earned_on=today, reason="外部培训", actor=trainer
+    )
     with pytest.raises(ValidationError):
-        cpd.adjust(collector, Decimal(-4), offline=False, earned_on=today, reason="错", actor=trainer)
+        cpd.adjust(
+            collector, Decimal(-4), offline=False, earned_on=today, reason="错", actor=trainer
+        )
     entry = cpd.adjust(
         collector, Decimal(-3), offline=True, earned_on=today, reason="重复录入", actor=trainer
     )
