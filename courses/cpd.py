@@ -37,6 +37,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from wagtail import hooks
 
 from content.models import Registration
 
@@ -79,6 +80,11 @@ class CycleProgress:
     @property
     def missing_offline(self) -> Decimal:
         return max(self.required_offline - self.offline_hours, ZERO)
+
+
+# Certification (above courses) registers fn(user) -> programmes requiring CPD hours that
+# ``user`` holds a certificate of or is assigned: "My learning" shows their cycle.
+CPD_PROGRAMMES_HOOK = "cpd_programmes"
 
 
 # --- Crediting ----------------------------------------------------------------------------------
@@ -249,6 +255,15 @@ def cycle_progress_many(
             ends_on=end,
         )
     return result
+
+
+def programmes_for(user) -> list[Programme]:
+    """The programmes whose CPD cycle concerns ``user``, as the hooks answer (none without)."""
+    found: dict[Any, Programme] = {}
+    for provide in hooks.get_hooks(CPD_PROGRAMMES_HOOK):
+        for programme in provide(user):
+            found.setdefault(programme.pk, programme)
+    return list(found.values())
 
 
 def ledger(user) -> Iterable[CPDEntry]:

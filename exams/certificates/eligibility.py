@@ -128,3 +128,26 @@ def renewal_hours(user: User, programmes: list[CertificationProgramme]) -> dict[
         for pk, progress in cycle_progress_many(user, renewing).items()
         if not progress.met
     }
+
+
+def cpd_programmes(user: User) -> list[CertificationProgramme]:
+    """Active programmes requiring CPD hours that ``user`` holds a valid or suspended
+    certificate of (renewal lies ahead) or is assigned by their firm (working toward it).
+    Registered with ``courses.cpd.CPD_PROGRAMMES_HOOK`` for "My learning" and the API; one
+    query."""
+    return list(
+        CertificationProgramme.objects.filter(is_active=True, cpd_hours_required__gt=0)
+        .filter(
+            Q(
+                certificates__holder=user,
+                certificates__status__in=[CertificateStatus.VALID, CertificateStatus.SUSPENDED],
+            )
+            | Q(
+                assignments__user=user,
+                assignments__completed_at__isnull=True,
+                assignments__cancelled_at__isnull=True,
+            )
+        )
+        .distinct()
+        .order_by("name")
+    )
