@@ -229,23 +229,27 @@ def cycle_progress(user, programme: Programme, on: datetime.date | None = None) 
 
 
 def cycle_progress_many(
-    user, programmes: Sequence[Programme], on: datetime.date | None = None
+    user, programmes: Sequence[Programme], on: datetime.date | None = None, entries=None
 ) -> dict[Any, CycleProgress]:
-    """:func:`cycle_progress` for several programmes, keyed by programme pk, in one query."""
+    """:func:`cycle_progress` for several programmes, keyed by programme pk, in one query (none
+    when ``entries``, the person's ledger already read, is given)."""
     on = on or timezone.localdate()
     if not programmes:
         return {}
     bounds = {p.pk: cycle_bounds(p.cpd_cycle_months, on) for p in programmes}
     earliest = min(start for start, _end in bounds.values())
-    entries = list(
-        CPDEntry.objects.filter(user=user, earned_on__gte=earliest, earned_on__lte=on).values_list(
-            "earned_on", "hours", "offline"
+    if entries is None:
+        rows = list(
+            CPDEntry.objects.filter(
+                user=user, earned_on__gte=earliest, earned_on__lte=on
+            ).values_list("earned_on", "hours", "offline")
         )
-    )
+    else:
+        rows = [(e.earned_on, e.hours, e.offline) for e in entries if earliest <= e.earned_on <= on]
     result = {}
     for programme in programmes:
         start, end = bounds[programme.pk]
-        inside = [(hours, offline) for day, hours, offline in entries if start <= day <= end]
+        inside = [(hours, offline) for day, hours, offline in rows if start <= day <= end]
         result[programme.pk] = CycleProgress(
             hours=sum((hours for hours, _offline in inside), ZERO),
             offline_hours=sum((hours for hours, offline in inside if offline), ZERO),

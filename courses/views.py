@@ -118,10 +118,10 @@ def my_learning(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _cpd_context(user) -> dict:
-    """The cycles (one query for the programmes, one for the ledger window) and the ledger."""
+    """The cycles and the ledger: two queries (the programmes, the ledger)."""
     programmes = cpd.programmes_for(user)
-    progress_by_pk = cpd.cycle_progress_many(user, programmes)
     entries = list(cpd.ledger(user))
+    progress_by_pk = cpd.cycle_progress_many(user, programmes, entries=entries)
     return {
         "cpd_cycles": [(programme, progress_by_pk[programme.pk]) for programme in programmes],
         "cpd_entries": entries,
