@@ -12,4 +12,6 @@ class CoursesConfig(AppConfig):
     def ready(self) -> None:
         from lms.lib import demo
 
+        from . import receivers  # noqa: F401  (the CPD ledger follows attendance and courses)
+
         demo.register("courses.courses", 40, "courses.demo.seed_courses")  # orders: lms.lib.demo

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from lms.accounts.request_types import AuthenticatedHttpRequest
 
-from . import progress
+from . import cpd, progress
 from .models import CourseIndexPage, CoursePage, Enrolment, LessonPage
 
 
@@ -90,7 +90,8 @@ def complete(request: HttpRequest, lesson_id: int) -> HttpResponse:
 @require_safe
 @login_required
 def my_learning(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Courses the user is taking, with progress and a link to resume, and those finished."""
+    """Courses the user is taking, with progress and a link to resume, and those finished; the
+    CPD hours of each programme cycle that concerns them, and their hours ledger."""
     enrolments = list(
         Enrolment.objects.filter(user=request.user, course__live=True)
         .select_related("course")
@@ -111,5 +112,18 @@ def my_learning(request: AuthenticatedHttpRequest) -> HttpResponse:
         "in_progress": in_progress,
         "completed": completed,
         "course_index": CourseIndexPage.objects.live().first(),
+        **_cpd_context(request.user),
     }
     return _private(render(request, "courses/my_learning.html", context))
+
+
+def _cpd_context(user) -> dict:
+    """The cycles and the ledger: two queries (the programmes, the ledger)."""
+    programmes = cpd.programmes_for(user)
+    entries = list(cpd.ledger(user))
+    progress_by_pk = cpd.cycle_progress_many(user, programmes, entries=entries)
+    return {
+        "cpd_cycles": [(programme, progress_by_pk[programme.pk]) for programme in programmes],
+        "cpd_entries": entries,
+        "cpd_total": sum((entry.hours for entry in entries), cpd.ZERO),
+    }

@@ -21,3 +21,11 @@ HOME_PAGE_COURSES = 6
 def add_home_page_courses(request: HttpRequest, context: dict[str, Any]) -> None:
     """The first live public courses in catalogue (tree) order: one query, when rendered."""
     context["courses"] = CoursePage.objects.live().public().order_by("path")[:HOME_PAGE_COURSES]
+
+
+@hooks.register("register_admin_viewset")
+def register_cpd_ledger():
+    """The CPD hours ledger for trainers: look up, inspect, adjust (``courses/admin.py``)."""
+    from .admin import CPDEntryViewSet
+
+    return CPDEntryViewSet("cpd_hours")

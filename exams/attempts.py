@@ -168,6 +168,11 @@ def _status(
         blocker = ExamUnavailable(
             _("This exam closed on %(date)s.") % {"date": _when(exam.available_until)}
         )
+    elif not prerequisites.met and not prerequisites.missing:
+        blocker = PrerequisitesMissing(
+            _("Earn the CPD hours %(programme)s requires for renewal before you start this exam.")
+            % {"programme": prerequisites.programme}
+        )
     elif not prerequisites.met:
         blocker = PrerequisitesMissing(
             _("Complete the courses of %(programme)s before you start this exam.")

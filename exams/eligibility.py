@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from wagtail import hooks
 
+from courses.cpd import CycleProgress
 from courses.models import CoursePage
 from courses.progress import Progress
 
@@ -39,10 +40,12 @@ class Prerequisites:
     # What the missing courses are for (a certification programme), shown by its name.
     programme: object | None = None
     missing: list[MissingCourse] = field(default_factory=list)
+    # For a renewal: the CPD hours of the programme's cycle, when they fall short.
+    hours: CycleProgress | None = None
 
     @property
     def met(self) -> bool:
-        return not self.missing
+        return not self.missing and (self.hours is None or self.hours.met)
 
 
 # Apps above exams register fn(user, exam) -> Prerequisites; the first unmet answer wins.

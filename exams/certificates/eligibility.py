@@ -7,7 +7,10 @@ requires every course), and is then locked out when they are ready. So such an e
 started until the prerequisites are met:
 
 * the final exam of a programme needs the programme's required courses completed;
-* the renewal exam of a programme needs its refresher course completed (if it has one).
+* the renewal exam of a programme needs its refresher course completed (if it has one), and,
+  for a holder of a valid certificate of a programme requiring CPD hours, the hours of the
+  cycle ending today (``courses.cpd.cycle_progress``: total and offline). Issuance checks the
+  hours again (``issuance.request_if_eligible``). First certification needs no hours.
 
 When an exam belongs to several programmes, meeting any one programme's prerequisites is
 enough (each programme is a reason to sit it); otherwise the programme with the fewest courses
@@ -28,12 +31,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db.models import Q
+from django.utils import timezone
 
+from courses.cpd import CycleProgress, cycle_progress_many
 from courses.models import CoursePage, Enrolment
 from courses.progress import progress_for_courses
 from exams.eligibility import MissingCourse, Prerequisites
 
-from .models import CertificationProgramme
+from .models import Certificate, CertificateStatus, CertificationProgramme
 
 if TYPE_CHECKING:
     from exams.models import ExamPage
@@ -73,17 +78,76 @@ def programme_prerequisites(user: User, exam: ExamPage) -> Prerequisites:
             user=user, course_id__in=course_ids, completed_at__isnull=False
         ).values_list("course_id", flat=True)
     )
+    hours = renewal_hours(
+        user, [p for p in programmes if (p.renewal_exam_id or p.final_exam_id) == exam.pk]
+    )
     missing_by_programme = {
         programme: [course for course in wanted[programme.pk] if course.pk not in completed]
         for programme in programmes
     }
-    programme, missing = min(missing_by_programme.items(), key=lambda item: len(item[1]))
-    if not missing:
+
+    def shortfall(programme: CertificationProgramme) -> tuple[int, int]:
+        progress = hours.get(programme.pk)
+        return len(missing_by_programme[programme]), int(progress is not None)
+
+    programme = min(programmes, key=shortfall)
+    missing = missing_by_programme[programme]
+    if shortfall(programme) == (0, 0):
         return Prerequisites()
-    progress = progress_for_courses(user, missing)
+    progress = progress_for_courses(user, missing) if missing else {}
     # Course order as editors see it in the page tree (the programme's list has no order).
     missing.sort(key=lambda course: course.path)
     return Prerequisites(
         programme=programme,
         missing=[MissingCourse(course, progress[course.pk]) for course in missing],
+        hours=hours.get(programme.pk),
+    )
+
+
+def renewal_hours(user: User, programmes: list[CertificationProgramme]) -> dict[int, CycleProgress]:
+    """The CPD hours ``user`` still lacks to renew, per programme (absent when none are lacking).
+
+    Hours are asked of a holder renewing: a valid, unexpired certificate of a programme whose
+    ``cpd_hours_required`` is above zero. The cycle ends today (Beijing). No query when no
+    programme requires hours; two otherwise (certificates, then the ledger).
+    """
+    wanting = [p for p in programmes if p.cpd_hours_required > 0]
+    if not wanting:
+        return {}
+    held = set(
+        Certificate.objects.filter(
+            holder=user,
+            programme__in=wanting,
+            status=CertificateStatus.VALID,
+            expires_at__gt=timezone.now(),
+        ).values_list("programme_id", flat=True)
+    )
+    renewing = [p for p in wanting if p.pk in held]
+    return {
+        pk: progress
+        for pk, progress in cycle_progress_many(user, renewing).items()
+        if not progress.met
+    }
+
+
+def cpd_programmes(user: User) -> list[CertificationProgramme]:
+    """Active programmes requiring CPD hours that ``user`` holds a valid or suspended
+    certificate of (renewal lies ahead) or is assigned by their firm (working toward it).
+    Registered with ``courses.cpd.CPD_PROGRAMMES_HOOK`` for "My learning" and the API; one
+    query."""
+    return list(
+        CertificationProgramme.objects.filter(is_active=True, cpd_hours_required__gt=0)
+        .filter(
+            Q(
+                certificates__holder=user,
+                certificates__status__in=[CertificateStatus.VALID, CertificateStatus.SUSPENDED],
+            )
+            | Q(
+                assignments__user=user,
+                assignments__completed_at__isnull=True,
+                assignments__cancelled_at__isnull=True,
+            )
+        )
+        .distinct()
+        .order_by("name")
     )

@@ -20,6 +20,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from stdnum.iso7064 import mod_37_36
 
+from courses.cpd import cycle_progress
 from courses.models import CoursePage, Enrolment
 from exams.models import Attempt, ExamPage
 
@@ -82,6 +83,14 @@ def current_certificate(user, programme: CertificationProgramme, now: datetime):
     )
 
 
+def cpd_hours_met(user, programme: CertificationProgramme, now: datetime) -> bool:
+    """Whether ``user`` has the CPD hours ``programme`` requires to renew on ``now``'s Beijing
+    day (total and offline, in the cycle of ``courses.cpd``); true when it requires none."""
+    if not programme.cpd_hours_required:
+        return True
+    return cycle_progress(user, programme, timezone.localdate(now)).met
+
+
 def suspended_certificate(user, programme: CertificationProgramme, now: datetime):
     """The holder's suspended, unexpired certificate for the programme, if any. While there is
     one, nothing is issued for the programme: a suspension is not a lapse, and passing the exam
@@ -97,8 +106,9 @@ def request_if_eligible(
     """Record an issuance request if ``user`` has just become eligible; otherwise None.
 
     First certification: every required course completed and the final exam passed. Renewal:
-    a valid certificate inside its renewal window, the refresher course completed and the
-    renewal exam passed inside the window. Neither while the holder's certificate of the
+    a valid certificate inside its renewal window, the refresher course completed, the CPD
+    hours of the cycle ending today (when the programme requires any) and the renewal exam
+    passed inside the window. Neither while the holder's certificate of the
     programme is suspended. Call it inside the transaction that recorded the pass or the
     completion; the caller (``receivers``) dispatches it to Celery after that commits.
     """
@@ -121,6 +131,8 @@ def request_if_eligible(
             return None
         refresher = programme.refresher_course  # no query when there is none
         if refresher is not None and not courses_completed(user, [refresher]):
+            return None
+        if not cpd_hours_met(user, programme, now):
             return None
         window = timedelta(days=programme.renewal_window_days)
         kind, exam = IssuanceKind.RENEWAL, programme.renewal_exam_or_final

@@ -8,12 +8,13 @@ from __future__ import annotations
 from wagtail import hooks
 
 from content.regulations import REGULATION_CHANGES_LOADED_HOOK
+from courses.cpd import CPD_PROGRAMMES_HOOK
 from exams.eligibility import EXAM_PREREQUISITES_HOOK
 from lms.accounts.onboarding.joining import COLLECTOR_START_URL_HOOK
 
 from . import assignments, impact, impact_views
 from .admin import CertificationViewSetGroup
-from .eligibility import programme_prerequisites
+from .eligibility import cpd_programmes, programme_prerequisites
 
 
 @hooks.register("register_admin_viewset")
@@ -24,6 +25,7 @@ def register_certification():
 
 hooks.register(COLLECTOR_START_URL_HOOK, assignments.start_url)
 hooks.register(EXAM_PREREQUISITES_HOOK, programme_prerequisites)
+hooks.register(CPD_PROGRAMMES_HOOK, cpd_programmes)
 hooks.register(REGULATION_CHANGES_LOADED_HOOK, impact.summary)
 hooks.register("register_admin_urls", impact_views.admin_urls)
 hooks.register("register_admin_menu_item", impact_views.menu_item)

@@ -1,4 +1,4 @@
-"""The compliance rating formula, version 2026.2: plain functions of plain values, no database.
+"""The compliance rating formula, version 2026.3: plain functions of plain values, no database.
 
 A collector's score (0–100) is the sum of three components:
 
@@ -10,7 +10,9 @@ A collector's score (0–100) is the sum of three components:
   them: 60 days or more earn everything, linear down to nothing on the day of expiry — 60 days
   is the usual renewal window).
 * **Training (20)** — 15 × max(0, 1 − 0.5 × overdue assignments) (two overdue assignments lose
-  all 15); + 5 when any course was completed in the last 365 days (refresher training).
+  all 15); + 5 × min(CPD hours earned in the last 365 days, 12) / 12: the hours of the CPD
+  ledger (``courses.cpd``: sessions attended, courses completed, staff adjustments, with their
+  sign) whose day is at most 365 days ago; 12 hours or more earn all 5 points.
 * **Conduct (30)** — 30 minus, for each *confirmed* finding, its severity weight (minor 5, major
   15, critical 30) × what is left of it as it fades: 1 − age in days / 730, so a finding fades
   linearly to nothing over two years. Never below 0.
@@ -41,8 +43,9 @@ from typing import Any
 
 from django.utils.translation import gettext, ngettext
 
-# 2026.2: a suspended certificate is not valid (issue 13); nothing else changed.
-FORMULA_VERSION = "2026.2"
+# 2026.2: a suspended certificate is not valid (issue 13).
+# 2026.3: the 5 refresher points follow the CPD hours of the last 365 days (issue 15).
+FORMULA_VERSION = "2026.3"
 
 # --- Certification (max 50) ---------------------------------------------------------------------
 COVERAGE_POINTS = 30  # × share of required programmes with a valid certificate
@@ -57,9 +60,10 @@ EXPIRY_FULL_DAYS = 60  # the usual renewal window: renewing inside it loses at m
 OVERDUE_POINTS = 15  # × max(0, 1 − 0.5 × overdue open assignments)
 OVERDUE_PENALTY = Decimal("0.5")  # each overdue assignment costs half: two lose everything
 _OVERDUE_PENALTY_PERCENT = int(OVERDUE_PENALTY * 100)
-REFRESHER_POINTS = 5  # any course completed within the window
-REFRESHER_WINDOW_DAYS = 365
-TRAINING_MAX = OVERDUE_POINTS + REFRESHER_POINTS
+CPD_POINTS = 5  # × min(CPD hours earned within the window, CPD_FULL_HOURS) / CPD_FULL_HOURS
+CPD_FULL_HOURS = 12
+CPD_WINDOW_DAYS = 365  # entries earned on today − 365 days up to today count
+TRAINING_MAX = OVERDUE_POINTS + CPD_POINTS
 
 # --- Conduct (max 30) ---------------------------------------------------------------------------
 CONDUCT_MAX = 30
@@ -170,7 +174,7 @@ class CollectorInputs:
     today: date
     programmes: tuple[ProgrammeStanding, ...] = ()
     overdue_assignments: int = 0
-    last_completion_on: date | None = None
+    cpd_hours: Decimal = ZERO  # CPD hours earned in the last CPD_WINDOW_DAYS (2 decimals)
     findings: tuple[FindingFact, ...] = ()
 
     def as_json(self) -> dict:
@@ -183,9 +187,7 @@ class CollectorInputs:
         data = {
             "programmes": [p.as_json() for p in self.programmes],
             "overdue_assignments": self.overdue_assignments,
-            "last_completion_on": (
-                self.last_completion_on.isoformat() if self.last_completion_on else None
-            ),
+            "cpd_hours": f"{self.cpd_hours:.2f}",
             "findings": [f.as_json() for f in sorted(self.findings, key=lambda f: f.id)],
         }
         canonical = _canonical(data)
@@ -281,27 +283,24 @@ def certification(programmes: Sequence[ProgrammeStanding], today: date) -> tuple
     }
 
 
-def training(overdue: int, last_completion_on: date | None, today: date) -> tuple[int, dict]:
+def training(overdue: int, cpd_hours: Decimal, today: date) -> tuple[int, dict]:
     """Training points (in hundredths) and their breakdown."""
     left = max(0, 100 - _OVERDUE_PENALTY_PERCENT * overdue)  # percent of the points kept
     overdue_points = _cents(OVERDUE_POINTS * 100 * left, 100)
-    recent = (
-        last_completion_on is not None
-        and 0 <= (today - last_completion_on).days <= REFRESHER_WINDOW_DAYS
-    )
-    refresher_points = REFRESHER_POINTS * 100 if recent else 0
-    points = overdue_points + refresher_points
+    full = CPD_FULL_HOURS * 100
+    counted = min(full, max(0, int(cpd_hours * 100)))  # hundredths of an hour
+    cpd_points = _cents(CPD_POINTS * 100 * counted, full)
+    points = overdue_points + cpd_points
     return points, {
         "points": points / 100,
         "max": TRAINING_MAX,
         "overdue_assignments": overdue,
         "overdue_points": overdue_points / 100,
         "overdue_max": OVERDUE_POINTS,
-        "last_completion_on": (
-            last_completion_on.isoformat() if recent and last_completion_on else None
-        ),
-        "refresher_points": refresher_points / 100,
-        "refresher_max": REFRESHER_POINTS,
+        "cpd_hours": float(cpd_hours),
+        "cpd_full_hours": CPD_FULL_HOURS,
+        "cpd_points": cpd_points / 100,
+        "cpd_max": CPD_POINTS,
     }
 
 
@@ -357,7 +356,7 @@ def rate_collector(inputs: CollectorInputs) -> CollectorResult:
     """Apply the formula to one collector's inputs."""
     today = inputs.today
     cert_points, cert = certification(inputs.programmes, today)
-    train_points, train = training(inputs.overdue_assignments, inputs.last_completion_on, today)
+    train_points, train = training(inputs.overdue_assignments, inputs.cpd_hours, today)
     conduct_points, behave = conduct(inputs.findings, today)
     cents = cert_points + train_points + conduct_points
     score = Decimal(cents).scaleb(-2)
@@ -524,7 +523,20 @@ def explain(components: dict) -> list[str]:
         )
         % {"count": overdue, "points": _n(train["overdue_points"]), "max": train["overdue_max"]}
     )
-    if train["last_completion_on"]:
+    if "cpd_points" in train:
+        lines.append(
+            gettext(
+                "%(hours)s CPD hours in the last 12 months (%(full)s or more earn all): "
+                "%(points)s of %(max)s points."
+            )
+            % {
+                "hours": _n(train["cpd_hours"]),
+                "full": train["cpd_full_hours"],
+                "points": _n(train["cpd_points"]),
+                "max": train["cpd_max"],
+            }
+        )
+    elif train["last_completion_on"]:  # formula 2026.2 and before
         lines.append(
             gettext("Completed a course on %(date)s, within 12 months: %(points)s points.")
             % {"date": train["last_completion_on"], "points": _n(train["refresher_points"])}

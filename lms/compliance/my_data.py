@@ -22,7 +22,8 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from courses.models import Enrolment, LessonCompletion
+from content.models import Registration
+from courses.models import CPDEntry, Enrolment, LessonCompletion
 from exams.certificates.models import Certificate, ProgrammeAssignment
 from exams.models import Attempt
 from lms.accounts.models import Membership
@@ -91,6 +92,63 @@ def _learning(user) -> dict[str, Any]:
                 "cancelled_at": assignment.cancelled_at,
             }
             for assignment in assignments
+        ],
+    }
+
+
+def _training(user) -> dict[str, Any]:
+    """Event registrations with their full history, and the CPD hours ledger. As for findings,
+    the staff who changed a registration or adjusted hours are not named, only how."""
+    registrations = (
+        Registration.objects.filter(user=user)
+        .select_related("session__page", "firm")
+        .prefetch_related("changes")
+        .order_by("created_at", "pk")
+    )
+    entries = (
+        CPDEntry.objects.filter(user=user)
+        .select_related("registration__session__page", "enrolment__course")
+        .order_by("earned_on", "created_at", "pk")
+    )
+    return {
+        "event_registrations": [
+            {
+                "event": registration.session.page.title,
+                "session": str(registration.session),
+                "starts_at": registration.session.start,
+                "ends_at": registration.session.end,
+                "firm": registration.firm.name if registration.firm else None,
+                "state": registration.state,
+                "registered_at": registration.created_at,
+                "checked_in_at": registration.checked_in_at,
+                "hours_attended": registration.attended_hours,
+                "history": [
+                    {
+                        "from": change.from_state,
+                        "to": change.to_state,
+                        "at": change.at,
+                        "via": change.via,
+                        "reason": change.reason,
+                        "hours": change.hours,
+                    }
+                    for change in registration.changes.all()
+                ],
+            }
+            for registration in registrations
+        ],
+        "cpd_hours": [
+            {
+                "earned_on": entry.earned_on,
+                "hours": entry.hours,
+                "offline": entry.offline,
+                "source": entry.source,
+                "event": (entry.registration.session.page.title if entry.registration else None),
+                "session": str(entry.registration.session) if entry.registration else None,
+                "course": entry.enrolment.course.title if entry.enrolment else None,
+                "reason": entry.reason,
+                "recorded_at": entry.created_at,
+            }
+            for entry in entries
         ],
     }
 
@@ -242,6 +300,7 @@ def collect(user, certificates: list[Certificate] | None = None) -> dict[str, An
         "profile": _profile(user),
         "memberships": _memberships(user),
         **_learning(user),
+        **_training(user),
         "exam_attempts": _attempts(user),
         "certificates": _certificates(certificates),
         "audit_findings": _findings(user),

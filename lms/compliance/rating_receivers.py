@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from courses.models import CPDEntry
 from exams.certificates import signals as certificate_signals
 from exams.certificates.models import CertificateStatus, ProgrammeAssignment
 from lms.accounts.models import Membership
@@ -85,3 +86,10 @@ def assignment_changed(
     if raw:
         return
     queue_recompute([instance.user_id], "assignment_changed")
+
+
+@receiver(post_save, sender=CPDEntry, dispatch_uid="ratings.cpd_entry_saved")
+def cpd_entry_saved(sender, *, instance: CPDEntry, created: bool, raw: bool = False, **kwargs):
+    # The training component counts the CPD hours of the last 365 days (formula 2026.3).
+    if created and not raw:
+        queue_recompute([instance.user_id], "cpd_hours")

@@ -2,7 +2,7 @@
 
 For each chunk of (at most :data:`CHUNK_SIZE`) collectors, six aggregate queries gather every
 input the formula needs — current memberships, certificates per collector × programme,
-overdue assignments, recent course completions, confirmed findings, current ratings — then the
+overdue assignments, CPD hours of the last 365 days, confirmed findings, current ratings — then the
 formula (:mod:`lms.compliance.formula`) runs in Python and only what changed is written:
 
 * a rating *changes* when its score, grade or formula version differs from the current one (or
@@ -43,7 +43,7 @@ from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, Sum
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
-from courses.models import Enrolment
+from courses.models import CPDEntry
 from exams.certificates.models import (
     Certificate,
     CertificateStatus,
@@ -296,7 +296,7 @@ def _rate_chunk(
         firms = _memberships(where("user_id"), today)
         standings = _standings(where("holder_id"), programmes, now)
         overdue = _overdue(where("user_id"), today)
-        completions = _completions(where("user_id"), now)
+        cpd_hours = _cpd_hours(where("user_id"), today)
         findings = _findings(where("collector_id"), today)
         current = _current(where("user_id"))
 
@@ -310,7 +310,7 @@ def _rate_chunk(
                 today=today,
                 programmes=standings.get(user_id, never),
                 overdue_assignments=overdue.get(user_id, 0),
-                last_completion_on=completions.get(user_id),
+                cpd_hours=cpd_hours.get(user_id, formula.ZERO),
                 findings=findings.get(user_id, ()),
             )
             result = formula.rate_collector(inputs)
@@ -516,18 +516,17 @@ def _overdue(where: Q, today: date) -> dict[int, int]:
     )
 
 
-def _completions(where: Q, now: datetime) -> dict[int, date]:
-    """user id → local date of their latest course completion within the refresher window."""
-    since = now - timedelta(days=formula.REFRESHER_WINDOW_DAYS + 1)
-    zone = timezone.get_current_timezone()
-    return {
-        user_id: last.astimezone(zone).date()
-        for user_id, last in Enrolment.objects.filter(where, completed_at__gte=since)
+def _cpd_hours(where: Q, today: date) -> dict[int, Decimal]:
+    """user id → CPD hours earned in the formula's window (entries of any sign), one aggregate
+    query over the ledger grouped by user."""
+    since = today - timedelta(days=formula.CPD_WINDOW_DAYS)
+    return dict(
+        CPDEntry.objects.filter(where, earned_on__gte=since, earned_on__lte=today)
         .values("user_id")
-        .annotate(last=Max("completed_at"))
+        .annotate(total=Sum("hours"))
         .order_by()
-        .values_list("user_id", "last")
-    }
+        .values_list("user_id", "total")
+    )
 
 
 def _findings(where: Q, today: date) -> dict[int, tuple[formula.FindingFact, ...]]:

@@ -49,7 +49,7 @@ def finding(severity: str, days_ago: int, pk: int = 1) -> FindingFact:
 
 def rate(**fields) -> formula.CollectorResult:
     fields.setdefault("programmes", (valid(),))
-    fields.setdefault("last_completion_on", TODAY - timedelta(days=30))
+    fields.setdefault("cpd_hours", Decimal(12))
     return formula.rate_collector(CollectorInputs(today=TODAY, **fields))
 
 
@@ -67,7 +67,7 @@ def test_a_model_collector_scores_the_hand_computed_total():
     assert result.score == Decimal("98.13")
     assert result.grade == "A"
     assert result.certificate_status == formula.CERTIFIED
-    assert result.components["formula_version"] == formula.FORMULA_VERSION == "2026.2"
+    assert result.components["formula_version"] == formula.FORMULA_VERSION == "2026.3"
 
 
 @pytest.mark.parametrize(
@@ -124,14 +124,8 @@ def test_each_overdue_assignment_costs_half_the_assignment_points(overdue, point
     assert result.components["training"]["overdue_points"] == points
 
 
-@pytest.mark.parametrize(("days_ago", "points"), [(0, 5), (365, 5), (366, 0)])
-def test_refresher_points_need_a_course_completed_within_a_year(days_ago, points):
-    result = rate(last_completion_on=TODAY - timedelta(days=days_ago))
-    assert result.components["training"]["refresher_points"] == points
-
-
-def test_no_completion_at_all_earns_no_refresher_points():
-    assert rate(last_completion_on=None).components["training"]["points"] == 15
+def test_no_cpd_hours_at_all_earn_no_cpd_points():
+    assert rate(cpd_hours=Decimal(0)).components["training"]["points"] == 15
 
 
 @pytest.mark.parametrize(
@@ -354,7 +348,7 @@ def test_the_formula_page_lists_the_version_and_every_number(client):
     assert "where 60% earns nothing and 100% earns everything" in page
     assert "60 days or more before the earliest" in page
     assert "15 points, less 50% of them for each programme assignment" in page
-    assert "5 points when the collector completed any course in the last 365 days" in page
+    assert "5 × min(CPD hours earned in the last 365 days, 12) / 12" in page
     assert "fades in a straight line to nothing after 730 days" in page
     for weight in formula.SEVERITY_WEIGHTS.values():
         assert f"<td>{weight}</td>" in page

@@ -165,3 +165,53 @@ def test_a_person_with_no_history_gets_empty_sections(client, collector):
     assert data["memberships"] == [] and data["certificates"] == []
     assert data["ratings"] == {"current": None, "history": []}
     assert data["audit_findings"] == []
+
+
+def test_the_download_holds_event_registrations_with_history_and_the_cpd_ledger(
+    client, collector, other_collector, trainer
+):
+    from django.db import transaction
+
+    from content.models import ChangeVia, Registration, RegistrationState
+    from courses import cpd
+    from tests.factories import make_session
+
+    session = make_session(start=timezone.now() - timedelta(days=2), hours=2)
+    with transaction.atomic():
+        registration = Registration(session=session, user=collector)
+        registration.change_state(RegistrationState.BOOKED, via=ChangeVia.SELF, actor=collector)
+        registration.change_state(RegistrationState.ATTENDED, via=ChangeVia.QR, actor=collector)
+    cpd.adjust(
+        collector,
+        Decimal(-1),
+        offline=True,
+        earned_on=timezone.localdate(),
+        reason="提前离场",
+        actor=trainer,
+    )
+    cpd.adjust(
+        other_collector,
+        Decimal(5),
+        offline=False,
+        earned_on=timezone.localdate(),
+        reason="别人的",
+        actor=trainer,
+    )
+    client.force_login(collector)
+
+    data = json.loads(client.get(URL).content)
+
+    [row] = data["event_registrations"]
+    assert row["event"] == session.page.title and row["state"] == "attended"
+    assert [(c["from"], c["to"], c["via"]) for c in row["history"]] == [
+        ("", "booked", "self"),
+        ("booked", "attended", "qr"),
+    ]
+    ledger = data["cpd_hours"]
+    assert [(e["source"], e["hours"], e["offline"]) for e in ledger] == [
+        ("session", "2.00", True),
+        ("adjustment", "-1.00", True),
+    ]
+    assert ledger[0]["event"] == session.page.title
+    assert ledger[1]["reason"] == "提前离场"
+    assert trainer.email not in json.dumps(data, ensure_ascii=False)  # staff are not named

@@ -86,7 +86,8 @@ def standing(status, **fields):
 
 
 def test_the_formula_version_says_suspension_changed_it():
-    assert formula.FORMULA_VERSION == "2026.2"
+    # 2026.2 made suspension count; 2026.3 (CPD hours) kept it.
+    assert formula.FORMULA_VERSION == "2026.3"
 
 
 def test_a_suspended_programme_earns_no_certification_points_and_caps_nothing():
@@ -127,7 +128,7 @@ def test_suspending_recomputes_the_rating_and_reinstating_restores_it(
         "D",
         "suspended",
     )
-    assert rating.components["formula_version"] == "2026.2"
+    assert rating.components["formula_version"] == formula.FORMULA_VERSION
     assert RatingSnapshot.objects.filter(user=holder).latest("pk").reason == "certificate_suspended"
     assert rating.certificate_expires_at == certificate.expires_at
     assert FirmRating.objects.get(firm=firm).certified_share == 0

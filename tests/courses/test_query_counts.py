@@ -101,4 +101,4 @@ def test_my_learning_costs_the_same_queries_for_2_or_40_enrolments(
     html = client.get("/learning/my/").content.decode()
     assert html.count('class="card learning-item') == 40
     assert small == large
-    assert small <= 10, small
+    assert small <= 12, small  # 10, + the CPD programmes and the hours ledger (issue 15)

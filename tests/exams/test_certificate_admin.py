@@ -212,6 +212,9 @@ def test_a_trainer_creates_a_programme(client, trainer, programme):
             "renewal_window_days": 30,
             "refresher_course": "",
             "renewal_exam": "",
+            "cpd_hours_required": "12",
+            "cpd_offline_hours_required": "4",
+            "cpd_cycle_months": "12",
             "is_active": "on",
         },
     )
@@ -220,6 +223,7 @@ def test_a_trainer_creates_a_programme(client, trainer, programme):
     created = CertificationProgramme.objects.get(code="pipl")
     assert list(created.required_courses.all()) == programme.courses
     assert created.validity_months == 12
+    assert (created.cpd_hours_required, created.cpd_offline_hours_required) == (12, 4)
 
 
 def test_a_reviewer_may_look_at_programmes_but_not_change_them(client, reviewer, programme):

@@ -39,7 +39,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from stdnum.cn import uscc
 
-from courses.models import CourseIndexPage, CoursePage, CourseTopic, Enrolment
+from courses.models import CourseIndexPage, CoursePage, CourseTopic, CPDEntry, Enrolment
 from exams.certificates.issuance import make_serial
 from exams.certificates.models import (
     Certificate,
@@ -646,5 +646,50 @@ class Seeder:
             rows.append(
                 (user_id, self.course.pk, completed - timedelta(days=rng.uniform(1, 30)), completed)
             )
-        bulk.insert(Enrolment, ("user_id", "course_id", "enrolled_at", "completed_at"), rows)
+        ids = bulk.insert(
+            Enrolment,
+            ("user_id", "course_id", "enrolled_at", "completed_at"),
+            rows,
+            returning_ids=True,
+        )
         self.counts.enrolments = len(rows)
+        # Their CPD hours (formula 2026.3 reads the ledger), and a trainer's adjustment for one
+        # collector in five, some of them debits: the recompute sums entries of either sign.
+        zone = timezone.get_current_timezone()
+        entries = [
+            (
+                user_id,
+                "course",
+                Decimal("1.50"),
+                False,
+                completed.astimezone(zone).date(),
+                pk,
+                "",
+                None,
+                completed,
+            )
+            for pk, (user_id, _course, _enrolled, completed) in zip(ids, rows, strict=True)
+        ]
+        trainer = users[0][0]
+        for user_id, _ in users:
+            if rng.random() < 0.2:
+                hours = Decimal(rng.choice(["3.00", "6.00", "-1.50", "12.00"]))
+                day = self.today - timedelta(days=rng.randint(0, 500))
+                entries.append(
+                    (user_id, "adjustment", hours, hours > 0, day, None, "压测", trainer, self.now)
+                )
+        bulk.insert(
+            CPDEntry,
+            (
+                "user_id",
+                "source",
+                "hours",
+                "offline",
+                "earned_on",
+                "enrolment_id",
+                "reason",
+                "created_by_id",
+                "created_at",
+            ),
+            entries,
+        )

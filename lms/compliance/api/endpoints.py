@@ -12,6 +12,7 @@ the token's firm they lead nowhere. Names and phones are masked unless the token
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -19,7 +20,8 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone, translation
 from ninja import Path, Query, Router
 
-from exams.certificates.models import Certificate, CertificateStatus
+from courses import cpd
+from exams.certificates.models import Certificate, CertificateStatus, CertificationProgramme
 from lms.accounts.models import Contract, Firm, FirmKind, FirmStatus, Membership, MembershipRole
 from lms.compliance import firm_flags, formula, privacy
 from lms.compliance.models import (
@@ -225,6 +227,41 @@ def get_collector(
         "explanation": explanation_for(request, rating) if rating else [],
         "computed_at": rating.computed_at if rating else None,
         "history": list(history[:HISTORY_LENGTH]),
+        "cpd": cpd_hours(membership.user),
+    }
+
+
+def cpd_hours(user) -> dict:
+    """The collector's CPD hours: the 12 months ending today, and each active programme
+    requiring hours in its own cycle (three queries)."""
+    programmes = list(
+        CertificationProgramme.objects.filter(is_active=True, cpd_hours_required__gt=0).order_by(
+            "name"
+        )
+    )
+    yearly = SimpleNamespace(pk=None, cpd_hours_required=0, cpd_offline_hours_required=0)
+    yearly.cpd_cycle_months = 12
+    cycles = cpd.cycle_progress_many(user, [yearly, *programmes])
+    current = cycles[None]
+    return {
+        "starts_on": current.starts_on,
+        "ends_on": current.ends_on,
+        "hours": current.hours,
+        "offline_hours": current.offline_hours,
+        "programmes": [
+            {
+                "code": programme.code,
+                "name": programme.name,
+                "starts_on": cycles[programme.pk].starts_on,
+                "ends_on": cycles[programme.pk].ends_on,
+                "hours": cycles[programme.pk].hours,
+                "offline_hours": cycles[programme.pk].offline_hours,
+                "required": cycles[programme.pk].required,
+                "required_offline": cycles[programme.pk].required_offline,
+                "met": cycles[programme.pk].met,
+            }
+            for programme in programmes
+        ],
     }
 
 

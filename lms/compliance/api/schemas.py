@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from ninja import Schema
@@ -129,6 +130,28 @@ class SnapshotOut(Schema):
     created_at: datetime
 
 
+class CpdProgrammeOut(Schema):
+    code: str
+    name: str
+    starts_on: date = Field(description="First day of the programme's CPD cycle (included).")
+    ends_on: date = Field(description="Last day of the cycle: today (Beijing).")
+    hours: Decimal = Field(description="CPD hours earned in the cycle, corrections included.")
+    offline_hours: Decimal = Field(description="Of which at in-person salons or summits.")
+    required: Decimal = Field(description="Hours the programme requires for renewal.")
+    required_offline: Decimal = Field(description="Offline hours it requires.")
+    met: bool = Field(description="Both requirements met: the hours allow a renewal today.")
+
+
+class CpdOut(Schema):
+    starts_on: date = Field(description="First day of the current 12-month cycle (included).")
+    ends_on: date = Field(description="Today (Beijing), the cycle's last day.")
+    hours: Decimal = Field(description="CPD hours earned in the 12 months ending today.")
+    offline_hours: Decimal = Field(description="Of which at in-person salons or summits.")
+    programmes: list[CpdProgrammeOut] = Field(
+        description="Each active programme requiring CPD hours, with its own cycle."
+    )
+
+
 class CollectorDetail(CollectorOut):
     formula_version: str | None = Field(description="The rating formula's version.")
     components: dict[str, Any] = Field(
@@ -140,6 +163,7 @@ class CollectorDetail(CollectorOut):
     )
     computed_at: datetime | None
     history: list[SnapshotOut] = Field(description="The most recent rating changes, newest first.")
+    cpd: CpdOut = Field(description="The collector's CPD hours in the current cycle (issue 15).")
 
 
 class FirmRatingOut(Schema):
