@@ -1,0 +1,165 @@
+"""Demo sessions, registrations and attendance for the demo salon and summit (``seed_demo``).
+
+Everything goes through the services people use (register, cancel, open check-in, check in,
+mark by hand, close), dated with their ``now``/``at`` parameters where the demo event lies in
+the past, so the history rows, the CPD ledger (credited by ``attendance_changed``) and the
+certificates of attendance (issued on ``session_closed``) follow exactly as they would live.
+
+* The salon (September 2026, in person) has a session with a registration in every state:
+  attended (张三, checked in with the code), partly attended (杨帆), no-show (沈十, marked by
+  the trainer), booked (许诺), waitlisted (朱一鸣, the session is full), cancelled (韩梅 left the
+  waitlist) and awaiting approval (秦岚: the session needs her manager's approval). It is not
+  closed yet, so the trainer can close it (许诺 becomes a no-show).
+* The summit (March 2027) has an online pre-summit class in November 2026 that 张三 attended
+  (QR check-in), closed, so his certificate of attendance is issued; and its main session has
+  check-in open, so the trainer's check-in screen works and 张三, booked, can scan it.
+
+张三's ledger thus has offline hours (the salon) and online hours (the summit's class).
+Idempotent: an event that already has sessions is left alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from decimal import Decimal
+
+from lms.accounts.models import User
+from lms.lib.demo import DemoReport
+
+from .attendance import checkin, marking, registration
+from .models import ChangeVia, EventPage, EventSession, RegistrationState, SessionMode
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+SALON_SLUG = "sunshine-salon-2026-09-shanghai"
+SUMMIT_SLUG = "sunshine-compliance-summit-2027-shenzhen"
+S = RegistrationState
+
+
+def _at(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value).replace(tzinfo=SHANGHAI)
+
+
+def _people(*emails: str) -> dict[str, User] | None:
+    found = {user.email: user for user in User.objects.filter(email__in=emails)}
+    return found if len(found) == len(emails) else None
+
+
+def seed_attendance(report: DemoReport) -> None:
+    report.created_lines(ensure_salon_session() + ensure_summit_sessions())
+
+
+def ensure_salon_session() -> list[str]:
+    """The salon's afternoon session, with a registration in every state (not closed)."""
+    salon = EventPage.objects.filter(slug=SALON_SLUG).first()
+    people = _people(
+        "manager@demo.test",
+        "trainer@demo.test",
+        "collector@demo.test",
+        "shen.shi@demo.test",
+        "yang.fan@demo.test",
+        "xu.nuo@demo.test",
+        "zhu.yiming@demo.test",
+        "han.mei@demo.test",
+        "qin.lan@demo.test",
+    )
+    if salon is None or people is None or salon.sessions.exists():
+        return []
+    manager, trainer = people["manager@demo.test"], people["trainer@demo.test"]
+    session = EventSession.objects.create(
+        page=salon,
+        title="下午场",
+        mode=SessionMode.IN_PERSON,
+        start=salon.start,
+        end=salon.end,
+        venue=salon.venue,
+        capacity=4,
+        registration_opens=_at("2026-09-01T09:00"),
+        registration_closes=_at("2026-09-18T18:00"),
+        requires_approval=True,
+    )
+    # 李四 books four of his staff (a manager's booking needs no approval): the session is full.
+    booked_on = _at("2026-09-05T10:00")
+    for email in ("collector@demo.test", "shen.shi@demo.test", "yang.fan@demo.test", "xu.nuo@demo.test"):
+        registration.register(
+            session, people[email], actor=manager, via=ChangeVia.MANAGER, now=booked_on
+        )
+    for email in ("zhu.yiming@demo.test", "han.mei@demo.test"):
+        registration.register(
+            session, people[email], actor=manager, via=ChangeVia.MANAGER, now=booked_on
+        )
+    han_mei = session.registrations.get(user=people["han.mei@demo.test"])
+    registration.cancel(han_mei, actor=han_mei.user, reason="当天另有外访安排")
+    # 秦岚 registers herself: the session needs her manager's approval, still pending.
+    registration.register(
+        session, people["qin.lan@demo.test"], actor=people["qin.lan@demo.test"],
+        now=_at("2026-09-10T20:30"),
+    )
+
+    marking.open_checkin(session, actor=trainer, at=_at("2026-09-19T13:40"))
+    zhang_san = people["collector@demo.test"]
+    checkin.check_in(session, zhang_san, via=ChangeVia.CODE, at=_at("2026-09-19T13:52"))
+    marking.mark_attendance(
+        session.registrations.get(user=people["yang.fan@demo.test"]),
+        S.PARTLY_ATTENDED,
+        actor=trainer,
+        reason="手机未能扫码；16:00 提前离场",
+        hours=Decimal("2.00"),
+        at=_at("2026-09-19T16:05"),
+    )
+    marking.mark_attendance(
+        session.registrations.get(user=people["shen.shi@demo.test"]),
+        S.NO_SHOW,
+        actor=trainer,
+        reason="未到场，未请假",
+        at=_at("2026-09-19T17:35"),
+    )
+    return [f"salon session “{salon.title} · {session}” with a registration in every state"]
+
+
+def ensure_summit_sessions() -> list[str]:
+    """The summit's online pre-class (attended by 张三, closed) and its main session (check-in
+    open, 张三 booked)."""
+    summit = EventPage.objects.filter(slug=SUMMIT_SLUG).first()
+    people = _people("trainer@demo.test", "collector@demo.test", "xu.nuo@demo.test")
+    if summit is None or people is None or summit.sessions.exists():
+        return []
+    trainer, zhang_san = people["trainer@demo.test"], people["collector@demo.test"]
+    if not summit.attendance_certificates:
+        summit.attendance_certificates = True
+        summit.save_revision().publish()
+        summit.refresh_from_db()
+
+    online = EventSession.objects.create(
+        page=summit,
+        title="会前线上公开课：新版治安管理处罚法要点",
+        mode=SessionMode.ONLINE,
+        start=_at("2026-11-20T19:00"),
+        end=_at("2026-11-20T21:00"),
+        online_url=summit.online_url or "https://example.com/live/sunshine-summit-2027",
+        capacity=300,
+        sort_order=0,
+    )
+    for person in (zhang_san, people["xu.nuo@demo.test"]):
+        registration.register(online, person, actor=person, now=_at("2026-11-10T12:00"))
+    marking.open_checkin(online, actor=trainer, at=_at("2026-11-20T18:50"))
+    checkin.check_in(online, zhang_san, via=ChangeVia.QR, at=_at("2026-11-20T19:02"))
+    marking.close_session(online, actor=trainer, at=_at("2026-11-20T21:10"))
+
+    main = EventSession.objects.create(
+        page=summit,
+        title="主会场",
+        mode=SessionMode.IN_PERSON,
+        start=summit.start,
+        end=summit.end,
+        venue=summit.venue,
+        online_url=summit.online_url,
+        capacity=200,
+        sort_order=1,
+    )
+    registration.register(main, zhang_san, actor=zhang_san)
+    marking.open_checkin(main, actor=trainer)
+    return [
+        f"summit pre-class “{online}” attended by 张三 and closed",
+        f"summit session “{main}” with check-in open (trainer's screen)",
+    ]
