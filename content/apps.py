@@ -19,3 +19,5 @@ class ContentConfig(AppConfig):
         demo.register("content.regulations", 10, "content.demo.seed_regulations")
         demo.register("content.site_structure", 30, "content.demo.seed_site_structure")
         demo.register("content.events", 50, "content.demo.seed_events")
+        # Sessions and attendance need the demo accounts and firms (70, 90).
+        demo.register("content.attendance", 105, "content.demo_attendance.seed_attendance")

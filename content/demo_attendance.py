@@ -80,7 +80,12 @@ def ensure_salon_session() -> list[str]:
     )
     # 李四 books four of his staff (a manager's booking needs no approval): the session is full.
     booked_on = _at("2026-09-05T10:00")
-    for email in ("collector@demo.test", "shen.shi@demo.test", "yang.fan@demo.test", "xu.nuo@demo.test"):
+    for email in (
+        "collector@demo.test",
+        "shen.shi@demo.test",
+        "yang.fan@demo.test",
+        "xu.nuo@demo.test",
+    ):
         registration.register(
             session, people[email], actor=manager, via=ChangeVia.MANAGER, now=booked_on
         )
@@ -92,7 +97,9 @@ def ensure_salon_session() -> list[str]:
     registration.cancel(han_mei, actor=han_mei.user, reason="当天另有外访安排")
     # 秦岚 registers herself: the session needs her manager's approval, still pending.
     registration.register(
-        session, people["qin.lan@demo.test"], actor=people["qin.lan@demo.test"],
+        session,
+        people["qin.lan@demo.test"],
+        actor=people["qin.lan@demo.test"],
         now=_at("2026-09-10T20:30"),
     )
 

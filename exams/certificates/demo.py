@@ -36,9 +36,13 @@ PROGRAMME = {
         "完成五门必修课程（银行业监管规定、治安管理处罚法、刑法、个人信息保护、沟通降级技巧）"
         "并通过合规催收上岗考试，即可取得本资格证书，有效期24个月。"
         "到期前60天内可重新参加考试续期，续期后的有效期从原到期日起算。"
+        "续期前12个月内须完成至少12学时继续教育（课程与沙龙、峰会），其中线下至少4学时。"
     ),
     "validity_months": 24,
     "renewal_window_days": 60,
+    "cpd_hours_required": 12,
+    "cpd_offline_hours_required": 4,
+    "cpd_cycle_months": 12,
 }
 REQUIRED_COURSES = (
     "banking-rules-collection-conduct",

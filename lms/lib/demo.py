@@ -12,7 +12,8 @@ should load at start-up.
 
 Orders in use (gaps of 10 leave room): 10 regulations, 20 the Site, 30 the page tree, 40
 courses, 50 events, 60 the exam, 70 demo accounts, 80 the programme and certificates, 90 firms,
-roster and API token, 95 a law change reaching certificates, 100 certificate links, 110
+roster and API token, 95 a law change reaching certificates, 100 certificate links, 105 event
+sessions, registrations and attendance (salon and summit), 110
 admission applications (one per state) and the demo agency's expiring admission, 115
 re-assessments of admissions about to expire.
 """
