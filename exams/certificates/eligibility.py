@@ -28,6 +28,7 @@ fixed number of queries whatever the number of programmes or courses.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.db.models import Q
@@ -107,21 +108,26 @@ def programme_prerequisites(user: User, exam: ExamPage) -> Prerequisites:
 def renewal_hours(user: User, programmes: list[CertificationProgramme]) -> dict[int, CycleProgress]:
     """The CPD hours ``user`` still lacks to renew, per programme (absent when none are lacking).
 
-    Hours are asked of a holder renewing: a valid, unexpired certificate of a programme whose
-    ``cpd_hours_required`` is above zero. The cycle ends today (Beijing). No query when no
-    programme requires hours; two otherwise (certificates, then the ledger).
+    Hours are asked of a holder renewing: a valid, unexpired certificate inside its renewal
+    window, of a programme whose ``cpd_hours_required`` is above zero. Before the window opens,
+    passing the exam renews nothing, so the hours are not what stands in the way yet (and a
+    holder may still sit the exam for practice, as before). The cycle ends today (Beijing). No
+    query when no programme requires hours; two otherwise (certificates, then the ledger).
     """
     wanting = [p for p in programmes if p.cpd_hours_required > 0]
     if not wanting:
         return {}
-    held = set(
-        Certificate.objects.filter(
+    now = timezone.now()
+    held = {
+        programme_id
+        for programme_id, expires_at, window_days in Certificate.objects.filter(
             holder=user,
             programme__in=wanting,
             status=CertificateStatus.VALID,
-            expires_at__gt=timezone.now(),
-        ).values_list("programme_id", flat=True)
-    )
+            expires_at__gt=now,
+        ).values_list("programme_id", "expires_at", "programme__renewal_window_days")
+        if expires_at - timedelta(days=window_days) <= now
+    }
     renewing = [p for p in wanting if p.pk in held]
     return {
         pk: progress

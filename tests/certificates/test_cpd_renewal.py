@@ -112,6 +112,19 @@ def test_hours_older_than_the_cycle_do_not_count(client, collector, trainer, pro
     assert not Attempt.objects.filter(exam=programme.renewal_exam).exists()
 
 
+def test_before_the_renewal_window_the_hours_do_not_block_the_exam(client, collector, programme):
+    """Passing before the window renews nothing, so the hours are not what stands in the way:
+    the holder may sit the exam (e.g. for practice) as before, and is not told to earn hours."""
+    issue_certificate(collector, programme.programme, now=timezone.now() - relativedelta(months=1))
+    client.force_login(collector)
+
+    html = client.get(programme.renewal_exam.url).text
+    client.post(reverse("exams:start", args=[programme.renewal_exam.pk]))
+
+    assert "本周期 已完成" not in html
+    assert Attempt.objects.filter(exam=programme.renewal_exam, user=collector).exists()
+
+
 def test_with_the_hours_the_collector_starts_and_renews(
     client, certify, collector, trainer, programme
 ):
