@@ -10,9 +10,16 @@ class ContentConfig(AppConfig):
     verbose_name = _("Content")
 
     def ready(self) -> None:
+        from wagtail.signals import page_published
+
         from lms.lib import demo
 
         from .attendance import hooks  # noqa: F401  (the attendance reports in the admin)
+        from .attendance.registration import promote_after_publishing
+
+        page_published.connect(
+            promote_after_publishing, dispatch_uid="content.attendance.promote_after_publishing"
+        )
 
         # seed_demo: the regulations first (courses and questions cite them), then the page tree;
         # events after the courses (orders in lms.lib.demo).

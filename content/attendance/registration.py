@@ -197,6 +197,20 @@ def promote_waitlisted(session: EventSession) -> list[Registration]:
     return promoted
 
 
+def promote_after_publishing(sender: object, instance: object, **kwargs: object) -> None:
+    """Receiver of Wagtail's ``page_published``: a trainer who raised a session's capacity (or
+    added a session) and published the event page gives the new places to the waitlist at once,
+    first come first served, as a cancellation would."""
+    sessions = getattr(instance, "sessions", None)
+    if sessions is None:
+        return
+    for session in sessions.all():
+        if session.pk is None:
+            continue
+        with transaction.atomic():
+            promote_waitlisted(_lock(session))
+
+
 def _require_manager_of(manager: User, registration: Registration) -> None:
     firm = managed_firm(manager)
     if firm is None or registration.firm_id != firm.pk:

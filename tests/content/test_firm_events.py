@@ -162,7 +162,8 @@ def test_approving_is_post_only_and_ids_must_be_numbers(client, world):
     assert client.get("/firm/events/sessions/abc/").status_code == 404
 
 
-def test_the_firm_dashboard_links_to_the_events_page(client, world):
+def test_the_firm_dashboard_links_to_the_events_and_attendance_pages(client, world):
     client.force_login(world["manager"])
     body = client.get(reverse("dashboard:roster")).content.decode()
     assert reverse("firm_events:index") in body
+    assert reverse("firm_attendance:overview") in body

@@ -311,3 +311,26 @@ def test_bulk_registration_reports_people_already_registered():
 def test_only_managers_bulk_register(collector):
     with pytest.raises(PermissionDenied):
         service.bulk_register(make_session(), [collector], manager=collector)
+
+
+def test_publishing_more_places_promotes_the_waitlist_in_order(
+    collector, django_capture_on_commit_callbacks
+):
+    session = make_session(capacity=1)
+    service.register(session, collector, actor=collector)
+    first, second = UserFactory(), UserFactory()
+    waiting_first = service.register(session, first, actor=first)
+    waiting_second = service.register(session, second, actor=second)
+    mail.outbox.clear()
+
+    # The trainer raises the capacity to 2 and publishes the event page.
+    session.capacity = 2
+    session.save(update_fields=["capacity"])
+    with django_capture_on_commit_callbacks(execute=True):
+        session.page.specific.save_revision().publish()
+
+    waiting_first.refresh_from_db()
+    waiting_second.refresh_from_db()
+    assert (waiting_first.state, waiting_second.state) == (S.BOOKED, S.WAITLISTED)
+    assert waiting_first.changes.last().via == ChangeVia.PROMOTION
+    assert [m.to for m in mail.outbox] == [[first.email]]
