@@ -6,7 +6,6 @@ shows them). Cells are guarded against running as formulas by :mod:`lms.lib.spre
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Sequence
 
 from django.http import HttpResponse
@@ -15,7 +14,7 @@ from django.utils.http import content_disposition_header
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
-from lms.lib.spreadsheet import csv_writer, safe_cell, xlsx_cell
+from lms.lib.spreadsheet import table_csv, table_xlsx
 
 from .reports import AttendanceRow
 
@@ -57,36 +56,22 @@ def values(row: AttendanceRow, name_of: NameOf) -> list:
     ]
 
 
+ATTENDANCE_WIDTHS = (24, 14, 12, 14, 24, 12, 16, 10, 16, 24)
+
+
 def csv_response(rows: Sequence[AttendanceRow], stem: str, name_of: NameOf) -> HttpResponse:
-    buffer = io.StringIO()
-    writer = csv_writer(buffer)
-    writer.writerow(header())
-    for row in rows:
-        writer.writerow([safe_cell(value) for value in values(row, name_of)])
-    return attachment(buffer.getvalue().encode("utf-8"), CSV_TYPE, filename(stem, "csv"))
+    content = table_csv(header(), (values(row, name_of) for row in rows))
+    return attachment(content, CSV_TYPE, filename(stem, "csv"))
 
 
 def xlsx_response(rows: Sequence[AttendanceRow], stem: str, name_of: NameOf) -> HttpResponse:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Attendance")[:31])
-    for column, width in enumerate((24, 14, 12, 14, 24, 12, 16, 10, 16, 24)):
-        sheet.column_dimensions[chr(ord("A") + column)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    heading = []
-    for text in header():
-        cell = xlsx_cell(sheet, text)
-        cell.font = bold
-        heading.append(cell)
-    sheet.append(heading)
-    for row in rows:
-        sheet.append([xlsx_cell(sheet, value) for value in values(row, name_of)])
-    output = io.BytesIO()
-    workbook.save(output)
-    return attachment(output.getvalue(), XLSX_TYPE, filename(stem, "xlsx"))
+    content = table_xlsx(
+        header(),
+        (values(row, name_of) for row in rows),
+        title=_("Attendance"),
+        widths=ATTENDANCE_WIDTHS,
+    )
+    return attachment(content, XLSX_TYPE, filename(stem, "xlsx"))
 
 
 def filename(stem: str, extension: str) -> str:

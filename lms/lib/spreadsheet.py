@@ -11,6 +11,8 @@ and pass unchanged, so a negative score stays a number.
 from __future__ import annotations
 
 import csv
+import io
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, Protocol
 
@@ -56,3 +58,46 @@ def xlsx_cell(sheet, value: object):
     elif isinstance(value, date):
         cell.number_format = "yyyy-mm-dd"
     return cell
+
+
+def table_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """A whole table as CSV bytes: byte-order mark, header, every cell guarded."""
+    buffer = io.StringIO()
+    writer = csv_writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(value) for value in row])
+    return buffer.getvalue().encode("utf-8")
+
+
+def table_xlsx(
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    title: str,
+    widths: Sequence[int] = (),
+) -> bytes:
+    """A whole table as an XLSX workbook (openpyxl write-only): one sheet named ``title``, a
+    bold frozen header row, column widths in characters, every cell typed by
+    :func:`xlsx_cell`."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31] or "Sheet")
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    heading = []
+    for text in header:
+        cell = xlsx_cell(sheet, text)
+        cell.font = bold
+        heading.append(cell)
+    sheet.append(heading)
+    for row in rows:
+        sheet.append([xlsx_cell(sheet, value) for value in row])
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()

@@ -8,7 +8,6 @@ formulas by :mod:`lms.lib.spreadsheet`.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
 
 from django.http import HttpResponse
@@ -18,7 +17,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from lms.compliance.privacy import log_access
-from lms.lib.spreadsheet import csv_writer, safe_cell, xlsx_cell
+from lms.lib.spreadsheet import table_csv, table_xlsx
 
 from .roster import RosterRow, Scope
 
@@ -63,36 +62,17 @@ def values(row: RosterRow) -> list:
     ]
 
 
+ROSTER_WIDTHS = (14, 14, 24, 16, 12, 14, 8, 8, 12, 10, 12, 10, 12)
+
+
 def csv_bytes(rows: Iterable[RosterRow]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv_writer(buffer)
-    writer.writerow(header())
-    for row in rows:
-        writer.writerow([safe_cell(value) for value in values(row)])
-    return buffer.getvalue().encode("utf-8")
+    return table_csv(header(), (values(row) for row in rows))
 
 
 def xlsx_bytes(rows: Iterable[RosterRow], title: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31] or "Roster")
-    for column, width in enumerate((14, 14, 24, 16, 12, 14, 8, 8, 12, 10, 12, 10, 12)):
-        sheet.column_dimensions[chr(ord("A") + column)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    heading = []
-    for text in header():
-        cell = xlsx_cell(sheet, text)
-        cell.font = bold
-        heading.append(cell)
-    sheet.append(heading)
-    for row in rows:
-        sheet.append([xlsx_cell(sheet, value) for value in values(row)])
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+    return table_xlsx(
+        header(), (values(row) for row in rows), title=title or "Roster", widths=ROSTER_WIDTHS
+    )
 
 
 def filename(scope: Scope, firm_id: int | None, extension: str) -> str:
