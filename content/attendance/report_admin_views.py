@@ -9,6 +9,7 @@ sessions, so they see full names, as on the check-in screen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -67,12 +68,11 @@ class SessionIndexView(AttendancePermissionMixin, WagtailAdminTemplateMixin, Tem
         return context
 
 
-class SessionReportView(AttendancePermissionMixin, WagtailAdminTemplateMixin, TemplateView):
-    """One session's registrations with their totals."""
+class UnderReportsIndexMixin:
+    """Breadcrumbs of a page below the reports' index: index › this page."""
 
-    template_name = "content/attendance/reports/session.html"
-    page_title = gettext_lazy("Session attendance")
-    header_icon = "table"
+    breadcrumbs_items: list[dict[str, Any]]
+    get_page_title: Callable[[], str]  # WagtailAdminTemplateMixin's, later in the MRO
 
     def get_breadcrumbs_items(self):
         return [
@@ -83,6 +83,16 @@ class SessionReportView(AttendancePermissionMixin, WagtailAdminTemplateMixin, Te
             },
             {"url": "", "label": self.get_page_title()},
         ]
+
+
+class SessionReportView(
+    AttendancePermissionMixin, UnderReportsIndexMixin, WagtailAdminTemplateMixin, TemplateView
+):
+    """One session's registrations with their totals."""
+
+    template_name = "content/attendance/reports/session.html"
+    page_title = gettext_lazy("Session attendance")
+    header_icon = "table"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -114,22 +124,14 @@ def _firm(request: HttpRequest) -> Firm | None:
     return get_object_or_404(Firm, pk=int(raw))
 
 
-class FirmReportView(AttendancePermissionMixin, WagtailAdminTemplateMixin, TemplateView):
+class FirmReportView(
+    AttendancePermissionMixin, UnderReportsIndexMixin, WagtailAdminTemplateMixin, TemplateView
+):
     """A firm's staff registrations across sessions (choose the firm in the filter)."""
 
     template_name = "content/attendance/reports/firm.html"
     page_title = gettext_lazy("Attendance by firm")
     header_icon = "group"
-
-    def get_breadcrumbs_items(self):
-        return [
-            *self.breadcrumbs_items,
-            {
-                "url": reverse("attendance_reports:index"),
-                "label": gettext_lazy("Attendance reports"),
-            },
-            {"url": "", "label": self.get_page_title()},
-        ]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
