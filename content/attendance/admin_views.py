@@ -37,7 +37,7 @@ from django.views.decorators.cache import never_cache
 from django.views.defaults import permission_denied
 from wagtail.admin.admin_url_finder import ModelAdminURLFinder
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.ui.tables import Column
+from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -486,7 +486,8 @@ class AttendanceViewSet(ObjectActionViewSetMixin, ModelViewSet):
     search_backend_name = None
     list_per_page = 50
     list_display = [
-        Column("page", label=_("Event"), accessor=_event_title),
+        # The row's link to the session's page (a Column instance first gets none from Wagtail).
+        TitleColumn("page", label=_("Event"), accessor=_event_title, url_name=f"{NAME}:inspect"),
         "__str__",
         Column("start", label=_("When"), accessor=_when, sort_key="start"),
         Column("checkin", label=_("Check-in"), accessor=checkin_state),

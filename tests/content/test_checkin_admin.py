@@ -59,6 +59,14 @@ def test_the_list_shows_upcoming_sessions_first_then_past_ones(trainer_client):
     assert positions == sorted(positions)
 
 
+def test_each_listed_session_links_to_its_attendance_page(trainer_client):
+    # Regression: the rows linked nowhere, so a trainer could not get from the list to a
+    # session to open its check-in.
+    session = make_session(title="下午场")
+    inspect = reverse("attendance_sessions:inspect", args=[session.pk])
+    assertContains(trainer_client.get(INDEX), f'href="{inspect}"')
+
+
 def test_the_list_searches_and_filters(trainer_client):
     now = timezone.now()
     closed = make_session(start=now - datetime.timedelta(days=3), title="已结束场")

@@ -218,7 +218,9 @@ def test_attended_registrations_show_the_hours_credited(client, collector):
     body = client.get(session.page.url).content.decode()
 
     assert 'data-registration-state="attended"' in body
-    assert "3.00" in body
+    # As the ledger on My learning shows hours: "3", not "3.00".
+    assert msg("%(hours)s CPD hours credited") % {"hours": "3"} in body
+    assert "3.00" not in body
     assert "data-cancel" not in body
 
 

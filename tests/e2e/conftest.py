@@ -25,7 +25,7 @@ import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -190,7 +190,7 @@ def csp_violations() -> Iterator[CSPViolations]:
 
 def _new_page(
     browser: Browser, violations: CSPViolations, **context_options: object
-) -> Iterator[Page]:
+) -> Generator[Page]:
     context = violations.watch(browser.new_context(**context_options))
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     context.set_default_navigation_timeout(DEFAULT_TIMEOUT_MS)
@@ -200,18 +200,36 @@ def _new_page(
         context.close()
 
 
+PHONE: dict[str, object] = {
+    "viewport": {"width": 360, "height": 740},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+    "locale": "zh-CN",
+}
+
+
 @pytest.fixture
 def phone_page(browser: Browser, csp_violations: CSPViolations) -> Iterator[Page]:
     """A page in a 360x740 touch phone, the browser asking for Simplified Chinese."""
-    yield from _new_page(
-        browser,
-        csp_violations,
-        viewport={"width": 360, "height": 740},
-        is_mobile=True,
-        has_touch=True,
-        device_scale_factor=2,
-        locale="zh-CN",
-    )
+    yield from _new_page(browser, csp_violations, **PHONE)
+
+
+@pytest.fixture
+def another_phone(browser: Browser, csp_violations: CSPViolations) -> Iterator[Callable[[], Page]]:
+    """``another_phone()`` opens a page in one more phone like ``phone_page``'s (its own
+    browser context: other cookies, another person), watched for CSP violations and closed
+    at the end of the test."""
+    opened: list[Generator[Page]] = []
+
+    def open_one() -> Page:
+        pages = _new_page(browser, csp_violations, **PHONE)
+        opened.append(pages)
+        return next(pages)
+
+    yield open_one
+    for pages in opened:
+        pages.close()
 
 
 @pytest.fixture

@@ -14,29 +14,22 @@ from playwright.sync_api import expect
 
 from content.models import ChangeVia, Registration, RegistrationState
 from courses import cpd
-from exams.certificates.models import Certificate
 from lms.accounts.roles import Role
 from tests.conftest import PASSWORD, make_user
-from tests.exams.certificate_factories import issue_certificate, make_programme
 from tests.factories import make_session
 
+from .attendance_support import holding_a_programme_that_needs_hours
 from .conftest import assert_fits_the_viewport, log_in
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_the_hours_and_the_ledger_fit_a_phone(live_server, phone_page, screenshot, monkeypatch):
-    from exams.certificates import issuance
-
-    monkeypatch.setattr(issuance, "render", lambda certificate: b"%PDF-1.7\n%%EOF\n")
     collector = make_user("qian.collector@example.com", "钱七", Role.COLLECTOR)
     trainer = make_user("sun.trainer@example.com", "孙培训", Role.TRAINER)
-    programme = make_programme(name="合规催收从业资格（续期需继续教育学时）", courses=0).programme
-    programme.cpd_hours_required = Decimal(12)
-    programme.cpd_offline_hours_required = Decimal(4)
-    programme.save()
-    issue_certificate(collector, programme)
-    assert Certificate.objects.filter(holder=collector).exists()
+    holding_a_programme_that_needs_hours(
+        collector, monkeypatch, name="合规催收从业资格（续期需继续教育学时）", hours=12, offline=4
+    )
     session = make_session(
         start=timezone.now() - datetime.timedelta(days=9), hours=2, title="下午场"
     )
