@@ -63,9 +63,14 @@ def test_a_full_session_shows_the_waitlist_and_waitlists(client, collector):
 
     page = client.get(session.page.url).content.decode()
     assert 'data-places-left="0"' in page
+    assert "已满 — 可加入候补" in page
     client.post(register_url(session))
 
     assert Registration.objects.get(user=collector).state == S.WAITLISTED
+    # Now on the waitlist, the card no longer invites them to join it.
+    page = client.get(session.page.url).content.decode()
+    assert "已满 — 可加入候补" not in page
+    assert "已满" in page
 
 
 def test_anonymous_visitors_get_a_sign_in_link_back_to_the_page(client):
