@@ -12,6 +12,13 @@ whose phone took a few seconds to open the link; here a code stays valid for
 :data:`GRACE_SECONDS` (90 s) after its window ended. Older codes, codes of another session
 and tampered tokens are refused, each with its own message.
 
+Self check-in has a time window per session (:func:`checkin_window`): from
+:data:`CHECKIN_OPENS_BEFORE` (60 min) before the session starts until
+:data:`CHECKIN_CLOSES_AFTER` (30 min) after it ends, for the last stragglers. Outside it a
+scan or a code is refused ("opens at 08:00" / "has ended, see the trainer") even when the
+trainer has opened check-in, so nobody is marked attended — and credited hours — days before
+the session takes place; the trainer opens check-in no earlier than the window opens either.
+
 Checking in is :func:`check_in`: a booked registration becomes attended through
 ``Registration.change_state`` (history row; the CPD ledger follows ``attendance_changed``),
 under a row lock, and a second scan changes nothing.
@@ -22,6 +29,7 @@ from __future__ import annotations
 import datetime
 import hmac
 import unicodedata
+import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -41,6 +49,11 @@ GRACE_SECONDS = 90
 DIGITS = 6
 SALT = "content.attendance.checkin"
 _CODE_SALT = "content.attendance.checkin.code"
+# Self check-in is possible from CHECKIN_OPENS_BEFORE before the session starts until
+# CHECKIN_CLOSES_AFTER after it ends (the last stragglers; later, the trainer marks by hand).
+CHECKIN_OPENS_BEFORE = datetime.timedelta(minutes=60)
+CHECKIN_CLOSES_AFTER = datetime.timedelta(minutes=30)
+BEIJING = zoneinfo.ZoneInfo("Asia/Shanghai")
 # How far back a refused 6-digit code is compared, only to tell "expired" from "wrong".
 _EXPIRED_LOOKBACK_WINDOWS = 240  # two hours
 
@@ -53,6 +66,9 @@ class Refusal:
     EXPIRED = "expired"
     OTHER_SESSION = "other_session"
     NOT_OPEN = "not_open"
+    TOO_EARLY = "too_early"
+    ENDED = "ended"
+    NOT_LIVE = "not_live"
     CLOSED = "closed"
     NOT_BOOKED = "not_booked"
     NOT_REGISTERED = "not_registered"
@@ -219,6 +235,32 @@ def open_sessions(at: datetime.datetime | None = None):
     ).select_related("page")
 
 
+# --- The time window ---------------------------------------------------------------------------
+
+
+def checkin_window(session: EventSession) -> tuple[datetime.datetime, datetime.datetime]:
+    """When self check-in opens and ends for ``session``: CHECKIN_OPENS_BEFORE before its start
+    until CHECKIN_CLOSES_AFTER after its end."""
+    return session.start - CHECKIN_OPENS_BEFORE, session.end + CHECKIN_CLOSES_AFTER
+
+
+def beijing_time(moment: datetime.datetime, at: datetime.datetime | None = None) -> str:
+    """``moment`` in Beijing time: "HH:MM" on the same Beijing day as ``at`` (now), else with
+    the date ("YYYY-MM-DD HH:MM")."""
+    local = moment.astimezone(BEIJING)
+    today = (at or timezone.now()).astimezone(BEIJING).date()
+    return local.strftime("%H:%M" if local.date() == today else "%Y-%m-%d %H:%M")
+
+
+def too_early(session: EventSession, at: datetime.datetime) -> CheckinRefused:
+    opens, _ends = checkin_window(session)
+    return CheckinRefused(
+        Refusal.TOO_EARLY,
+        _("Check-in for %(session)s opens at %(time)s (Beijing time).")
+        % {"session": describe(session), "time": beijing_time(opens, at)},
+    )
+
+
 # --- Checking in -------------------------------------------------------------------------------
 
 
@@ -231,7 +273,10 @@ def check_in(
 ) -> CheckinResult:
     """Check ``user`` in to ``session`` (the code was verified by the caller).
 
-    Only while the trainer has opened check-in and not closed the session. A booked
+    Only while the trainer has opened check-in and not closed the session, within the
+    session's :func:`checkin_window` (from an hour before it starts until half an hour after
+    it ends), and while the event page is live (an unpublished event takes no check-ins). A
+    booked
     registration becomes attended (``via`` QR or CODE; the history row records it and
     ``attendance_changed`` credits the hours); an attended or partly attended one is left as
     it is ("already checked in"). Anyone else — waitlisted, cancelled, awaiting approval,
@@ -248,6 +293,24 @@ def check_in(
             raise CheckinRefused(
                 Refusal.CLOSED,
                 _("Check-in for %(session)s is closed. Please see the trainer.")
+                % {"session": describe(session)},
+            )
+        if not session.page.live:
+            raise CheckinRefused(
+                Refusal.NOT_LIVE,
+                _(
+                    "The event %(event)s is no longer published, so check-in is not possible. "
+                    "Please see the trainer."
+                )
+                % {"event": session.page.title},
+            )
+        opens, ends = checkin_window(session)
+        if at < opens:
+            raise too_early(session, at)
+        if at > ends:
+            raise CheckinRefused(
+                Refusal.ENDED,
+                _("Check-in for %(session)s has ended. Please see the trainer.")
                 % {"session": describe(session)},
             )
         if session.checkin_opened_at is None or session.checkin_opened_at > at:

@@ -1,10 +1,14 @@
 """What the trainer does to a session's attendance: open check-in, mark by hand, close.
 
-* :func:`open_checkin` lets attendees check themselves in (``checkin``) from now on.
+* :func:`open_checkin` lets attendees check themselves in (``checkin``) from now on, within
+  the session's check-in window (``checkin.checkin_window``): it is refused before that
+  window opens (an hour before the start), so check-in cannot be opened days early.
 * :func:`mark_attendance` records attended, partly attended (with the hours) or no-show for
   one registration, with a reason: the scan that failed, the person who left early, the
-  no-show who did come. Corrections follow ``TRANSITIONS``; each is a history row and the
-  CPD ledger follows through ``attendance_changed``.
+  no-show who did come. Not before the session has started (nobody has attended or failed
+  to come yet); afterwards, also once closed, as a correction. Corrections follow
+  ``TRANSITIONS``; each is a history row and the CPD ledger follows through
+  ``attendance_changed``.
 * :func:`close_session` ends it: whoever is still booked did not come (no-show), whoever is
   still waiting or awaiting approval is cancelled, and ``session_closed`` is sent in the same
   transaction (certificates of attendance are issued from it). A session closes once.
@@ -29,6 +33,7 @@ from ..models import (
     RegistrationTransitionError,
 )
 from ..signals import session_closed
+from . import checkin
 
 S = RegistrationState
 # What the trainer may mark by hand.
@@ -52,13 +57,28 @@ def open_checkin(
     session: EventSession, *, actor, at: datetime.datetime | None = None
 ) -> EventSession:
     """Open self check-in (QR and 6-digit codes). Opening it again changes nothing; a closed
-    session cannot be reopened (its no-shows are set and certificates may be issued)."""
+    session cannot be reopened (its no-shows are set and certificates may be issued); and it
+    cannot be opened before the session's check-in window opens (an hour before the start):
+    opened days early it would only invite a scan, and hours credited, before the session."""
+    at = at or timezone.now()
     with transaction.atomic():
         session = EventSession.objects.select_for_update().get(pk=session.pk)
         if session.closed_at is not None:
             raise AttendanceRefused(_("This session is closed: check-in cannot be opened again."))
+        opens, _ends = checkin.checkin_window(session)
+        if at < opens:
+            raise AttendanceRefused(
+                _(
+                    "Check-in can be opened from %(time)s (Beijing time), %(minutes)d minutes "
+                    "before the session starts."
+                )
+                % {
+                    "time": checkin.beijing_time(opens, at),
+                    "minutes": int(checkin.CHECKIN_OPENS_BEFORE.total_seconds() // 60),
+                }
+            )
         if session.checkin_opened_at is None:
-            session.checkin_opened_at = at or timezone.now()
+            session.checkin_opened_at = at
             session.checkin_opened_by = actor
             session.save(update_fields=["checkin_opened_at", "checkin_opened_by"])
     return session
@@ -76,8 +96,9 @@ def mark_attendance(
     """The trainer's record of whether someone attended, with a reason (required).
 
     ``state`` is attended, partly attended (``hours`` more than 0 and at most the session's
-    credit hours) or no-show. Allowed from any state ``TRANSITIONS`` allows it from, also
-    after the session is closed (a correction). Marking the state it already has is refused,
+    credit hours) or no-show. Allowed from any state ``TRANSITIONS`` allows it from, once the
+    session has started (before it, nobody has attended or failed to come), also after the
+    session is closed (a correction). Marking the state it already has is refused,
     except partly attended with other hours.
     """
     reason = (reason or "").strip()
@@ -85,6 +106,7 @@ def mark_attendance(
         raise AttendanceRefused(_("Choose attended, partly attended or no-show."))
     if not reason:
         raise AttendanceRefused(_("Give the reason for marking attendance by hand."))
+    at = at or timezone.now()
     with transaction.atomic():
         # Lock the registration only, not the session or the person joined to it.
         registration = (
@@ -93,6 +115,14 @@ def mark_attendance(
             .get(pk=registration.pk)
         )
         session = registration.session
+        if at < session.start:
+            raise AttendanceRefused(
+                _(
+                    "The session has not started yet (it starts at %(time)s, Beijing time): "
+                    "attendance can be marked once it has begun."
+                )
+                % {"time": checkin.beijing_time(session.start, at)}
+            )
         if state == S.PARTLY_ATTENDED:
             if hours is None or not Decimal(0) < hours <= session.credit_hours:
                 raise AttendanceRefused(
