@@ -21,6 +21,7 @@ def test_every_app_registers_its_steps_in_order():
         "compliance.firms",
         "certificates.law_change",
         "certificates.links",
+        "content.attendance",
         "admission.applications",
         "admission.reassessments",
     ]
