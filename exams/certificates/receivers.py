@@ -1,5 +1,6 @@
 """Signal receivers: passing an exam or finishing a course can complete a certification; a new
-certificate is emailed to its holder and completes the programme's assignments.
+certificate is emailed to its holder and completes the programme's assignments; closing a session, or correcting its attendance
+afterwards, issues, revokes or replaces certificates of attendance.
 
 Exams and courses send their events (``exams.signals.exam_passed``,
 ``courses.signals.course_completed``) inside the transaction that records them; the issuance
@@ -16,7 +17,7 @@ from django.db import transaction
 from django.dispatch import receiver
 from wagtail.signals import page_published
 
-from content.signals import session_closed
+from content.signals import attendance_changed, session_closed
 from courses.models import LessonPage
 from courses.signals import course_completed
 from exams.signals import exam_passed, question_saved
@@ -83,3 +84,12 @@ def certify_attendance_on_session_closed(sender, *, session, **kwargs) -> None:
     after it commits, when the event gives them (the task checks again, under locks)."""
     if attendance.wants_certificates(session):
         transaction.on_commit(partial(tasks.dispatch_attendance, session.pk))
+
+
+@receiver(attendance_changed, dispatch_uid="certificates.attendance_on_correction")
+def follow_attendance_correction(sender, *, registration, change, **kwargs) -> None:
+    """Sent in the transaction that changes an attendance: a correction after closing revokes
+    the certificate of attendance there and then; a new one (other hours, or attended after
+    all) is queued after it commits."""
+    if attendance.follow_correction(registration, change):
+        transaction.on_commit(partial(tasks.dispatch_attendance, registration.session_id))
