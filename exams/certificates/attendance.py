@@ -1,14 +1,22 @@
-"""Certificates of attendance: issued when a session is closed, exactly once per attendance.
+"""Certificates of attendance: issued when a session is closed, exactly once per attendance,
+and revoked (and replaced) when the attendance is corrected afterwards.
 
 ``content.signals.session_closed`` is sent inside the transaction that closes a session; the
 receiver (``receivers``) queues :func:`issue_for_session` as a Celery task after that commits
 when the event page asks for certificates of attendance. The task issues one certificate per
-attended or partly attended registration that has none, each in its own transaction under the
-registration's row lock, with its PDF rendered in that transaction: a retry, a duplicate
-delivery or a second closing signal finds the work done (and the one-to-one column on the
-registration makes a second certificate impossible), and a worker killed mid-render leaves
-neither a duplicate nor a certificate without its PDF. The hourly sweep
+attended or partly attended registration that has none in force, each in its own transaction
+under the registration's row lock, with its PDF rendered in that transaction: a retry, a
+duplicate delivery or a second closing signal finds the work done (and a partial unique
+constraint makes a second certificate in force impossible), and a worker killed mid-render
+leaves neither a duplicate nor a certificate without its PDF. The hourly sweep
 (:func:`sessions_missing_certificates`) makes up for a lost broker message.
+
+A trainer can still correct attendance after closing. ``content.signals.attendance_changed``
+(sent in the correcting transaction, the registration locked) runs :func:`follow_correction`:
+a certificate whose attendance is gone (no-show) or now worth other hours is revoked in that
+same transaction, so ``/verify/`` never vouches for hours the ledger no longer has; when the
+person still attended (or attended after all), a new certificate is issued by the same task
+after the correction commits.
 """
 
 from __future__ import annotations
@@ -18,12 +26,12 @@ from datetime import datetime, timedelta
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from stdnum.iso7064 import mod_37_36
 
-from content.models import ATTENDANCE_STATES, EventSession, Registration
+from content.models import ATTENDANCE_STATES, EventSession, Registration, RegistrationChange
 
 from .models import AttendanceCertificate
 
@@ -53,11 +61,21 @@ def wants_certificates(session: EventSession) -> bool:
     return session.page.attendance_certificates
 
 
-def pending_registrations(session: EventSession) -> QuerySet[Registration]:
-    """The session's attendances that have no certificate yet."""
-    return Registration.objects.filter(
-        session=session, state__in=ATTENDANCE_STATES, attendance_certificate__isnull=True
+def in_force() -> QuerySet[AttendanceCertificate]:
+    """Certificates not revoked: at most one per registration."""
+    return AttendanceCertificate.objects.filter(revoked_at__isnull=True)
+
+
+def _uncertified_attendances() -> QuerySet[Registration]:
+    """Attended or partly attended registrations without a certificate in force."""
+    return Registration.objects.filter(state__in=ATTENDANCE_STATES).exclude(
+        Exists(in_force().filter(registration=OuterRef("pk")))
     )
+
+
+def pending_registrations(session: EventSession) -> QuerySet[Registration]:
+    """The session's attendances that have no certificate in force yet."""
+    return _uncertified_attendances().filter(session=session)
 
 
 def issue_for_session(session_id: int, now: datetime | None = None) -> list[AttendanceCertificate]:
@@ -80,7 +98,10 @@ def issue_for_registration(
     registration_id: int, now: datetime | None = None
 ) -> AttendanceCertificate | None:
     """Issue the registration's certificate, with its PDF, in one transaction; None if it has
-    one already or is not (any more) an attendance."""
+    one in force already or is not (any more) an attendance.
+
+    The serial numbers the certificate itself (its row), so a replacement after a correction
+    gets a serial of its own."""
     now = now or timezone.now()
     with transaction.atomic():
         registration = (
@@ -88,7 +109,7 @@ def issue_for_registration(
             .select_related("session__page", "user")
             .get(pk=registration_id)
         )
-        if AttendanceCertificate.objects.filter(registration=registration).exists():
+        if in_force().filter(registration=registration).exists():
             return None
         if registration.state not in ATTENDANCE_STATES:
             return None
@@ -96,7 +117,6 @@ def issue_for_registration(
         certificate = AttendanceCertificate(
             registration=registration,
             holder=user,
-            serial=make_serial(registration.pk, timezone.localtime(now).year),
             holder_name=user.legal_name or user.email,
             event_title=session.page.title,
             session_start=session.start,
@@ -105,11 +125,50 @@ def issue_for_registration(
             hours=registration.credited_hours,
             issued_at=now,
         )
+        # Saved first for its number; nobody sees the placeholder outside this transaction.
+        certificate.serial = f"pending-{certificate.verification_code}"
+        certificate.save()
+        certificate.serial = make_serial(certificate.pk, timezone.localtime(now).year)
         certificate.pdf.save(
             f"{certificate.serial}.pdf", ContentFile(render(certificate)), save=False
         )
-        certificate.save()
+        certificate.save(update_fields=["serial", "pdf"])
     return certificate
+
+
+def follow_correction(
+    registration: Registration, change: RegistrationChange, now: datetime | None = None
+) -> bool:
+    """Keep the registration's certificate true to its attendance after ``change``; returns
+    whether a (new) certificate is now due, to be issued after the change commits.
+
+    Called from ``attendance_changed`` inside the changing transaction, the registration
+    locked by the caller. The certificate in force is revoked — with the change's reason — when
+    the registration is no longer an attendance, or when the hours it is credited with differ
+    from those printed. A new one is due when the registration is (still, or again) an
+    attendance of a closed session of an event that gives certificates and has none in force.
+    Before closing there is nothing to do: certificates are issued only on closing.
+    """
+    session = registration.session
+    if session.closed_at is None:
+        return False
+    current = in_force().select_for_update().filter(registration=registration).first()
+    attended = registration.state in ATTENDANCE_STATES
+    if current is not None:
+        if attended and current.hours == registration.credited_hours:
+            return False
+        current.revoked_at = now or timezone.now()
+        current.revocation_reason = change.reason
+        current.save(update_fields=["revoked_at", "revocation_reason"])
+        logger.info("Certificate of attendance %s revoked after a correction", current.serial)
+    return attended and wants_certificates(session)
+
+
+def replacement(certificate: AttendanceCertificate) -> AttendanceCertificate | None:
+    """For a revoked certificate, the one in force for the same attendance, if any."""
+    if certificate.revoked_at is None:
+        return None
+    return in_force().filter(registration_id=certificate.registration_id).first()
 
 
 def _place(session: EventSession) -> str:
@@ -159,14 +218,9 @@ def sessions_missing_certificates(now: datetime | None = None) -> list[int]:
     """Closed sessions of events giving certificates that still have attendances without one
     some time after closing (a lost broker message): the sweep issues them again."""
     now = now or timezone.now()
-    candidates = (
-        EventSession.objects.filter(
-            closed_at__lt=now - SWEEP_AFTER,
-            page__attendance_certificates=True,
-            registrations__state__in=ATTENDANCE_STATES,
-            registrations__attendance_certificate__isnull=True,
-        )
-        .values_list("pk", flat=True)
-        .distinct()
-    )
+    candidates = EventSession.objects.filter(
+        Exists(_uncertified_attendances().filter(session=OuterRef("pk"))),
+        closed_at__lt=now - SWEEP_AFTER,
+        page__attendance_certificates=True,
+    ).values_list("pk", flat=True)
     return list(candidates)

@@ -1,29 +1,35 @@
-"""Signal receivers: passing an exam or finishing a course can complete a certification; a new
-certificate is emailed to its holder and completes the programme's assignments.
+"""Signal receivers: passing an exam, finishing a course or being credited CPD hours can
+complete a certification or its renewal; a new certificate is emailed to its holder and
+completes the programme's assignments; closing a session, or correcting its attendance
+afterwards, issues, revokes or replaces certificates of attendance.
 
 Exams and courses send their events (``exams.signals.exam_passed``,
-``courses.signals.course_completed``) inside the transaction that records them; the issuance
-request is written here in that same transaction, so it exists exactly when the grade or the
-completion does, and it is queued only after that transaction commits.
+``courses.signals.course_completed``, and Django's ``post_save`` of a new ``CPDEntry``) inside
+the transaction that records them; the issuance request is written here in that same
+transaction, so it exists exactly when the grade, the completion or the hours do, and it is
+queued only after that transaction commits.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from functools import partial
 
 from django.db import transaction
+from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.utils import timezone
 from wagtail.signals import page_published
 
-from content.signals import session_closed
-from courses.models import LessonPage
+from content.signals import attendance_changed, session_closed
+from courses.models import CPDEntry, LessonPage
 from courses.signals import course_completed
 from exams.signals import exam_passed, question_saved
 
 from . import assignments, attendance, impact, signals, tasks, updates
-from .issuance import on_course_completed, on_exam_passed
-from .models import IssuanceRequest
+from .issuance import on_course_completed, on_exam_passed, request_if_eligible
+from .models import Certificate, CertificateStatus, CertificationProgramme, IssuanceRequest
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +49,43 @@ def certify_on_course_completed(sender, *, user, course, **kwargs) -> None:
     # Certification or renewal, and a legal-update refresh when the course is an update module.
     _dispatch_after_commit(on_course_completed(user, course))
     _dispatch_after_commit(updates.on_course_completed(user, course))
+
+
+def renewals_on_cpd_credit(user, now: datetime | None = None) -> list[IssuanceRequest]:
+    """The renewals new CPD hours complete: for each active programme requiring hours of which
+    ``user`` holds a valid certificate inside its renewal window, ask again
+    (:func:`request_if_eligible` checks everything, the hours included).
+
+    Without this a holder who passed the renewal exam before the hours came in would stay
+    stuck: the pass was checked then and refused, and nothing else asks again.
+    """
+    now = now or timezone.now()
+    held = Certificate.objects.filter(
+        holder=user,
+        status=CertificateStatus.VALID,
+        expires_at__gt=now,
+        programme__is_active=True,
+        programme__cpd_hours_required__gt=0,
+    ).select_related("programme")
+    programmes: dict[int, CertificationProgramme] = {
+        certificate.programme_id: certificate.programme
+        for certificate in held
+        if certificate.in_renewal_window(now)
+    }
+    return [
+        request
+        for programme in programmes.values()
+        if (request := request_if_eligible(user, programme, now)) is not None
+    ]
+
+
+@receiver(post_save, sender=CPDEntry, dispatch_uid="certificates.renewal_on_cpd_credit")
+def renew_on_cpd_credit(sender, *, instance, created, raw=False, **kwargs) -> None:
+    """A credit to the ledger (attendance, course, adjustment) may complete a renewal whose
+    exam was passed earlier; a debit never does. Written in the crediting transaction and
+    queued after it commits, as for a pass."""
+    if created and not raw and instance.hours > 0:
+        _dispatch_after_commit(renewals_on_cpd_credit(instance.user))
 
 
 @receiver(
@@ -83,3 +126,12 @@ def certify_attendance_on_session_closed(sender, *, session, **kwargs) -> None:
     after it commits, when the event gives them (the task checks again, under locks)."""
     if attendance.wants_certificates(session):
         transaction.on_commit(partial(tasks.dispatch_attendance, session.pk))
+
+
+@receiver(attendance_changed, dispatch_uid="certificates.attendance_on_correction")
+def follow_attendance_correction(sender, *, registration, change, **kwargs) -> None:
+    """Sent in the transaction that changes an attendance: a correction after closing revokes
+    the certificate of attendance there and then; a new one (other hours, or attended after
+    all) is queued after it commits."""
+    if attendance.follow_correction(registration, change):
+        transaction.on_commit(partial(tasks.dispatch_attendance, registration.session_id))

@@ -27,8 +27,7 @@ from lms.lib.masking import mask_name
 from lms.lib.ratelimit import client_ip, limit_view
 
 from . import basis, updates
-from .attendance import is_valid_serial as is_valid_attendance_serial
-from .issuance import is_valid_serial
+from .attendance import replacement
 from .models import (
     AttendanceCertificate,
     Certificate,
@@ -68,33 +67,25 @@ verification_rate_limit = limit_view(
 def verify(request: HttpRequest, code: str) -> HttpResponse:
     """The page the QR code opens: is this certificate genuine, and is it still valid?
 
-    ``code`` is the verification code in the QR, or the serial printed on the certificate (its
-    check character is checked first, so a mistyped serial costs no query). Certificates of
-    attendance are found the same ways and get a page saying what they certify.
+    Looked up only by the unguessable verification code in the QR (never by the serial printed
+    next to it: serials are sequential, so they would let anyone walk through every
+    certificate). Certificates of attendance are found the same way and get a page saying what
+    they certify, or that a correction revoked them.
     """
-    serial = code.strip().upper()
-    by_serial = is_valid_serial(serial) or is_valid_attendance_serial(serial)
-    certificates = Certificate.objects.select_related("superseded_by")
     certificate = (
-        certificates.filter(serial=serial)
-        if by_serial
-        else certificates.filter(verification_code=code)
-    ).first()
+        Certificate.objects.select_related("superseded_by").filter(verification_code=code).first()
+    )
     if certificate is None:
-        attendances = AttendanceCertificate.objects.all()
-        attendance = (
-            attendances.filter(serial=serial)
-            if by_serial
-            else attendances.filter(verification_code=code)
-        ).first()
+        attendance = AttendanceCertificate.objects.filter(verification_code=code).first()
         if attendance is None:
             return _unknown_code(request)
+        context = {
+            "certificate": attendance,
+            "masked_name": mask_name(attendance.holder_name),
+            "replacement": replacement(attendance),
+        }
         return _verification_headers(
-            render(
-                request,
-                "certificates/verify_attendance.html",
-                {"certificate": attendance, "masked_name": mask_name(attendance.holder_name)},
-            )
+            render(request, "certificates/verify_attendance.html", context)
         )
     status = certificate.status_on()
     context = {
@@ -241,7 +232,10 @@ def my_certificates(request: AuthenticatedHttpRequest) -> HttpResponse:
         "history": history,
         "pending": pending,
         "in_progress": _programme_progress(user, certified, completed),
-        "attendance": list(AttendanceCertificate.objects.filter(holder=user)),
+        # Only those in force: one revoked by a correction is not the holder's to show any more.
+        "attendance": list(
+            AttendanceCertificate.objects.filter(holder=user, revoked_at__isnull=True)
+        ),
         "valid": CertificateStatus.VALID,
         "revoked": CertificateStatus.REVOKED,
     }
@@ -321,13 +315,13 @@ def download_pdf(request: HttpRequest, pk: int) -> FileResponse:
 @require_safe
 @login_required
 def download_attendance_pdf(request: HttpRequest, pk: int) -> FileResponse:
-    """A certificate of attendance's PDF, as ``<serial>.pdf``: for its holder, or staff who may
-    view certificates of attendance. Anyone else gets the same 404 as for one that does not
-    exist."""
+    """A certificate of attendance's PDF, as ``<serial>.pdf``: for its holder while it is in
+    force, or staff who may view certificates of attendance (revoked ones too, for the record).
+    Anyone else gets the same 404 as for one that does not exist."""
     certificate = get_object_or_404(AttendanceCertificate, pk=pk)
     user = request.user
-    if certificate.holder_id != user.pk and not user.has_perm(
-        "certificates.view_attendancecertificate"
+    if not user.has_perm("certificates.view_attendancecertificate") and (
+        certificate.holder_id != user.pk or certificate.revoked_at is not None
     ):
         raise Http404("No such certificate.")
     try:

@@ -1,6 +1,7 @@
 """Certificates of attendance: issued when a session of an event that gives them is closed,
 exactly once per attendance, as a one-page PDF through the certificate renderer, verifiable at
-/verify/ by code and by serial, and downloadable by their holder only.
+/verify/ by its unguessable code only (never by the sequential serial printed on it), and
+downloadable by their holder only.
 
 Sessions are closed here by sending ``content.signals.session_closed`` after setting the states
 with ``Registration.change_state`` (as closing a session does), so these tests do not depend on
@@ -19,11 +20,12 @@ from pypdf import PdfReader
 
 from content.models import RegistrationState
 from content.signals import session_closed
-from exams.certificates import attendance
+from exams.certificates import attendance, issuance
 from exams.certificates.models import AttendanceCertificate
 from exams.certificates.pdf import CertificateDocument, certificate_html
 from tests.compliance.dashboard_factories import make_collector
 from tests.content.attendance_builders import register
+from tests.exams.certificate_factories import issue_certificate, make_programme, use_fast_pdf
 from tests.factories import FirmFactory, make_session
 
 S = RegistrationState
@@ -154,30 +156,46 @@ def test_the_attendance_variant_html_has_the_session_hours_and_qr():
     assert "Examination score" not in html
 
 
-def test_verify_finds_it_by_code_and_serial_with_the_name_masked(
+def test_verify_finds_it_by_code_with_the_name_masked(
     client, summit, django_capture_on_commit_callbacks
 ):
     close(summit["session"], django_capture_on_commit_callbacks)
     certificate = AttendanceCertificate.objects.get(holder=summit["people"][S.ATTENDED])
-    for key in (certificate.verification_code, certificate.serial, certificate.serial.lower()):
-        response = client.get(f"/verify/{key}/")
-        assert response.status_code == 200, key
-        html = response.content.decode()
-        assert "data-attendance-certificate" in html
-        assert "欧**明" in html and "欧阳小明" not in html
-        assert certificate.event_title in html
-        assert certificate.serial in html
-        assert response["X-Robots-Tag"] == "noindex, nofollow"
+    response = client.get(f"/verify/{certificate.verification_code}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "data-attendance-certificate" in html
+    assert 'data-status="attendance"' in html
+    assert "欧**明" in html and "欧阳小明" not in html
+    assert certificate.event_title in html
+    assert certificate.serial in html
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
 
 
-def test_verify_refuses_a_wrong_code_or_a_mistyped_serial(
-    client, summit, django_capture_on_commit_callbacks
-):
+def test_verify_refuses_a_wrong_code(client, summit, django_capture_on_commit_callbacks):
     close(summit["session"], django_capture_on_commit_callbacks)
-    certificate = AttendanceCertificate.objects.first()
     assert client.get("/verify/not-a-real-code/").status_code == 404
-    mistyped = certificate.serial[:-1] + ("A" if certificate.serial[-1] != "A" else "B")
-    assert client.get(f"/verify/{mistyped}/").status_code == 404
+
+
+def test_a_valid_serial_is_not_a_verification_code(
+    client, summit, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Serials are sequential with a public check character: looking certificates up by them
+    would let anyone walk through every certificate of attendance and every certification."""
+    use_fast_pdf(monkeypatch)
+    close(summit["session"], django_capture_on_commit_callbacks)
+    attended = AttendanceCertificate.objects.get(holder=summit["people"][S.ATTENDED])
+    made = make_programme()
+    certification = issue_certificate(summit["people"][S.ATTENDED], made.programme)
+    assert attendance.is_valid_serial(attended.serial)
+    assert issuance.is_valid_serial(certification.serial)
+    for serial in (attended.serial, attended.serial.lower(), certification.serial):
+        response = client.get(f"/verify/{serial}/")
+        assert response.status_code == 404, serial
+        assert attended.event_title not in response.content.decode()
+    # The codes still work.
+    assert client.get(f"/verify/{attended.verification_code}/").status_code == 200
+    assert client.get(f"/verify/{certification.verification_code}/").status_code == 200
 
 
 def test_the_holder_lists_and_downloads_it_and_nobody_else_can(

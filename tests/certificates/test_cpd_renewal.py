@@ -3,7 +3,8 @@
 Through HTTP where a collector acts: the renewal exam page shows the hours of the cycle and
 refuses to start (also for a hand-made POST) until the total and offline hours are met, with
 links to where to earn them; issuance creates no renewal without the hours even when a trainer
-opened the exam to anyone. First certification needs no hours.
+opened the exam to anyone, and renews once the hours come in after the pass (a trainer's
+adjustment, a session marked attended). First certification needs no hours.
 """
 
 from __future__ import annotations
@@ -17,10 +18,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from content.models import EventIndexPage
+from courses import cpd
 from courses.models import CPDEntry, CPDSource
 from exams.attempts import PrerequisitesMissing, start_attempt
-from exams.certificates.models import Certificate, CertificateStatus, IssuanceKind
+from exams.certificates.models import (
+    Certificate,
+    CertificateStatus,
+    IssuanceKind,
+    IssuanceRequest,
+)
 from exams.models import Attempt
+from tests.conftest import signed_in
+from tests.content.checkin_support import live_session, register
 from tests.exams.certificate_factories import (
     complete_course,
     issue_certificate,
@@ -178,3 +187,71 @@ def test_first_certification_needs_no_hours(certify, collector, programme):
 
     certificate = Certificate.objects.get(holder=collector)
     assert certificate.request.kind == IssuanceKind.INITIAL
+
+
+# --- Hours that come in after the renewal exam was passed -----------------------------------------
+
+
+def open_renewal_exam(programme):
+    exam = programme.renewal_exam
+    exam.open_to_anyone = True  # a trainer opened it: the start is not gated on the hours
+    exam.save(update_fields=["open_to_anyone"])
+    return exam
+
+
+def test_hours_credited_after_the_pass_complete_the_renewal(certify, collector, trainer, programme):
+    old = renewable_certificate(collector, programme)
+    credit(collector, trainer, 8)
+    certify(pass_exam, collector, open_renewal_exam(programme))
+    assert not IssuanceRequest.objects.filter(holder=collector).exclude(pk=old.request.pk).exists()
+
+    # The trainer records 4 offline hours from an outside summit (admin: CPD hours).
+    certify(
+        cpd.adjust,
+        collector,
+        Decimal(4),
+        offline=True,
+        earned_on=timezone.localdate() - datetime.timedelta(days=3),
+        reason="外部线下峰会",
+        actor=trainer,
+    )
+
+    request = IssuanceRequest.objects.exclude(pk=old.request.pk).get(holder=collector)
+    assert request.kind == IssuanceKind.RENEWAL and request.renews == old
+    new = Certificate.objects.exclude(pk=old.pk).get()
+    assert new.request == request
+    old.refresh_from_db()
+    assert old.status == CertificateStatus.SUPERSEDED
+
+
+def test_a_session_attended_after_the_pass_completes_the_renewal(
+    client, django_capture_on_commit_callbacks, collector, trainer, programme
+):
+    old = renewable_certificate(collector, programme)
+    with django_capture_on_commit_callbacks(execute=True):
+        credit(collector, trainer, 8)
+        pass_exam(collector, open_renewal_exam(programme))
+    assert list(Certificate.objects.all()) == [old]
+    session = live_session(hours=4)  # in person, started an hour ago: 4 offline hours today
+    registration = register(session, collector)
+
+    signed_in(client, trainer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("attendance_sessions:mark", args=[registration.pk]),
+            {"state": "attended", "reason": "手机无法扫码"},
+        )
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/attendance/")
+
+    new = Certificate.objects.exclude(pk=old.pk).get()
+    assert new.request.kind == IssuanceKind.RENEWAL
+    old.refresh_from_db()
+    assert old.status == CertificateStatus.SUPERSEDED
+
+
+def test_hours_without_a_renewal_pass_request_nothing(certify, collector, trainer, programme):
+    old = renewable_certificate(collector, programme)
+    certify(credit, collector, trainer, 12, offline=True)
+    assert list(IssuanceRequest.objects.all()) == [old.request]
+    assert list(Certificate.objects.all()) == [old]
