@@ -10,6 +10,8 @@ writers:
   attended → no-show) appends a debit, so the registration's entries always sum to its worth.
 * :func:`credit_course` credits a completed online course's stated length
   (``estimated_minutes / 60``), once per enrolment (a unique constraint backs it).
+  :func:`backfill_courses` does it for completions recorded before the ledger existed
+  (``manage.py backfill_cpd``; migration ``courses.0006`` did it once at deploy).
 * :func:`adjust` is a trainer's manual credit or debit, with a reason and who made it.
 
 The cycle (:func:`cycle_progress`): a programme requiring CPD hours for renewal counts the
@@ -146,6 +148,26 @@ def credit_course(enrolment: Enrolment) -> CPDEntry | None:
             )
     except IntegrityError:  # a concurrent completion credited it first
         return None
+
+
+def backfill_courses(batch_size: int = 500) -> int:
+    """Credit every completed enrolment that has no ledger entry yet; the number credited.
+
+    For completions recorded before the ledger existed (or while crediting failed): without
+    their hours the rating's CPD points and renewal would ignore training people did.
+    Idempotent: a credited enrolment is skipped, and :func:`credit_course` credits once.
+    """
+    pending = (
+        Enrolment.objects.filter(completed_at__isnull=False, course__estimated_minutes__gt=0)
+        .exclude(cpd_entries__isnull=False)
+        .select_related("course")
+        .order_by("pk")
+    )
+    credited = after = 0
+    while batch := list(pending.filter(pk__gt=after)[:batch_size]):
+        credited += sum(credit_course(enrolment) is not None for enrolment in batch)
+        after = batch[-1].pk
+    return credited
 
 
 def adjust(
