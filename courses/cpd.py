@@ -8,6 +8,9 @@ writers:
   registration's entries already add up to, under the registration's row lock. Called twice
   for the same state it appends nothing the second time; a correction (attended → partly
   attended → no-show) appends a debit, so the registration's entries always sum to its worth.
+  A partial attendance is worth at most the session's full credit (:func:`attendance_worth`).
+  Publishing an event page re-runs it for the page's attendances (:func:`recredit_page`), so
+  a session whose hours were corrected after people attended corrects their entries too.
 * :func:`credit_course` credits a completed online course's stated length
   (``estimated_minutes / 60``), once per enrolment (a unique constraint backs it).
   :func:`backfill_courses` does it for completions recorded before the ledger existed
@@ -41,7 +44,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail import hooks
 
-from content.models import Registration
+from content.models import ATTENDANCE_STATES, Registration, RegistrationState
 
 from .models import CPDEntry, CPDSource, Enrolment
 
@@ -106,7 +109,7 @@ def credit_attendance(registration: Registration, change: Any = None) -> CPDEntr
             .select_related("session")
             .get(pk=registration.pk)
         )
-        worth = locked.credited_hours.quantize(HOURS, rounding=ROUND_HALF_UP)
+        worth = attendance_worth(locked)
         booked = CPDEntry.objects.filter(registration=locked).aggregate(total=Sum("hours"))
         difference = worth - (booked["total"] or ZERO)
         if not difference:
@@ -122,6 +125,35 @@ def credit_attendance(registration: Registration, change: Any = None) -> CPDEntr
             reason=getattr(change, "reason", "") or "",
             created_by_id=getattr(change, "actor_id", None),
         )
+
+
+def attendance_worth(registration: Registration) -> Decimal:
+    """The hours a registration's attendance credits: ``registration.credited_hours``, but a
+    partial attendance never more than the session's full credit.
+
+    The cap matters when a trainer lowers a session's hours (``cpd_hours``, or its start and
+    end) after recording partial attendances: three hours "partly attended" of a session now
+    worth two would otherwise credit more than attending all of it.
+    """
+    worth = registration.credited_hours
+    if registration.state == RegistrationState.PARTLY_ATTENDED:
+        worth = min(worth, registration.session.credit_hours)
+    return worth.quantize(HOURS, rounding=ROUND_HALF_UP)
+
+
+def recredit_page(page: Any) -> int:
+    """Bring the ledger of every attendance at ``page``'s sessions up to date; the number of
+    correcting entries appended.
+
+    Runs when an event page is published: a trainer who corrects a session's ``cpd_hours`` or
+    its start and end after people attended changes what their attendance is worth, and
+    :func:`credit_attendance` appends the difference (nothing when it agrees, so publishing
+    again appends nothing).
+    """
+    registrations = Registration.objects.filter(
+        session__page_id=page.pk, state__in=ATTENDANCE_STATES
+    ).order_by("pk")
+    return sum(credit_attendance(registration) is not None for registration in registrations)
 
 
 def credit_course(enrolment: Enrolment) -> CPDEntry | None:
