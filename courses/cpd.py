@@ -8,8 +8,13 @@ writers:
   registration's entries already add up to, under the registration's row lock. Called twice
   for the same state it appends nothing the second time; a correction (attended → partly
   attended → no-show) appends a debit, so the registration's entries always sum to its worth.
+  A partial attendance is worth at most the session's full credit (:func:`attendance_worth`).
+  Publishing an event page re-runs it for the page's attendances (:func:`recredit_page`), so
+  a session whose hours were corrected after people attended corrects their entries too.
 * :func:`credit_course` credits a completed online course's stated length
   (``estimated_minutes / 60``), once per enrolment (a unique constraint backs it).
+  :func:`backfill_courses` does it for completions recorded before the ledger existed
+  (``manage.py backfill_cpd``; migration ``courses.0006`` did it once at deploy).
 * :func:`adjust` is a trainer's manual credit or debit, with a reason and who made it.
 
 The cycle (:func:`cycle_progress`): a programme requiring CPD hours for renewal counts the
@@ -39,7 +44,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail import hooks
 
-from content.models import Registration
+from content.models import ATTENDANCE_STATES, Registration, RegistrationState
 
 from .models import CPDEntry, CPDSource, Enrolment
 
@@ -104,7 +109,7 @@ def credit_attendance(registration: Registration, change: Any = None) -> CPDEntr
             .select_related("session")
             .get(pk=registration.pk)
         )
-        worth = locked.credited_hours.quantize(HOURS, rounding=ROUND_HALF_UP)
+        worth = attendance_worth(locked)
         booked = CPDEntry.objects.filter(registration=locked).aggregate(total=Sum("hours"))
         difference = worth - (booked["total"] or ZERO)
         if not difference:
@@ -120,6 +125,35 @@ def credit_attendance(registration: Registration, change: Any = None) -> CPDEntr
             reason=getattr(change, "reason", "") or "",
             created_by_id=getattr(change, "actor_id", None),
         )
+
+
+def attendance_worth(registration: Registration) -> Decimal:
+    """The hours a registration's attendance credits: ``registration.credited_hours``, but a
+    partial attendance never more than the session's full credit.
+
+    The cap matters when a trainer lowers a session's hours (``cpd_hours``, or its start and
+    end) after recording partial attendances: three hours "partly attended" of a session now
+    worth two would otherwise credit more than attending all of it.
+    """
+    worth = registration.credited_hours
+    if registration.state == RegistrationState.PARTLY_ATTENDED:
+        worth = min(worth, registration.session.credit_hours)
+    return worth.quantize(HOURS, rounding=ROUND_HALF_UP)
+
+
+def recredit_page(page: Any) -> int:
+    """Bring the ledger of every attendance at ``page``'s sessions up to date; the number of
+    correcting entries appended.
+
+    Runs when an event page is published: a trainer who corrects a session's ``cpd_hours`` or
+    its start and end after people attended changes what their attendance is worth, and
+    :func:`credit_attendance` appends the difference (nothing when it agrees, so publishing
+    again appends nothing).
+    """
+    registrations = Registration.objects.filter(
+        session__page_id=page.pk, state__in=ATTENDANCE_STATES
+    ).order_by("pk")
+    return sum(credit_attendance(registration) is not None for registration in registrations)
 
 
 def credit_course(enrolment: Enrolment) -> CPDEntry | None:
@@ -146,6 +180,26 @@ def credit_course(enrolment: Enrolment) -> CPDEntry | None:
             )
     except IntegrityError:  # a concurrent completion credited it first
         return None
+
+
+def backfill_courses(batch_size: int = 500) -> int:
+    """Credit every completed enrolment that has no ledger entry yet; the number credited.
+
+    For completions recorded before the ledger existed (or while crediting failed): without
+    their hours the rating's CPD points and renewal would ignore training people did.
+    Idempotent: a credited enrolment is skipped, and :func:`credit_course` credits once.
+    """
+    pending = (
+        Enrolment.objects.filter(completed_at__isnull=False, course__estimated_minutes__gt=0)
+        .exclude(cpd_entries__isnull=False)
+        .select_related("course")
+        .order_by("pk")
+    )
+    credited = after = 0
+    while batch := list(pending.filter(pk__gt=after)[:batch_size]):
+        credited += sum(credit_course(enrolment) is not None for enrolment in batch)
+        after = batch[-1].pk
+    return credited
 
 
 def adjust(

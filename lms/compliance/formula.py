@@ -12,7 +12,8 @@ A collector's score (0–100) is the sum of three components:
 * **Training (20)** — 15 × max(0, 1 − 0.5 × overdue assignments) (two overdue assignments lose
   all 15); + 5 × min(CPD hours earned in the last 365 days, 12) / 12: the hours of the CPD
   ledger (``courses.cpd``: sessions attended, courses completed, staff adjustments, with their
-  sign) whose day is at most 365 days ago; 12 hours or more earn all 5 points.
+  sign) earned in the 365 days ending today (today included, so the earliest day counted is
+  today − 364 days); 12 hours or more earn all 5 points.
 * **Conduct (30)** — 30 minus, for each *confirmed* finding, its severity weight (minor 5, major
   15, critical 30) × what is left of it as it fades: 1 − age in days / 730, so a finding fades
   linearly to nothing over two years. Never below 0.
@@ -62,7 +63,7 @@ OVERDUE_PENALTY = Decimal("0.5")  # each overdue assignment costs half: two lose
 _OVERDUE_PENALTY_PERCENT = int(OVERDUE_PENALTY * 100)
 CPD_POINTS = 5  # × min(CPD hours earned within the window, CPD_FULL_HOURS) / CPD_FULL_HOURS
 CPD_FULL_HOURS = 12
-CPD_WINDOW_DAYS = 365  # entries earned on today − 365 days up to today count
+CPD_WINDOW_DAYS = 365  # the days ending today (included) whose entries count: today − 364 … today
 TRAINING_MAX = OVERDUE_POINTS + CPD_POINTS
 
 # --- Conduct (max 30) ---------------------------------------------------------------------------

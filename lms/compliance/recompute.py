@@ -517,11 +517,12 @@ def _overdue(where: Q, today: date) -> dict[int, int]:
 
 
 def _cpd_hours(where: Q, today: date) -> dict[int, Decimal]:
-    """user id → CPD hours earned in the formula's window (entries of any sign), one aggregate
-    query over the ledger grouped by user."""
+    """user id → CPD hours earned in the formula's window — the CPD_WINDOW_DAYS days ending
+    today, today included — (entries of any sign), one aggregate query over the ledger grouped
+    by user."""
     since = today - timedelta(days=formula.CPD_WINDOW_DAYS)
     return dict(
-        CPDEntry.objects.filter(where, earned_on__gte=since, earned_on__lte=today)
+        CPDEntry.objects.filter(where, earned_on__gt=since, earned_on__lte=today)
         .values("user_id")
         .annotate(total=Sum("hours"))
         .order_by()

@@ -1,5 +1,7 @@
 """The API's collector detail exposes the current cycle's CPD hours (issue 15): the 12 months
-ending today, and each active programme requiring hours with its cycle and whether it is met."""
+ending today, and each programme requiring hours that concerns the collector (a valid or
+suspended certificate held, or an assignment: as on "My learning") with its cycle and whether
+it is met."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from courses.models import CPDEntry, CPDSource
-from tests.exams.certificate_factories import make_programme, use_fast_pdf
+from exams.certificates.models import CertificateStatus, ProgrammeAssignment
+from tests.exams.certificate_factories import issue_certificate, make_programme, use_fast_pdf
 from tests.factories import FirmFactory
 
 from .api_factories import bearer, issue_token, make_collector, rate
@@ -41,6 +44,7 @@ def test_the_detail_has_the_cycles_cpd_hours_per_required_programme(client, trai
     programme.cpd_offline_hours_required = Decimal(4)
     programme.cpd_cycle_months = 24
     programme.save()
+    issue_certificate(collector, programme)
     make_programme(name="不要求学时的项目")  # no hours required: not listed
     credit(collector, trainer, 8)
     credit(collector, trainer, 3, offline=True)
@@ -66,3 +70,38 @@ def test_the_schema_documents_the_cpd_field(client):
     detail = schema["components"]["schemas"]["CollectorDetail"]
     assert "cpd" in detail["properties"] and "cpd" in detail["required"]
     assert "met" in schema["components"]["schemas"]["CpdProgrammeOut"]["properties"]
+
+
+def requiring_hours(name: str):
+    programme = make_programme(name=name).programme
+    programme.cpd_hours_required = Decimal(12)
+    programme.save()
+    return programme
+
+
+def test_only_the_collectors_own_programmes_are_listed(client, monkeypatch):
+    use_fast_pdf(monkeypatch)
+    firm = FirmFactory()
+    collector = make_collector(firm)
+    colleague = make_collector(firm)
+    held = requiring_hours("甲 持证项目")
+    suspended = requiring_hours("乙 暂停项目")
+    assigned = requiring_hours("丙 指派项目")
+    requiring_hours("丁 无关项目")  # active and requiring hours, but nobody's
+    issue_certificate(collector, held)
+    certificate = issue_certificate(collector, suspended)
+    certificate.status = CertificateStatus.SUSPENDED
+    certificate.save(update_fields=["status"])
+    ProgrammeAssignment.objects.create(
+        user=collector, programme=assigned, firm=firm, due_on=timezone.localdate()
+    )
+    issue_certificate(colleague, held)
+    _token, key = issue_token(firm)
+
+    def listed(user) -> list[str]:
+        data = client.get(f"/api/v1/collectors/{user.pk}", **bearer(key)).json()
+        return [row["name"] for row in data["cpd"]["programmes"]]
+
+    assert sorted(listed(collector)) == sorted(["甲 持证项目", "乙 暂停项目", "丙 指派项目"])
+    assert listed(colleague) == ["甲 持证项目"]
+    assert listed(make_collector(firm)) == []  # holds and is assigned nothing

@@ -1,6 +1,6 @@
 """The training component counts CPD hours (formula 2026.3, issue 15): 5 × min(hours in the
-last 365 days, 12) / 12, exactly in hundredths; the nightly recompute reads the ledger in one
-aggregate query; the formula page and the rating's explanation say so."""
+365 days ending today, 12) / 12, exactly in hundredths; the nightly recompute reads the ledger
+in one aggregate query; the formula page and the rating's explanation say so."""
 
 from __future__ import annotations
 
@@ -109,9 +109,9 @@ def test_the_recompute_counts_hours_in_the_window_with_corrections(trainer):
         )
 
     entry(6, 0)
-    entry(6, 365)  # the window's first day
+    entry(6, 364)  # the window's first day: the 365 days ending today
     entry(-3, 100)  # a correction
-    entry(20, 366)  # too old
+    entry(20, 365)  # a day too old (the window is 365 days, not 366)
     recompute.full(reason="nightly")
 
     rating = CollectorRating.objects.get(user=collector)

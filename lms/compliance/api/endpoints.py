@@ -21,7 +21,8 @@ from django.utils import timezone, translation
 from ninja import Path, Query, Router
 
 from courses import cpd
-from exams.certificates.models import Certificate, CertificateStatus, CertificationProgramme
+from exams.certificates.eligibility import cpd_programmes
+from exams.certificates.models import Certificate, CertificateStatus
 from lms.accounts.models import Contract, Firm, FirmKind, FirmStatus, Membership, MembershipRole
 from lms.compliance import firm_flags, formula, privacy
 from lms.compliance.models import (
@@ -232,13 +233,11 @@ def get_collector(
 
 
 def cpd_hours(user) -> dict:
-    """The collector's CPD hours: the 12 months ending today, and each active programme
-    requiring hours in its own cycle (three queries)."""
-    programmes = list(
-        CertificationProgramme.objects.filter(is_active=True, cpd_hours_required__gt=0).order_by(
-            "name"
-        )
-    )
+    """The collector's CPD hours: the 12 months ending today, and each programme requiring
+    hours that concerns them — whose certificate they hold (valid or suspended) or that they
+    are assigned, as on their "My learning" (``cpd_programmes``) — in its own cycle (two
+    queries)."""
+    programmes = cpd_programmes(user)
     yearly = SimpleNamespace(pk=None, cpd_hours_required=0, cpd_offline_hours_required=0)
     yearly.cpd_cycle_months = 12
     cycles = cpd.cycle_progress_many(user, [yearly, *programmes])

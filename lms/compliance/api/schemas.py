@@ -148,7 +148,10 @@ class CpdOut(Schema):
     hours: Decimal = Field(description="CPD hours earned in the 12 months ending today.")
     offline_hours: Decimal = Field(description="Of which at in-person salons or summits.")
     programmes: list[CpdProgrammeOut] = Field(
-        description="Each active programme requiring CPD hours, with its own cycle."
+        description=(
+            "Each active programme requiring CPD hours that concerns the collector (they hold "
+            "a valid or suspended certificate of it, or are assigned it), with its own cycle."
+        )
     )
 
 
