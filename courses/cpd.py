@@ -44,7 +44,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail import hooks
 
-from content.models import ATTENDANCE_STATES, Registration, RegistrationState
+from content.models import ATTENDANCE_STATES, Registration
 
 from .models import CPDEntry, CPDSource, Enrolment
 
@@ -128,17 +128,10 @@ def credit_attendance(registration: Registration, change: Any = None) -> CPDEntr
 
 
 def attendance_worth(registration: Registration) -> Decimal:
-    """The hours a registration's attendance credits: ``registration.credited_hours``, but a
-    partial attendance never more than the session's full credit.
-
-    The cap matters when a trainer lowers a session's hours (``cpd_hours``, or its start and
-    end) after recording partial attendances: three hours "partly attended" of a session now
-    worth two would otherwise credit more than attending all of it.
-    """
-    worth = registration.credited_hours
-    if registration.state == RegistrationState.PARTLY_ATTENDED:
-        worth = min(worth, registration.session.credit_hours)
-    return worth.quantize(HOURS, rounding=ROUND_HALF_UP)
+    """The hours a registration's attendance credits: ``registration.credited_hours`` (which
+    never credits a partial attendance more than the whole session, should a trainer lower the
+    session's hours afterwards), to the cent."""
+    return registration.credited_hours.quantize(HOURS, rounding=ROUND_HALF_UP)
 
 
 def recredit_page(page: Any) -> int:

@@ -291,7 +291,8 @@ class Registration(models.Model):
         if self.state == S.ATTENDED:
             return self.session.credit_hours
         if self.state == S.PARTLY_ATTENDED:
-            return self.attended_hours or Decimal(0)
+            # Never more than the whole session, should its hours be lowered afterwards.
+            return min(self.attended_hours or Decimal(0), self.session.credit_hours)
         return Decimal(0)
 
     def change_state(
