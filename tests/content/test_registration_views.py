@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from content.attendance import registration as service
 from content.models import ChangeVia, EventSession, Registration, RegistrationState
@@ -168,6 +168,47 @@ def test_their_firm_manager_cancels_but_another_firms_manager_cannot(client):
     assert registration.state == S.CANCELLED
     assert registration.changes.last().via == ChangeVia.MANAGER
     assert registration.changes.last().actor == manager
+
+
+def too_long() -> str:
+    return ngettext(
+        "Ensure this value has at most %(limit_value)d character (it has %(show_value)d).",
+        "Ensure this value has at most %(limit_value)d characters (it has %(show_value)d).",
+        500,
+    ) % {"limit_value": 500, "show_value": 501}
+
+
+@pytest.mark.parametrize(
+    ("reason", "problem"),
+    [
+        ("迟到\x00", lambda: msg("Null characters are not allowed.")),
+        ("太" * 501, too_long),
+    ],
+)
+def test_a_reason_forms_refuse_is_refused_and_nothing_changes(client, collector, reason, problem):
+    """A NUL (PostgreSQL cannot store it: a 500 before) or an overlong reason is refused with
+    the form's message, and the registration stays as it was."""
+    session = make_session()
+    registration = service.register(session, collector, actor=collector)
+    client.force_login(collector)
+
+    response = client.post(cancel_url(registration), {"reason": reason}, follow=True)
+
+    assert response.status_code == 200
+    expected = msg("Reason: %(error)s") % {"error": problem()}
+    assert expected in response.content.decode()
+    registration.refresh_from_db()
+    assert registration.state == S.BOOKED
+    assert registration.changes.count() == 1
+
+
+def test_a_cancellation_keeps_its_reason(client, collector):
+    registration = service.register(make_session(), collector, actor=collector)
+    client.force_login(collector)
+
+    client.post(cancel_url(registration), {"reason": "  临时出差  "})
+
+    assert registration.changes.last().reason == "临时出差"
 
 
 def test_cancel_redirects_only_to_our_own_addresses(client, collector):
