@@ -34,7 +34,10 @@ def _upcoming_sessions():
     return (
         EventSession.objects.filter(page__live=True, end__gt=timezone.now(), closed_at=None)
         .select_related("page")
-        .annotate(taken=Count("registrations", filter=Q(registrations__state__in=PLACE_STATES)))
+        .annotate(
+            taken=Count("registrations", filter=Q(registrations__state__in=PLACE_STATES)),
+            waiting=Count("registrations", filter=Q(registrations__state=S.WAITLISTED)),
+        )
         .order_by("start", "pk")
     )
 
@@ -57,7 +60,8 @@ def index(request: ManagerHttpRequest) -> HttpResponse:
         )
     )
     for session in sessions:
-        session.left = max(session.capacity - session.taken, 0)
+        # Open to a newcomer: none while anyone waits (a freed place is theirs first).
+        session.left = 0 if session.waiting else max(session.capacity - session.taken, 0)
     pending = (
         Registration.objects.filter(firm=firm, state=S.REQUESTED, session__closed_at=None)
         .select_related("user", "session__page")
@@ -133,7 +137,7 @@ def session_detail(request: ManagerHttpRequest, pk: int) -> HttpResponse:
             "firm": firm,
             "section": "events",
             "session": session,
-            "places_left": service.places_left(session),
+            "places_left": service.open_places(session),
             "refusal": service.refusal(session),
             "registrations": registrations,
             "available": [person for person in staff if person.pk not in active],
