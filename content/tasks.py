@@ -23,18 +23,20 @@ from .models.events import EVENT_TIMEZONE
 def send_registration_email(registration_id: int, kind: str) -> bool:
     """Email the attendee about their registration (``kind``: booked, promoted, approved ...).
 
-    Built from the registration as it is when the task runs; returns whether one was sent (a
-    registration since deleted sends nothing). A duplicate delivery sends a second copy, which
-    is harmless for a notice.
+    Built from the registration as it is when the task runs; returns whether one was sent. A
+    registration since deleted, or no longer in a state the email is about (a "booked",
+    "promoted" or reminder email to someone who has cancelled since, "waitlisted" to someone
+    already promoted), sends nothing: the email would be false. A duplicate delivery sends a
+    second copy, which is harmless for a notice.
     """
-    from .attendance.emails import registration_email
+    from .attendance.emails import registration_email, still_true
 
     registration = (
         Registration.objects.select_related("session__page", "user")
         .filter(pk=registration_id)
         .first()
     )
-    if registration is None:
+    if registration is None or not still_true(registration, kind):
         return False
     registration_email(registration, kind).send()
     return True

@@ -20,6 +20,28 @@ TEMPLATES = "content/email"
 KINDS = ("booked", "waitlisted", "promoted", "approved", "declined", "reminder")
 # Emails that confirm a place carry the calendar entry.
 WITH_CALENDAR = ("booked", "promoted", "approved", "reminder")
+S = RegistrationState
+# The states a registration may be in for each email still to be true when it is sent (the
+# task runs after the commit, perhaps minutes later on a retry): no "your place is booked" or
+# reminder to someone who has cancelled since, no "you are waitlisted" to someone promoted.
+STILL_TRUE: dict[str, tuple[str, ...]] = {
+    "booked": (S.BOOKED,),
+    "waitlisted": (S.WAITLISTED,),
+    "promoted": (S.BOOKED,),
+    "approved": (S.BOOKED, S.WAITLISTED),
+    "declined": (S.CANCELLED,),
+    "reminder": (S.BOOKED,),
+}
+
+
+def still_true(registration: Registration, kind: str) -> bool:
+    """Whether the email of ``kind`` still says what is so: the registration is in a state
+    the email is about, and a session closed since gets no reminder."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown registration email {kind!r}")
+    if kind == "reminder" and registration.session.closed_at is not None:
+        return False
+    return registration.state in STILL_TRUE[kind]
 
 
 def _absolute(path: str) -> str:

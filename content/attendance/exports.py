@@ -23,6 +23,13 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # How a row's attendee name appears (full, or masked for a viewer who needn't know it).
 NameOf = Callable[[AttendanceRow], str]
+# The reason of a row's last change as the viewer may read it (free text about a person: a
+# lender's manager gets none for a contracted agency's staff, whose names are masked).
+ReasonOf = Callable[[AttendanceRow], str]
+
+
+def full_reason(row: AttendanceRow) -> str:
+    return row.reason
 
 
 def header() -> list[str]:
@@ -40,7 +47,7 @@ def header() -> list[str]:
     ]
 
 
-def values(row: AttendanceRow, name_of: NameOf) -> list:
+def values(row: AttendanceRow, name_of: NameOf, reason_of: ReasonOf = full_reason) -> list:
     checked_in = row.checked_in_at
     return [
         row.event_title,
@@ -52,22 +59,32 @@ def values(row: AttendanceRow, name_of: NameOf) -> list:
         timezone.localtime(checked_in).strftime("%Y-%m-%d %H:%M") if checked_in else "",
         row.hours,
         row.via_label,
-        row.reason,
+        reason_of(row),
     ]
 
 
 ATTENDANCE_WIDTHS = (24, 14, 12, 14, 24, 12, 16, 10, 16, 24)
 
 
-def csv_response(rows: Sequence[AttendanceRow], stem: str, name_of: NameOf) -> HttpResponse:
-    content = table_csv(header(), (values(row, name_of) for row in rows))
+def csv_response(
+    rows: Sequence[AttendanceRow],
+    stem: str,
+    name_of: NameOf,
+    reason_of: ReasonOf = full_reason,
+) -> HttpResponse:
+    content = table_csv(header(), (values(row, name_of, reason_of) for row in rows))
     return attachment(content, CSV_TYPE, filename(stem, "csv"))
 
 
-def xlsx_response(rows: Sequence[AttendanceRow], stem: str, name_of: NameOf) -> HttpResponse:
+def xlsx_response(
+    rows: Sequence[AttendanceRow],
+    stem: str,
+    name_of: NameOf,
+    reason_of: ReasonOf = full_reason,
+) -> HttpResponse:
     content = table_xlsx(
         header(),
-        (values(row, name_of) for row in rows),
+        (values(row, name_of, reason_of) for row in rows),
         title=_("Attendance"),
         widths=ATTENDANCE_WIDTHS,
     )

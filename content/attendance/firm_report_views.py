@@ -39,6 +39,11 @@ class ManagerScope:
         """Full for the manager's own staff, masked for a contracted agency's."""
         return row.name if row.firm_id == self.own_firm.pk else mask_name(row.name)
 
+    def reason_of(self, row: reports.AttendanceRow) -> str:
+        """The last change's reason for the manager's own staff only: free text about a
+        contracted agency's person (whose name is masked) is not the lender's to read."""
+        return row.reason if row.firm_id == self.own_firm.pk else ""
+
 
 def _scope(request: HttpRequest) -> ManagerScope:
     firm = managed_firm(request.user)
@@ -100,7 +105,7 @@ def _export(request: HttpRequest, extension: str, pk: int | None = None) -> Http
         session, rows = _session(pk, scope)
         stem = f"{scope.own_firm.name}-{session.page.title}"
     respond = exports.xlsx_response if extension == "xlsx" else exports.csv_response
-    return respond(rows, stem, scope.name_of)
+    return respond(rows, stem, scope.name_of, scope.reason_of)
 
 
 @require_safe

@@ -21,9 +21,11 @@ from django.views.decorators.http import require_POST, require_safe
 from lms.accounts.models import Membership, MembershipRole, User
 from lms.accounts.onboarding.access import manager_required
 from lms.accounts.request_types import ManagerHttpRequest
+from lms.bad_input import parse_id
 
 from ..models import PLACE_STATES, EventSession, Registration, RegistrationState
 from . import registration as service
+from .views import posted_reason
 
 S = RegistrationState
 
@@ -32,7 +34,10 @@ def _upcoming_sessions():
     return (
         EventSession.objects.filter(page__live=True, end__gt=timezone.now(), closed_at=None)
         .select_related("page")
-        .annotate(taken=Count("registrations", filter=Q(registrations__state__in=PLACE_STATES)))
+        .annotate(
+            taken=Count("registrations", filter=Q(registrations__state__in=PLACE_STATES)),
+            waiting=Count("registrations", filter=Q(registrations__state=S.WAITLISTED)),
+        )
         .order_by("start", "pk")
     )
 
@@ -55,7 +60,8 @@ def index(request: ManagerHttpRequest) -> HttpResponse:
         )
     )
     for session in sessions:
-        session.left = max(session.capacity - session.taken, 0)
+        # Open to a newcomer: none while anyone waits (a freed place is theirs first).
+        session.left = 0 if session.waiting else max(session.capacity - session.taken, 0)
     pending = (
         Registration.objects.filter(firm=firm, state=S.REQUESTED, session__closed_at=None)
         .select_related("user", "session__page")
@@ -82,11 +88,12 @@ def session_detail(request: ManagerHttpRequest, pk: int) -> HttpResponse:
     session = _session_for_manager(pk)
     staff = _staff(firm)
     if request.method == "POST":
-        raw_ids = request.POST.getlist("user")
-        if not raw_ids or not all(raw.isdigit() and len(raw) < 19 for raw in raw_ids):
+        # parse_id, not str.isdigit(): "²" is a digit to Python but not a number to int().
+        ids = [parse_id(raw) for raw in request.POST.getlist("user")]
+        if not ids or None in ids:
             messages.error(request, _("Choose at least one person from the list."))
         else:
-            wanted = {int(raw) for raw in raw_ids}
+            wanted = set(ids)
             users = [person for person in staff if person.pk in wanted]
             # Ids of people outside the firm are refused without their names (they may not be
             # shown to this manager), and not silently dropped.
@@ -104,10 +111,15 @@ def session_detail(request: ManagerHttpRequest, pk: int) -> HttpResponse:
             for outcome in service.bulk_register(session, users, manager=request.user):
                 name = outcome.user.legal_name
                 if outcome.registration is None:
-                    messages.error(request, f"{name}: {outcome.error}")
+                    messages.error(
+                        request,
+                        _("%(name)s: %(problem)s") % {"name": name, "problem": outcome.error},
+                    )
                 else:
                     state = outcome.registration.get_state_display()
-                    messages.success(request, f"{name}: {state}")
+                    messages.success(
+                        request, _("%(name)s: %(state)s") % {"name": name, "state": state}
+                    )
         return HttpResponseRedirect(reverse("firm_events:session", args=[session.pk]))
     elif request.method not in ("GET", "HEAD"):
         return HttpResponse(status=405, headers={"Allow": "GET, HEAD, POST"})
@@ -125,7 +137,7 @@ def session_detail(request: ManagerHttpRequest, pk: int) -> HttpResponse:
             "firm": firm,
             "section": "events",
             "session": session,
-            "places_left": service.places_left(session),
+            "places_left": service.open_places(session),
             "refusal": service.refusal(session),
             "registrations": registrations,
             "available": [person for person in staff if person.pk not in active],
@@ -161,10 +173,11 @@ def approve(request: ManagerHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def decline(request: ManagerHttpRequest, pk: int) -> HttpResponse:
     registration = _firm_registration(request, pk)
+    reason = posted_reason(request)
+    if reason is None:
+        return HttpResponseRedirect(reverse("firm_events:index"))
     try:
-        service.decline(
-            registration, manager=request.user, reason=request.POST.get("reason", "")[:500]
-        )
+        service.decline(registration, manager=request.user, reason=reason)
     except service.RegistrationError as error:
         messages.error(request, error.message)
     else:

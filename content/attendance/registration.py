@@ -53,6 +53,18 @@ def places_left(session: EventSession) -> int:
     return max(session.capacity - places_taken(session), 0)
 
 
+def open_places(session: EventSession) -> int:
+    """Places a newcomer can take now: none while anyone is on the waitlist.
+
+    A freed place belongs to the waitlist first. Before the session starts a cancellation
+    promotes the next person at once; after it has started nobody is promoted, and a late
+    registrant must not take the place the people waiting were refused.
+    """
+    if session.registrations.filter(state=S.WAITLISTED).exists():
+        return 0
+    return places_left(session)
+
+
 def _lock(session: EventSession) -> EventSession:
     """The session row, locked until the transaction ends (serialises capacity decisions)."""
     return EventSession.objects.select_for_update().select_related("page").get(pk=session.pk)
@@ -108,7 +120,8 @@ def register(
 
     A collector registering themselves for a session that needs their firm manager's approval
     waits for it (requested); a manager's own booking needs none. Otherwise a free place books
-    them, and a full session puts them on the waitlist. A cancelled registration comes back to
+    them, and a full session puts them on the waitlist, as does anyone already waiting (they
+    are first in line for a freed place, whatever the time). A cancelled registration comes back to
     life (the same row, a new history step). Raises :class:`RegistrationError`.
     """
     session = _lock(session)
@@ -123,7 +136,7 @@ def register(
     firm = _current_firm(user)
     if via == ChangeVia.SELF and session.requires_approval and _collector_membership(user):
         to = S.REQUESTED
-    elif places_left(session) > 0:
+    elif open_places(session) > 0:
         to = S.BOOKED
     else:
         to = S.WAITLISTED
@@ -219,12 +232,13 @@ def _require_manager_of(manager: User, registration: Registration) -> None:
 
 @transaction.atomic
 def approve(registration: Registration, *, manager: User) -> Registration:
-    """A firm manager approves a request: booked if a place is free, else waitlisted."""
+    """A firm manager approves a request: booked if a place is free and nobody is waiting for
+    it, else waitlisted."""
     _require_manager_of(manager, registration)
     registration, session = _lock_registration(registration)
     if registration.state != S.REQUESTED:
         raise RegistrationError(_("This request has already been answered."))
-    to = S.BOOKED if places_left(session) > 0 else S.WAITLISTED
+    to = S.BOOKED if open_places(session) > 0 else S.WAITLISTED
     registration.change_state(to, via=ChangeVia.APPROVAL, actor=manager)
     _email_on_commit(registration, "approved")
     return registration
@@ -291,7 +305,7 @@ class SessionRow:
     """One session as the event page shows it to the person looking at it."""
 
     session: EventSession
-    places_left: int
+    places_left: int  # open to a newcomer: none while anyone is waiting
     refusal: str | None
     registration: Registration | None
 
@@ -322,21 +336,26 @@ class SessionRow:
 
 
 def session_rows(page, user) -> list[SessionRow]:
-    """The page's sessions with places left and ``user``'s registration: two queries.
+    """The page's sessions with the places open to a newcomer and ``user``'s registration: two
+    queries.
 
     Reads the sessions through the page (in memory on a preview, where new sessions have no
     primary key yet and so offer no actions).
     """
-    from django.db.models import Count
+    from django.db.models import Count, Q
 
     sessions = sorted(page.sessions.all(), key=lambda s: (s.start, s.pk is None, s.pk or 0))
     ids = [session.pk for session in sessions if session.pk]
-    taken = dict(
-        Registration.objects.filter(session_id__in=ids, state__in=PLACE_STATES)
+    counts = {
+        session_id: (taken, waiting)
+        for session_id, taken, waiting in Registration.objects.filter(session_id__in=ids)
         .values("session_id")
-        .annotate(count=Count("pk"))
-        .values_list("session_id", "count")
-    )
+        .annotate(
+            taken=Count("pk", filter=Q(state__in=PLACE_STATES)),
+            waiting=Count("pk", filter=Q(state=S.WAITLISTED)),
+        )
+        .values_list("session_id", "taken", "waiting")
+    }
     mine: dict[int, Registration] = {}
     if ids and getattr(user, "is_authenticated", False):
         mine = {r.session_id: r for r in Registration.objects.filter(session_id__in=ids, user=user)}
@@ -347,10 +366,11 @@ def session_rows(page, user) -> list[SessionRow]:
         registration = mine.get(session.pk) if session.pk else None
         if registration is not None:
             registration.session = session
+        taken, waiting = counts.get(session.pk, (0, 0))
         rows.append(
             SessionRow(
                 session=session,
-                places_left=max(session.capacity - taken.get(session.pk, 0), 0),
+                places_left=0 if waiting else max(session.capacity - taken, 0),
                 refusal=refusal(session, now),
                 registration=registration,
             )

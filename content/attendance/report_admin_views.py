@@ -26,6 +26,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from content.models import EventSession
 from lms.accounts.models import Firm
 from lms.accounts.roles import Role, role_names
+from lms.bad_input import is_valid_pk
 
 from . import exports, reports
 
@@ -115,13 +116,14 @@ class SessionExportView(AttendancePermissionMixin, View):
 
 
 def _firm(request: HttpRequest) -> Firm | None:
-    """The firm in ``?firm=``; none chosen is None; an unknown one a 404."""
+    """The firm in ``?firm=``; none chosen is None; an unknown one, or one that cannot be an id
+    (``"²"`` passes ``str.isdigit()`` but not ``int()``), a 404."""
     raw = request.GET.get("firm", "")
     if not raw:
         return None
-    if not raw.isdigit():
+    if not is_valid_pk(Firm, raw):
         raise Http404("No such firm.")
-    return get_object_or_404(Firm, pk=int(raw))
+    return get_object_or_404(Firm, pk=raw)
 
 
 class FirmReportView(

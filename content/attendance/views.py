@@ -8,6 +8,7 @@ a message (a closed session), never a 500.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -34,6 +35,24 @@ MESSAGES = {
         "Your request is waiting for your firm manager's approval."
     ),
 }
+
+
+class ReasonForm(forms.Form):
+    """The optional free-text reason of a cancellation or a refusal, checked as Django's forms
+    check text: at most 500 characters, and no NUL (which PostgreSQL cannot store)."""
+
+    reason = forms.CharField(max_length=500, required=False, strip=True)
+
+
+def posted_reason(request: HttpRequest) -> str | None:
+    """The posted reason, or None after telling the person what is wrong with it (a message),
+    so the caller changes nothing."""
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        return form.cleaned_data["reason"]
+    for error in form.errors.get("reason", []):
+        messages.error(request, _("Reason: %(error)s") % {"error": error})
+    return None
 
 
 def _live_session(pk: int) -> EventSession:
@@ -73,10 +92,11 @@ def cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # Someone else's registration does not exist for them (no hint that the id is in use).
     if not service.can_cancel(registration, request.user):
         raise Http404("No such registration.")
+    reason = posted_reason(request)
+    if reason is None:
+        return _back(request, registration.session)
     try:
-        service.cancel(
-            registration, actor=request.user, reason=request.POST.get("reason", "")[:500]
-        )
+        service.cancel(registration, actor=request.user, reason=reason)
     except service.RegistrationError as error:
         messages.error(request, error.message)
     else:

@@ -30,6 +30,13 @@ from wagtail.models import Orderable
 from ..signals import attendance_changed
 
 HOURS = Decimal("0.01")
+# The longest a single session may last: anything longer is a typo or several sessions.
+MAX_SESSION_LENGTH = datetime.timedelta(hours=24)
+
+
+def _hours_text(hours: Decimal) -> str:
+    """``3`` for 3.00, ``1.5`` for 1.50: hours as a person writes them."""
+    return f"{hours.normalize():f}"
 
 
 class SessionMode(models.TextChoices):
@@ -137,6 +144,18 @@ class EventSession(Orderable):
         errors: dict[str, object] = {}
         if self.start and self.end and self.end <= self.start:
             errors["end"] = _("The session must end after it starts.")
+        elif self.start and self.end and self.end - self.start > MAX_SESSION_LENGTH:
+            # A typo in the year would credit thousands of hours (beyond what the ledger
+            # stores); a multi-day event is several sessions, each credited on its own.
+            errors["end"] = _(
+                "A session lasts at most 24 hours. For an event over several days, add one "
+                "session per day."
+            )
+        elif self.start and self.end and self.cpd_hours is not None:
+            if self.cpd_hours > self.length_hours:
+                errors["cpd_hours"] = _(
+                    "The CPD hours cannot exceed the session's length (%(hours)s hours)."
+                ) % {"hours": _hours_text(self.length_hours)}
         if self.mode == SessionMode.IN_PERSON and not self.venue:
             errors["venue"] = _("An in-person session needs a venue.")
         if self.mode == SessionMode.ONLINE and not self.online_url:

@@ -135,6 +135,11 @@ def test_the_firm_report_without_a_firm_asks_for_one_and_a_bad_firm_is_404(train
     response = trainer_client.get(f"{INDEX}firms/")
     assert response.status_code == 200 and response.context["rows"] == []
     assert trainer_client.get(f"{INDEX}firms/", {"firm": "abc"}).status_code == 404
+    # "²" passes str.isdigit() but not int(); "１" (fullwidth) is no id of ours either.
+    for bad in ("²", "１", "-1", "0", "99999999999999999999999", " 1"):
+        for suffix in ("", "attendance.csv", "attendance.xlsx"):
+            response = trainer_client.get(f"{INDEX}firms/{suffix}", {"firm": bad})
+            assert response.status_code == 404, (bad, suffix)
     assert trainer_client.get(f"{INDEX}firms/", {"firm": "999999"}).status_code == 404
     assert trainer_client.get(f"{INDEX}firms/attendance.csv").status_code == 404
     assert trainer_client.get(f"{INDEX}sessions/999999/").status_code == 404

@@ -142,3 +142,26 @@ def test_query_count_does_not_grow_with_registrations(client, world):
             assert client.get(URL).status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+def test_a_lender_gets_no_reason_for_a_contracted_agencys_staff(client, world):
+    person = make_collector(world["agency"], "周小七")
+    register(world["session"], person, world["agency"], S.PARTLY_ATTENDED, reason="家中急事早退")
+    lenders_own = make_collector(world["lender"], "吴小八")
+    register(world["session"], lenders_own, world["lender"], S.PARTLY_ATTENDED, reason="会议冲突")
+    contract(world["lender"], world["agency"], starts_on=timezone.localdate() - timedelta(days=3))
+
+    for url in (f"{URL}attendance.csv", f"{URL}sessions/{world['session'].pk}/attendance.csv"):
+        text = get(client, world["lender_boss"], url).content.decode("utf-8")
+        assert "周*七" in text and "家中急事早退" not in text, url
+        assert "会议冲突" in text, url  # the lender's own staff keep theirs
+    xlsx = get(client, world["lender_boss"], f"{URL}attendance.xlsx")
+    cells = [
+        cell
+        for row in load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True)
+        for cell in row
+    ]
+    assert "家中急事早退" not in cells and "会议冲突" in cells
+    # The agency's own manager reads their staff's reason.
+    text = get(client, world["boss"], f"{URL}attendance.csv").content.decode("utf-8")
+    assert "家中急事早退" in text

@@ -111,7 +111,9 @@ def test_bulk_registration_refuses_another_firms_staff_without_naming_them(clien
     assert world["theirs"].legal_name not in body
 
 
-@pytest.mark.parametrize("value", [["abc"], [], ["-1"], ["99999999999999999999999"]])
+@pytest.mark.parametrize(
+    "value", [["abc"], [], ["-1"], ["99999999999999999999999"], ["²"], ["１"], ["0"], [" 1"]]
+)
 def test_bulk_registration_with_bad_input_says_so(client, world, value):
     session = make_session()
     client.force_login(world["manager"])
@@ -141,6 +143,43 @@ def test_a_manager_approves_and_declines_their_staffs_requests(client, world):
     response = client.post(reverse("firm_events:approve", args=[one.pk]), follow=True)
     assert msg("This request has already been answered.") in response.content.decode()
     assert one.changes.count() == 2
+
+
+def test_a_decline_reason_with_a_nul_is_refused_and_the_request_stays(client, world):
+    session = make_session(requires_approval=True)
+    person = world["mine"][0]
+    request = service.register(session, person, actor=person)
+    client.force_login(world["manager"])
+
+    response = client.post(
+        reverse("firm_events:decline", args=[request.pk]), {"reason": "岗位\x00调整"}, follow=True
+    )
+
+    assert response.status_code == 200
+    expected = msg("Reason: %(error)s") % {"error": msg("Null characters are not allowed.")}
+    assert expected in response.content.decode()
+    request.refresh_from_db()
+    assert request.state == S.REQUESTED
+    assert request.changes.count() == 1
+
+
+def test_bulk_outcomes_are_translated_messages(client, world):
+    session = make_session(capacity=1)
+    first, second, third = world["mine"]
+    service.register(session, second, actor=second)  # already registered: refused in bulk
+    client.force_login(world["manager"])
+
+    response = client.post(session_url(session), {"user": [first.pk, second.pk]}, follow=True)
+
+    body = response.content.decode()
+    waitlisted = msg("%(name)s: %(state)s") % {"name": first.legal_name, "state": msg("Waitlisted")}
+    refused = msg("%(name)s: %(problem)s") % {
+        "name": second.legal_name,
+        "problem": msg("You are already registered for this session."),
+    }
+    assert waitlisted in body and refused in body
+    # In Chinese (the default) the separator is the full-width colon of the translation.
+    assert f"{first.legal_name}：" in body
 
 
 def test_another_firms_manager_gets_404s(client, world):

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from content import tasks
 from content.attendance import registration as service
 from content.models import ChangeVia, Registration, RegistrationChange, RegistrationState
 from tests.factories import UserFactory, make_session
@@ -166,6 +167,83 @@ def test_cancelling_a_place_promotes_the_first_waitlisted_with_an_email(
     assert [m.to for m in mail.outbox] == [[first.email]]
     promotion = mail.outbox[0]
     assert any(name.endswith(".ics") for name, *_ in promotion.attachments)
+
+
+def test_a_promotion_email_is_not_sent_to_someone_who_cancelled_before_it_went_out(
+    collector, django_capture_on_commit_callbacks
+):
+    session = make_session(capacity=1)
+    holder = service.register(session, collector, actor=collector)
+    other = UserFactory()
+    waiting = service.register(session, other, actor=other)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks() as queued:
+        service.cancel(holder, actor=collector)  # promotes the waiting person: email queued
+    waiting.refresh_from_db()
+    assert waiting.state == S.BOOKED
+    service.cancel(waiting, actor=other)  # they leave before the worker sends it
+    for callback in queued:
+        callback()
+
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "stale_state"),
+    [
+        ("booked", S.CANCELLED),
+        ("promoted", S.CANCELLED),
+        ("reminder", S.CANCELLED),
+        ("approved", S.CANCELLED),
+        ("waitlisted", S.BOOKED),
+        ("declined", S.BOOKED),
+    ],
+)
+def test_an_email_whose_state_has_passed_is_not_sent(kind, stale_state):
+    session = make_session()
+    person = UserFactory()
+    first = S.CANCELLED if stale_state == S.BOOKED else S.BOOKED
+    registration = Registration(session=session, user=person, registered_by=person)
+    registration.change_state(first, via=ChangeVia.SELF, actor=person)
+    registration.change_state(stale_state, via=ChangeVia.SELF, actor=person)
+
+    assert tasks.send_registration_email(registration.pk, kind) is False
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "state"),
+    [
+        ("booked", S.BOOKED),
+        ("promoted", S.BOOKED),
+        ("reminder", S.BOOKED),
+        ("approved", S.BOOKED),
+        ("approved", S.WAITLISTED),
+        ("waitlisted", S.WAITLISTED),
+        ("declined", S.CANCELLED),
+    ],
+)
+def test_an_email_still_true_is_sent(kind, state):
+    session = make_session()
+    person = UserFactory()
+    registration = Registration(session=session, user=person, registered_by=person)
+    registration.change_state(state, via=ChangeVia.SELF, actor=person)
+
+    assert tasks.send_registration_email(registration.pk, kind) is True
+    assert [m.to for m in mail.outbox] == [[person.email]]
+
+
+def test_no_reminder_for_a_session_closed_since():
+    session = make_session()
+    person = UserFactory()
+    registration = service.register(session, person, actor=person)
+    session.closed_at = timezone.now()
+    session.save(update_fields=["closed_at"])
+    mail.outbox.clear()
+
+    assert tasks.send_registration_email(registration.pk, "reminder") is False
+    assert mail.outbox == []
 
 
 def test_fifo_follows_when_people_joined_the_waitlist_not_when_they_first_registered():

@@ -8,11 +8,11 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from content.attendance import registration as service
 from content.models import ChangeVia, EventSession, Registration, RegistrationState
-from tests.factories import make_session
+from tests.factories import UserFactory, make_session
 
 from .attendance_helpers import fill, firm_with_manager, staff
 
@@ -130,6 +130,72 @@ def test_an_unknown_or_unpublished_session_is_a_404(client, collector):
     )
 
 
+def started_session_with_a_freed_place(**fields):
+    """A session under way whose registration is still open (it closes an hour after the
+    start), full once, then a place freed by a cancellation that promoted nobody (the
+    session had started) while someone waits."""
+    now = timezone.now()
+    session = make_session(
+        start=now - datetime.timedelta(minutes=30),
+        capacity=1,
+        registration_closes=now + datetime.timedelta(minutes=30),
+        **fields,
+    )
+    (holder,) = fill(session, 1)
+    waiting = UserFactory()
+    waiting_reg = service.register(session, waiting, actor=waiting)
+    assert waiting_reg.state == S.WAITLISTED
+    service.cancel(holder, actor=holder.user)
+    waiting_reg.refresh_from_db()
+    assert waiting_reg.state == S.WAITLISTED  # not promoted: the session has started
+    return session, waiting_reg
+
+
+def test_a_late_registrant_does_not_jump_the_waitlist_after_the_start(client, collector):
+    session, waiting = started_session_with_a_freed_place()
+    client.force_login(collector)
+
+    page = client.get(session.page.url).content.decode()
+    assert 'data-places-left="0"' in page
+    assert msg("Full — join the waitlist") in page
+    client.post(register_url(session))
+
+    mine = Registration.objects.get(user=collector)
+    waiting.refresh_from_db()
+    assert (mine.state, waiting.state) == (S.WAITLISTED, S.WAITLISTED)
+    assert service.places_left(session) == 1  # the freed place stays free: nobody jumps
+
+
+def test_a_manager_cannot_book_staff_into_a_place_the_waitlist_is_owed(client):
+    session, waiting = started_session_with_a_freed_place()
+    firm, manager = firm_with_manager()
+    (person,) = staff(firm)
+    client.force_login(manager)
+
+    page = client.get(reverse("firm_events:session", args=[session.pk])).content.decode()
+    client.post(reverse("firm_events:session", args=[session.pk]), {"user": [person.pk]})
+
+    none_left = ngettext("%(counter)s place left", "%(counter)s places left", 0) % {"counter": 0}
+    assert none_left in page
+    assert Registration.objects.get(user=person).state == S.WAITLISTED
+    waiting.refresh_from_db()
+    assert waiting.state == S.WAITLISTED
+
+
+def test_an_approval_after_the_start_joins_the_waitlist_behind_those_waiting(client):
+    firm, manager = firm_with_manager()
+    (person,) = staff(firm)
+    session, waiting = started_session_with_a_freed_place(requires_approval=True)
+    request = service.register(session, person, actor=person)
+    assert request.state == S.REQUESTED
+    client.force_login(manager)
+
+    client.post(reverse("firm_events:approve", args=[request.pk]))
+
+    request.refresh_from_db()
+    assert request.state == S.WAITLISTED
+
+
 def test_the_owner_cancels_their_place(client, collector):
     session = make_session()
     registration = service.register(session, collector, actor=collector)
@@ -168,6 +234,47 @@ def test_their_firm_manager_cancels_but_another_firms_manager_cannot(client):
     assert registration.state == S.CANCELLED
     assert registration.changes.last().via == ChangeVia.MANAGER
     assert registration.changes.last().actor == manager
+
+
+def too_long() -> str:
+    return ngettext(
+        "Ensure this value has at most %(limit_value)d character (it has %(show_value)d).",
+        "Ensure this value has at most %(limit_value)d characters (it has %(show_value)d).",
+        500,
+    ) % {"limit_value": 500, "show_value": 501}
+
+
+@pytest.mark.parametrize(
+    ("reason", "problem"),
+    [
+        ("迟到\x00", lambda: msg("Null characters are not allowed.")),
+        ("太" * 501, too_long),
+    ],
+)
+def test_a_reason_forms_refuse_is_refused_and_nothing_changes(client, collector, reason, problem):
+    """A NUL (PostgreSQL cannot store it: a 500 before) or an overlong reason is refused with
+    the form's message, and the registration stays as it was."""
+    session = make_session()
+    registration = service.register(session, collector, actor=collector)
+    client.force_login(collector)
+
+    response = client.post(cancel_url(registration), {"reason": reason}, follow=True)
+
+    assert response.status_code == 200
+    expected = msg("Reason: %(error)s") % {"error": problem()}
+    assert expected in response.content.decode()
+    registration.refresh_from_db()
+    assert registration.state == S.BOOKED
+    assert registration.changes.count() == 1
+
+
+def test_a_cancellation_keeps_its_reason(client, collector):
+    registration = service.register(make_session(), collector, actor=collector)
+    client.force_login(collector)
+
+    client.post(cancel_url(registration), {"reason": "  临时出差  "})
+
+    assert registration.changes.last().reason == "临时出差"
 
 
 def test_cancel_redirects_only_to_our_own_addresses(client, collector):

@@ -74,3 +74,21 @@ def test_the_command_does_what_the_beat_task_does(django_capture_on_commit_callb
 def test_the_beat_schedule_runs_it_daily():
     entry = settings.CELERY_BEAT_SCHEDULE["send-session-reminders"]
     assert entry["task"] == "content.tasks.send_session_reminders"
+
+
+def test_someone_who_cancels_after_the_reminders_are_queued_gets_none(
+    django_capture_on_commit_callbacks,
+):
+    session = make_session(start=tomorrow_at(10))
+    staying, leaving = UserFactory(), UserFactory()
+    service.register(session, staying, actor=staying)
+    gone = service.register(session, leaving, actor=leaving)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks() as queued:
+        assert tasks.send_session_reminders() == 2
+    service.cancel(gone, actor=leaving)  # before the worker sends the reminders
+    for callback in queued:
+        callback()
+
+    assert [m.to for m in mail.outbox] == [[staying.email]]
