@@ -86,7 +86,8 @@ def entries(user) -> list[Decimal]:
 def test_raising_then_lowering_the_cpd_hours_corrects_each_attendance_once(
     editor, collector, other_collector
 ):
-    session = make_session(hours=3)
+    # Five hours long, three credited (CPD hours may not exceed the length).
+    session = make_session(hours=5, cpd_hours=Decimal("3"))
     full = attend(collector, session)
     partial = attend(other_collector, session, S.PARTLY_ATTENDED, hours="2.5")
     assert entries(collector) == [Decimal("3.00")]
