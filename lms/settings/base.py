@@ -32,6 +32,7 @@ SITE_BASE_URL: str = _base_url
 WAGTAILADMIN_BASE_URL = SITE_BASE_URL
 
 INSTALLED_APPS = [
+    "lms.auditlog",
     "lms.accounts",
     # Before lms.compliance: a new certificate completes its assignments (certificates'
     # receiver) before the rating listens to the same signal and recomputes.
@@ -84,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After authentication: names the request's user as the actor of its audit events.
+    "lms.auditlog.context.AuditContextMiddleware",
     "lms.accounts.middleware.LanguageMiddleware",
     "lms.accounts.middleware.StaffMFARequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

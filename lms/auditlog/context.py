@@ -1,0 +1,74 @@
+"""Who is acting, and in which request or task: read by :func:`lms.auditlog.chain.record`.
+
+Services pass the actor they know (the reviewer deciding, the manager booking); where they do
+not, the event names whoever the request or task belongs to. The request id ties every event of
+one request together (and to the web server's logs, via ``X-Request-ID``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from celery import signals
+from django.http import HttpRequest, HttpResponse
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "audit_request_id", default=""
+)
+# A user, an API token, or the dotted name of a system task; None when nobody is known.
+current_actor: contextvars.ContextVar[Any] = contextvars.ContextVar("audit_actor", default=None)
+
+
+def set_actor(actor: Any) -> None:
+    """Name the actor of the rest of this request (the API's token authentication calls it)."""
+    current_actor.set(actor)
+
+
+class AuditContextMiddleware:
+    """Give each request an id (the client's ``X-Request-ID`` when well-formed) and an actor."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        supplied = request.headers.get("X-Request-ID", "")
+        request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        id_token = current_request_id.set(request_id)
+        actor_token = current_actor.set(getattr(request, "user", None))
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request_id.reset(id_token)
+            current_actor.reset(actor_token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+_task_tokens: dict[str, tuple[contextvars.Token, contextvars.Token]] = {}
+
+
+@signals.task_prerun.connect
+def _task_started(task_id: str = "", task: Any = None, **kwargs: Any) -> None:
+    name = getattr(task, "name", "") or "celery"
+    _task_tokens[task_id] = (
+        current_request_id.set(task_id or uuid.uuid4().hex),
+        current_actor.set(name),
+    )
+
+
+@signals.task_postrun.connect
+def _task_finished(task_id: str = "", **kwargs: Any) -> None:
+    tokens = _task_tokens.pop(task_id, None)
+    if tokens:
+        try:
+            current_request_id.reset(tokens[0])
+            current_actor.reset(tokens[1])
+        except ValueError:  # reset in another context (eager tasks nest): set back plainly
+            current_request_id.set("")
+            current_actor.set(None)

@@ -1,0 +1,309 @@
+#!/usr/bin/env python3
+"""Verify a Sunshine Academy audit-log export with nothing but Python and ``cryptography``.
+
+This file is deliberately standalone: it imports only the standard library and ``cryptography``
+(``pip install cryptography``), so a regulator can check an export bundle on their own machine
+without installing the platform. The platform itself verifies its database with the same
+functions (``python manage.py verify_audit_log``), so there is one definition of "valid".
+
+Usage::
+
+    python verifier.py audit-export.zip   # exit 0 valid, 1 the first bad event, 2 unusable
+
+How the chain is built (see README "Audit log"):
+
+* Each event's *body* is a JSON object (``v``, ``seq``, ``time``, ``type``, ``actor``,
+  ``subject``, ``firms``, ``persons``, ``request_id``, ``payload``, ``personal_digest``).
+  ``body_hash = SHA-256(JCS(body))`` where JCS is RFC 8785 canonical JSON.
+* ``hash = SHA-256(JCS({"body_hash": body_hash, "prev_hash": prev_hash}))``; the first event's
+  ``prev_hash`` is 64 zeros. Hashes are lower-case hex.
+* Personal data (names, emails) is kept out of the body: the body holds ``personal_digest``,
+  ``SHA-256(JCS(personal))`` of a salted object, so an export can mask it and still verify.
+* An event of another firm appears in a firm's export *redacted*: only ``seq``, ``body_hash``,
+  ``prev_hash`` and ``hash``, which is enough to carry the chain through it.
+* A checkpoint is ``{"document": {"type", "seq", "hash", "time", "key"}, "signature": hex}``:
+  an Ed25519 signature over ``JCS(document)`` by the platform key ``key`` (a ``z6Mk…``
+  Multikey), asserting that event ``seq`` has hash ``hash``.
+
+Event content never contains floating-point numbers (scores are strings) and its keys are ASCII,
+so the canonical form below is exactly RFC 8785 for every event the platform writes; anything
+else is refused rather than guessed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+FORMAT_VERSION = 1
+GENESIS_HASH = "0" * 64
+CHECKPOINT_TYPE = "SunshineAcademyAuditCheckpoint"
+BUNDLE_FORMAT = "sunshine-academy-audit-export/1"
+BODY_FIELDS = (
+    "v",
+    "seq",
+    "time",
+    "type",
+    "actor",
+    "subject",
+    "firms",
+    "persons",
+    "request_id",
+    "payload",
+    "personal_digest",
+)
+_B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_ED25519_PUBLIC_PREFIX = b"\xed\x01"
+
+
+class NotCanonicalisable(ValueError):
+    """A value outside the JSON subset events use (floats, non-string keys, lone surrogates)."""
+
+
+def _check(value: object) -> None:
+    if value is None or isinstance(value, (bool, str)):
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise NotCanonicalisable("a string holds a lone surrogate") from None
+        return
+    if isinstance(value, int):
+        if abs(value) > 2**53 - 1:
+            raise NotCanonicalisable("an integer outside JSON's exact range")
+        return
+    if isinstance(value, list):
+        for item in value:
+            _check(item)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.isascii():
+                raise NotCanonicalisable(f"a key that is not an ASCII string: {key!r}")
+            _check(item)
+        return
+    raise NotCanonicalisable(f"a {type(value).__name__} (events hold no floats or other types)")
+
+
+def canonical_json(value: object) -> bytes:
+    """RFC 8785 (JCS) for the subset events use: null, booleans, integers, strings, arrays,
+    objects with ASCII keys. For these, sorted keys, no whitespace and ECMAScript string
+    escaping are exactly what ``json.dumps(sort_keys=True, ensure_ascii=False)`` writes."""
+    _check(value)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def body_of(event: dict) -> dict:
+    """The hashed fields of an event record (an exported line or a database row)."""
+    return {name: event[name] for name in BODY_FIELDS}
+
+
+def body_hash(body: dict) -> str:
+    return sha256_hex(canonical_json(body))
+
+
+def link_hash(body_hash_hex: str, prev_hash: str) -> str:
+    """An event's hash: its body's hash chained to the previous event's hash."""
+    return sha256_hex(canonical_json({"body_hash": body_hash_hex, "prev_hash": prev_hash}))
+
+
+def personal_digest(personal: dict) -> str:
+    return sha256_hex(canonical_json(personal))
+
+
+# --- Keys and checkpoints -------------------------------------------------------------------------
+
+
+def _b58decode(text: str) -> bytes:
+    number = 0
+    for char in text:
+        index = _B58_ALPHABET.find(char)
+        if index < 0:
+            raise ValueError(f"not base58: {char!r}")
+        number = number * 58 + index
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
+    leading = len(text) - len(text.lstrip("1"))
+    return b"\x00" * leading + raw
+
+
+def public_key_from_multikey(multikey: str) -> Ed25519PublicKey:
+    """A ``z6Mk…`` Ed25519 public Multikey (multibase base58btc of 0xed01 + 32 bytes)."""
+    if not multikey.startswith("z"):
+        raise ValueError("a public Multikey starts with 'z'")
+    data = _b58decode(multikey[1:])
+    if len(data) != 34 or not data.startswith(_ED25519_PUBLIC_PREFIX):
+        raise ValueError("not an Ed25519 public Multikey")
+    return Ed25519PublicKey.from_public_bytes(data[2:])
+
+
+def checkpoint_signature_valid(checkpoint: dict, trusted_keys: Iterable[str]) -> bool:
+    """Whether ``checkpoint`` is signed by one of ``trusted_keys`` (public Multikeys)."""
+    document = checkpoint.get("document") or {}
+    key = document.get("key")
+    if document.get("type") != CHECKPOINT_TYPE or key not in set(trusted_keys):
+        return False
+    try:
+        signature = bytes.fromhex(checkpoint.get("signature") or "")
+        public_key_from_multikey(key).verify(signature, canonical_json(document))
+    except (InvalidSignature, ValueError, NotCanonicalisable):
+        return False
+    return True
+
+
+# --- The chain ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """What a verification found: counts, or the first sequence number that does not match."""
+
+    events: int = 0
+    checkpoints: int = 0
+    first_bad_seq: int | None = None
+    problem: str = ""
+    head_seq: int = 0
+    head_hash: str = GENESIS_HASH
+    hashes: dict[int, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad_seq is None and not self.problem
+
+    def fail(self, seq: int | None, problem: str) -> Result:
+        if self.ok:
+            self.first_bad_seq, self.problem = seq, problem
+        return self
+
+
+def verify_chain(
+    events: Iterable[dict],
+    *,
+    start_prev_hash: str | None = GENESIS_HASH,
+    start_seq: int = 1,
+    keep_hashes: Iterable[int] = (),
+) -> Result:
+    """Recompute the chain over ``events`` (in order) and stop at the first that does not match.
+
+    ``start_prev_hash`` None accepts the first event's ``prev_hash`` as given (an export that
+    starts mid-chain: the checkpoint after it vouches for it). ``keep_hashes`` names the
+    sequence numbers whose hashes the checkpoints need.
+    """
+    wanted = set(keep_hashes)
+    result = Result()
+    expected_seq, prev = start_seq, start_prev_hash
+    for event in events:
+        seq = event.get("seq")
+        if seq != expected_seq:
+            # A deleted or reordered row: the first position where the sequence breaks.
+            return result.fail(expected_seq, f"expected event {expected_seq}, found {seq}")
+        if prev is not None and event.get("prev_hash") != prev:
+            return result.fail(seq, "prev_hash does not match the previous event")
+        try:
+            if event.get("redacted"):
+                digest = event["body_hash"]
+            else:
+                if event.get("v") != FORMAT_VERSION:
+                    return result.fail(seq, f"unknown event format {event.get('v')!r}")
+                digest = body_hash(body_of(event))
+                personal = event.get("personal")
+                if personal is not None and personal_digest(personal) != event["personal_digest"]:
+                    return result.fail(seq, "personal data does not match its digest")
+            computed = link_hash(digest, event["prev_hash"])
+        except (KeyError, TypeError, NotCanonicalisable) as error:
+            return result.fail(seq, f"malformed event: {error}")
+        if computed != event.get("hash"):
+            return result.fail(seq, "hash does not match the event's content")
+        if seq in wanted:
+            result.hashes[seq] = computed
+        result.events += 1
+        result.head_seq, result.head_hash = seq, computed
+        expected_seq, prev = seq + 1, computed
+    return result
+
+
+def check_checkpoints(
+    result: Result, checkpoints: Iterable[dict], trusted_keys: list[str]
+) -> Result:
+    """Each checkpoint must be validly signed and name a hash the chain actually has."""
+    for checkpoint in checkpoints:
+        document = checkpoint.get("document") or {}
+        seq = document.get("seq")
+        if not checkpoint_signature_valid(checkpoint, trusted_keys):
+            return result.fail(
+                seq if isinstance(seq, int) else None, "checkpoint signature invalid"
+            )
+        if seq not in result.hashes:
+            return result.fail(seq, "checkpoint names an event outside the verified chain")
+        if result.hashes[seq] != document.get("hash"):
+            return result.fail(seq, "chain differs from the signed checkpoint")
+        result.checkpoints += 1
+    return result
+
+
+# --- Export bundles -------------------------------------------------------------------------------
+
+
+def _jsonl(lines: Iterable[bytes]) -> Iterator[dict]:
+    for line in lines:
+        if line.strip():
+            yield json.loads(line)
+
+
+def verify_bundle(path: str) -> Result:
+    """Verify an export bundle (a zip with manifest.json, events.jsonl, checkpoints.json and
+    public_keys.json): every event chains to the next, and a signed checkpoint at or after the
+    last event vouches for the whole run."""
+    with zipfile.ZipFile(path) as bundle:
+        manifest = json.loads(bundle.read("manifest.json"))
+        if manifest.get("format") != BUNDLE_FORMAT:
+            return Result().fail(None, f"not an audit export: {manifest.get('format')!r}")
+        checkpoints = json.loads(bundle.read("checkpoints.json"))
+        keys = [key["publicKeyMultibase"] for key in json.loads(bundle.read("public_keys.json"))]
+        seqs = [cp["document"]["seq"] for cp in checkpoints if isinstance(cp.get("document"), dict)]
+        with bundle.open("events.jsonl") as lines:
+            result = verify_chain(
+                _jsonl(lines),
+                start_prev_hash=None,
+                start_seq=manifest["first_seq"],
+                keep_hashes=seqs,
+            )
+    if not result.ok:
+        return result
+    if result.head_seq != manifest["last_seq"]:
+        return result.fail(result.head_seq + 1, "the bundle ends before its manifest says")
+    check_checkpoints(result, checkpoints, keys)
+    if result.ok and not any(seq == result.head_seq for seq in seqs):
+        result.fail(result.head_seq, "no signed checkpoint vouches for the last event")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or args[0] in {"-h", "--help"}:
+        print(__doc__.split("How the chain")[0].strip())
+        return 2
+    try:
+        result = verify_bundle(args[0])
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        print(f"cannot read {args[0]}: {error}", file=sys.stderr)
+        return 2
+    if result.ok:
+        print(f"OK: {result.events} events and {result.checkpoints} checkpoints verified")
+        return 0
+    print(f"FAILED at event {result.first_bad_seq}: {result.problem}")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
