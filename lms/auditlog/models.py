@@ -110,3 +110,28 @@ class Checkpoint(models.Model):
     def as_published(self) -> dict:
         """The form the public list and export bundles carry (what the verifier reads)."""
         return {"document": self.document, "signature": self.signature}
+
+
+class VerificationRun(models.Model):
+    """The outcome of one full verification (``verify_audit_log`` or the hourly task).
+
+    Not part of the chain (it is about the chain): the admin shows the latest, so staff see at a
+    glance whether the record still verifies, and a failure is kept with the first bad event.
+    """
+
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"))
+    ok = models.BooleanField(_("valid"))
+    events = models.BigIntegerField(_("events verified"), default=0)
+    checkpoints = models.IntegerField(_("checkpoints verified"), default=0)
+    first_bad_seq = models.BigIntegerField(_("first bad event"), null=True, blank=True)
+    problem = models.CharField(_("problem"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("audit log verification")
+        verbose_name_plural = _("audit log verifications")
+        ordering = ["-finished_at", "-id"]
+        get_latest_by = "finished_at"
+
+    def __str__(self) -> str:
+        return f"{self.finished_at:%Y-%m-%d %H:%M} {'ok' if self.ok else self.first_bad_seq}"
