@@ -54,7 +54,7 @@ class TrailView(TrailPermissionMixin, WagtailAdminTemplateMixin, TemplateView):
     scope_kind = "all"
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.scope = trail.Scope(self.scope_kind, kwargs.get("pk"))
+        self.scope = trail.Scope(self.scope_kind, kwargs.get("pk", 0))
         self.form = trail.TrailFilterForm(request.GET or None)
         queryset = self.form.apply(self.scope.events()).order_by("-seq")
         self.page = Paginator(queryset, trail.PER_PAGE).get_page(request.GET.get("p"))

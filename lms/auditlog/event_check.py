@@ -39,9 +39,7 @@ class LinkCheck:
 def check_event(event: AuditEvent) -> LinkCheck:
     record = event_record(event)
     try:
-        computed = verifier.link_hash(
-            verifier.body_hash(verifier.body_of(record)), event.prev_hash
-        )
+        computed = verifier.link_hash(verifier.body_hash(verifier.body_of(record)), event.prev_hash)
     except (verifier.NotCanonicalisable, KeyError, TypeError):
         computed = ""
     checks = [Check(str(_("The hash recomputes from the event's content")), computed == event.hash)]
@@ -57,9 +55,7 @@ def check_event(event: AuditEvent) -> LinkCheck:
         AuditEvent.objects.filter(seq=event.seq + 1).values_list("prev_hash", flat=True).first()
     )
     if following is not None:
-        checks.append(
-            Check(str(_("The next event chains to this one")), following == event.hash)
-        )
+        checks.append(Check(str(_("The next event chains to this one")), following == event.hash))
 
     if event.personal is not None:
         try:

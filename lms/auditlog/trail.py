@@ -43,7 +43,7 @@ class Scope:
     """A trail's scope: ``kind`` is "all", "person", "firm" or "certificate"; ``pk`` its id."""
 
     kind: str = "all"
-    pk: int | None = None
+    pk: int = 0
 
     def events(self) -> QuerySet[AuditEvent]:
         queryset = AuditEvent.objects.all()
@@ -85,7 +85,9 @@ class TrailFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = sorted(((key, str(name)) for key, name in events.EVENT_TYPES.items()), key=_second)
+        choices = sorted(
+            ((key, str(name)) for key, name in events.EVENT_TYPES.items()), key=_second
+        )
         field = self.fields["event_type"]
         assert isinstance(field, forms.ChoiceField)  # the declared field, copied per form
         field.choices = [("", pgettext("audit log", "All events")), *choices]
@@ -177,7 +179,9 @@ def subject_display(event: AuditEvent) -> str:
 
 
 def firm_codes(event: AuditEvent) -> list[dict]:
-    return [{"id": firm["id"], "code": firm.get("code") or f"#{firm['id']}"} for firm in event.firms]
+    return [
+        {"id": firm["id"], "code": firm.get("code") or f"#{firm['id']}"} for firm in event.firms
+    ]
 
 
 def row(event: AuditEvent) -> dict:

@@ -47,9 +47,7 @@ def checks(html: str) -> tuple[int, int]:
     return html.count("audit-event__check--ok"), html.count("audit-event__check--failed")
 
 
-def test_the_page_shows_the_facts_hashes_and_a_passing_link_check(
-    client, auditor, finding_event
-):
+def test_the_page_shows_the_facts_hashes_and_a_passing_link_check(client, auditor, finding_event):
     html = signed_in(client, auditor).get(event_url(finding_event)).content.decode()
     assert "F-2026-0012" in html
     assert "&quot;severity&quot;: &quot;major&quot;" in html
@@ -174,7 +172,10 @@ def test_an_event_without_personal_data_offers_nothing_to_unmask(client, auditor
 
 
 def test_an_unknown_event_is_a_404(client, auditor):
-    assert signed_in(client, auditor).get(reverse("auditlog_trail:event", args=[99])).status_code == 404
+    assert (
+        signed_in(client, auditor).get(reverse("auditlog_trail:event", args=[99])).status_code
+        == 404
+    )
 
 
 def test_a_person_subject_is_shown_masked(client, auditor):

@@ -48,7 +48,9 @@ def test_a_certificate_page_has_no_trail_link_for_those_who_may_not_read_it(
 
 def test_the_persons_admin_page_links_to_their_trail(client, admin_user, collector):
     trail = reverse("auditlog_trail:person", args=[collector.pk])
-    html = signed_in(client, admin_user).get(
-        reverse("wagtailusers_users:edit", args=[collector.pk])
-    ).content.decode()
+    html = (
+        signed_in(client, admin_user)
+        .get(reverse("wagtailusers_users:edit", args=[collector.pk]))
+        .content.decode()
+    )
     assert trail in html

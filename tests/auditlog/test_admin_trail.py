@@ -40,7 +40,9 @@ def auditor_client(client, auditor):
 
 
 def test_the_trail_lists_every_event_newest_first(auditor_client):
-    first = record("certificate.issued", subject=("certificates.certificate", 1), subject_label="C-1")
+    first = record(
+        "certificate.issued", subject=("certificates.certificate", 1), subject_label="C-1"
+    )
     second = record("finding.recorded", subject=("compliance.finding", 7), subject_label="F-7")
     html = page(auditor_client, INDEX)
     assert seqs(html) == [second.seq, first.seq]
@@ -129,9 +131,13 @@ def test_a_firms_trail_holds_the_events_that_concern_it(auditor_client):
 
 
 def test_a_certificates_trail_holds_the_events_about_it(auditor_client):
-    issued = record("certificate.issued", subject=("certificates.certificate", 41), subject_label="SA-41")
+    issued = record(
+        "certificate.issued", subject=("certificates.certificate", 41), subject_label="SA-41"
+    )
     record("certificate.issued", subject=("certificates.certificate", 42), subject_label="SA-42")
-    revoked = record("certificate.revoked", subject=("certificates.certificate", 41), subject_label="SA-41")
+    revoked = record(
+        "certificate.revoked", subject=("certificates.certificate", 41), subject_label="SA-41"
+    )
     html = page(auditor_client, reverse("auditlog_trail:certificate", args=[41]))
     assert seqs(html) == [revoked.seq, issued.seq]
     assert "SA-41" in html and "SA-42" not in html
