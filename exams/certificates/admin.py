@@ -39,6 +39,7 @@ from wagtail.admin.widgets import Button
 from wagtail.permissions import policy_registry
 
 from exams.viewsets import ProtectedDeleteView
+from lms.auditlog.permissions import can_view_trail
 from lms.lib.admin_actions import (
     ListingActionsMixin,
     ObjectAction,
@@ -138,10 +139,18 @@ class CertificateFilterSet(WagtailFilterSet):
 REVOKE = ObjectAction(
     _("Revoke"), f"{CERTIFICATES}:revoke", icon_name="warning", priority=40, permitted=can_revoke
 )
+# The certificate's audit trail (lms.auditlog): superusers and Auditors.
+AUDIT_TRAIL = ObjectAction(
+    _("Audit trail"),
+    "auditlog_trail:certificate",
+    icon_name="list-ul",
+    priority=30,
+    permitted=can_view_trail,
+)
 
 
 class CertificateIndexView(ListingActionsMixin, generic.IndexView):
-    object_actions = (REVOKE,)
+    object_actions = (REVOKE, AUDIT_TRAIL)
 
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("programme")
@@ -172,7 +181,11 @@ class CertificateInspectView(generic.InspectView):
                 priority=20,
             ),
         ]
-        return buttons + REVOKE.buttons(self.request.user, certificate)
+        return [
+            *buttons,
+            *AUDIT_TRAIL.buttons(self.request.user, certificate),
+            *REVOKE.buttons(self.request.user, certificate),
+        ]
 
     def get_holder_display_value(self):
         holder = self.object.holder

@@ -30,6 +30,7 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from lms.auditlog.permissions import can_view_trail
 from lms.lib.admin_actions import (
     HeaderActionsMixin,
     ListingActionsMixin,
@@ -106,8 +107,18 @@ CHANGE_STATUS = ObjectAction(
 )
 
 
+# The firm's audit trail (lms.auditlog): superusers and Auditors.
+AUDIT_TRAIL = ObjectAction(
+    _("Audit trail"),
+    "auditlog_trail:firm",
+    icon_name="list-ul",
+    priority=50,
+    permitted=can_view_trail,
+)
+
+
 class FirmIndexView(ListingActionsMixin, generic.IndexView):
-    object_actions = (CHANGE_STATUS,)
+    object_actions = (CHANGE_STATUS, AUDIT_TRAIL)
 
     def get_base_queryset(self):
         today = timezone.localdate()
@@ -128,7 +139,7 @@ class FirmIndexView(ListingActionsMixin, generic.IndexView):
 class StatusHistoryMixin(HeaderActionsMixin):
     """The firm's status decisions, newest first, for the inspect and edit templates."""
 
-    object_actions = (CHANGE_STATUS,)
+    object_actions = (CHANGE_STATUS, AUDIT_TRAIL)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
