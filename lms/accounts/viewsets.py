@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 from django import forms
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import TitleColumn
 from wagtail.users.views.groups import GroupViewSet as WagtailGroupViewSet
 from wagtail.users.views.groups import IndexView as WagtailGroupIndexView
+from wagtail.users.views.users import DeleteView as WagtailUserDeleteView
 from wagtail.users.views.users import UserViewSet as WagtailUserViewSet
 
 from .admin_forms import AdminUserCreationForm, AdminUserEditForm
 from .group_labels import group_label
+from .onboarding import memberships
+
+
+class UserDeleteView(WagtailUserDeleteView):
+    def delete_action(self) -> None:
+        # Deleting a person deletes their memberships too: their ending goes to the audit log,
+        # in the deletion's transaction (nothing is recorded if the deletion fails).
+        with transaction.atomic():
+            memberships.end_for_deleted_account(self.object, by=self.request.user)
+            super().delete_action()
 
 
 class UserViewSet(WagtailUserViewSet):
+    delete_view_class = UserDeleteView
     create_template_name = "accounts/admin/user_create.html"
     edit_template_name = "accounts/admin/user_edit.html"
 

@@ -302,3 +302,26 @@ def test_an_imported_person_gets_a_membership_event_when_they_accept_not_before(
     assert response.status_code == 302
     event = one_event("membership.started")
     assert event.payload["via"] == "invitation" and event.payload["invitation"] == invitation.pk
+
+
+def test_deleting_a_members_account_in_the_admin_records_the_membership_ending(
+    admin_client, admin_user, firm, collector
+):
+    member = MembershipFactory(firm=firm, user=collector)
+    old = MembershipFactory(
+        firm=FirmFactory(),
+        user=collector,
+        active_from=member.active_from - timedelta(days=100),
+        active_to=member.active_from - timedelta(days=1),
+    )
+    response = admin_client.post(reverse("wagtailusers_users:delete", args=[collector.pk]))
+    assert response.status_code == 302
+    assert not Membership.objects.filter(pk__in=[member.pk, old.pk]).exists()
+    event = one_event(
+        "membership.ended",
+        subject_id=str(member.pk),  # the open one; the ended one has its end already
+        actor_id=str(admin_user.pk),
+        persons=[collector.pk],
+    )
+    assert event.payload["via"] == "account_deleted"
+    assert event.payload["active_to"] == timezone.localdate().isoformat()

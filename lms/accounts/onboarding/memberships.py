@@ -261,3 +261,19 @@ def correct(
             _record("membership.ended", locked, by=by, via="admin", previous_active_to=previous)
     membership.employee_number, membership.active_to = locked.employee_number, locked.active_to
     return membership
+
+
+def end_for_deleted_account(user: User, *, by: User | None = None) -> None:
+    """``user``'s account is being deleted, and their memberships with it (CASCADE): each open
+    one is recorded as ended today (``via: account_deleted``), in the deletion's transaction, so
+    the audit log keeps what the tables lose. The rows are not saved: they are about to go."""
+    today = timezone.localdate()
+    with transaction.atomic():
+        open_rows = (
+            Membership.objects.select_for_update(of=("self",))
+            .select_related("firm", "user")
+            .filter(user=user, active_to=None)
+        )
+        for membership in open_rows:
+            membership.active_to = max(today, membership.active_from)
+            _record("membership.ended", membership, by=by, via="account_deleted")
