@@ -13,7 +13,9 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from allauth.account.signals import authentication_step_completed
         from allauth.mfa.signals import authenticator_added
+        from django.contrib.auth.signals import user_logged_in
         from django.urls import register_converter
 
         from lms.bad_input import BoundedIdConverter
@@ -25,6 +27,16 @@ class AccountsConfig(AppConfig):
 
         authenticator_added.connect(
             record_second_factor_on_activation, dispatch_uid="accounts.second_factor_on_activation"
+        )
+
+        from . import staff_sign_ins
+
+        # Staff sign-ins go to the audit log once each, when the session is fully signed in.
+        user_logged_in.connect(
+            staff_sign_ins.sign_in_started, dispatch_uid="accounts.staff_sign_in_started"
+        )
+        authentication_step_completed.connect(
+            staff_sign_ins.step_completed, dispatch_uid="accounts.staff_sign_in_step"
         )
 
         # A flushed database (transactional tests) gets django.contrib.sites' "example.com"

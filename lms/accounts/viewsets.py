@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db import transaction
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +11,7 @@ from wagtail.admin.ui.tables import TitleColumn
 from wagtail.admin.widgets import Button
 from wagtail.users.views.groups import GroupViewSet as WagtailGroupViewSet
 from wagtail.users.views.groups import IndexView as WagtailGroupIndexView
+from wagtail.users.views.users import DeleteView as WagtailUserDeleteView
 from wagtail.users.views.users import EditView as WagtailUserEditView
 from wagtail.users.views.users import UserViewSet as WagtailUserViewSet
 
@@ -17,6 +19,16 @@ from lms.auditlog.permissions import can_view_trail
 
 from .admin_forms import AdminUserCreationForm, AdminUserEditForm
 from .group_labels import group_label
+from .onboarding import memberships
+
+
+class UserDeleteView(WagtailUserDeleteView):
+    def delete_action(self) -> None:
+        # Deleting a person deletes their memberships too: their ending goes to the audit log,
+        # in the deletion's transaction (nothing is recorded if the deletion fails).
+        with transaction.atomic():
+            memberships.end_for_deleted_account(self.object, by=self.request.user)
+            super().delete_action()
 
 
 class UserEditView(WagtailUserEditView):
@@ -40,6 +52,7 @@ class UserEditView(WagtailUserEditView):
 
 class UserViewSet(WagtailUserViewSet):
     edit_view_class = UserEditView
+    delete_view_class = UserDeleteView
     create_template_name = "accounts/admin/user_create.html"
     edit_template_name = "accounts/admin/user_edit.html"
 

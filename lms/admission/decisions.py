@@ -31,6 +31,11 @@ application, and to the firm's active managers for a re-assessment (the contact 
 copied from the last application and may be stale): the conclusion, the validity and the
 conditions with their due dates, never the reasons, the override reason or reviewer names
 (those are internal and may name individuals).
+
+Each step is an ``admission.decided`` event in the audit log, in the step's transaction
+(:func:`record_decision`): proposed, taken effect (at once or confirmed) or declined, with the
+firm's ``firm.status_changed`` event before it when the decision changes the firm. The reasons
+(free text that may name people) go to the event's personal part.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from django.utils.translation import gettext as _
 from lms.accounts.models import Firm, FirmStatus, Membership, MembershipRole, User
 from lms.accounts.onboarding import invitations
 from lms.accounts.tasks import send_email
+from lms.auditlog import chain
 
 from .access import conflict_of_interest, is_reviewer
 from .models import (
@@ -257,8 +263,10 @@ def decide(
         if decision.needs_second_person:
             application.status = ApplicationStatus.AWAITING_CONFIRMATION
             application.save(update_fields=["status", "reviewer", "updated_at"])
+            record_decision(decision, application, step="proposed", by=by)
         else:
             _take_effect(decision, application, confirmed_by=None)
+            record_decision(decision, application, step="decided", by=by)
     return decision
 
 
@@ -269,6 +277,7 @@ def confirm(decision: Decision, *, by: User) -> Decision:
         decision.confirmed_by = by
         decision.confirmed_at = timezone.now()
         _take_effect(decision, decision.application, confirmed_by=by)
+        record_decision(decision, decision.application, step="confirmed", by=by)
     return decision
 
 
@@ -287,6 +296,7 @@ def decline(decision: Decision, *, by: User, reason: str) -> Decision:
         application = decision.application
         application.status = ApplicationStatus.UNDER_REVIEW
         application.save(update_fields=["status", "updated_at"])
+        record_decision(decision, application, step="declined", by=by)
     return decision
 
 
@@ -304,6 +314,50 @@ def _proposed(decision: Decision, by: User) -> Decision:
             code="two_person_rule",
         )
     return decision
+
+
+def record_decision(
+    decision: Decision, application: Application, *, step: str, by: User | None
+) -> None:
+    """The ``admission.decided`` event of one step of ``decision``, in the caller's transaction.
+
+    ``step``: ``proposed`` (waits for a second reviewer), ``decided`` (took effect at once),
+    ``confirmed`` (the second reviewer made it effective) or ``declined``. The subject is the
+    decision, labelled with the firm's name and the application's number; the firm concerned is
+    the application's (none for a first application rejected: no firm exists).
+    """
+    conditions = list(decision.conditions.order_by("pk"))
+    chain.record(
+        "admission.decided",
+        subject=decision,
+        subject_label=f"{application.firm_name} #{application.pk}",
+        actor=by,
+        firms=[application.firm] if application.firm_id else [],
+        payload={
+            "step": step,
+            "decision": decision.pk,
+            "application": application.pk,
+            "review_kind": application.review_kind,
+            "credit_code": application.credit_code,
+            "conclusion": decision.conclusion,
+            "state": decision.state,
+            "score": decision.score,
+            "overrides_blocker": decision.overrides_blocker,
+            "ban_category": decision.ban_category,
+            "valid_until": decision.valid_until,
+            "conditions": [{"id": c.pk, "due_on": c.due_on} for c in conditions],
+            "proposed_by": decision.proposed_by_id,
+            "proposed_at": decision.proposed_at,
+            "confirmed_by": decision.confirmed_by_id,
+            "status_change": decision.status_change_id,
+        },
+        personal={
+            "reasons": decision.reasons,
+            "override_reason": decision.override_reason,
+            "declined_reason": decision.declined_reason,
+            "conditions": [c.text for c in conditions],
+        },
+    )
 
 
 def mark_condition_met(

@@ -207,7 +207,9 @@ def seed_expiring_admission(report: DemoReport, reviewer: User) -> None:
     ``application.submit`` would refuse its credit code, and ``decisions.decide`` dates a
     decision today with at most the questionnaire's validity from today, whereas this one
     must lie in the past. The application, the decision and the firm's status change are
-    the rows the services would have left a year ago."""
+    the rows the services would have left a year ago; the status change and the decision are
+    recorded in the audit log by the same functions the services use (``Firm.change_status``,
+    ``decisions.record_decision``)."""
     firm = Firm.objects.filter(credit_code=credit_code(GOOD_AGENCY_CODE_BASE)).first()
     if firm is None or firm.admission_applications.exists():
         return
@@ -245,7 +247,7 @@ def seed_expiring_admission(report: DemoReport, reviewer: User) -> None:
             reason="准入审核：通过（演示，一年前作出）。",
             admission_expires_on=valid_until,
         )
-        Decision.objects.create(
+        decision = Decision.objects.create(
             application=application,
             conclusion=Conclusion.ADMITTED,
             state="effective",
@@ -260,6 +262,9 @@ def seed_expiring_admission(report: DemoReport, reviewer: User) -> None:
         application.status = ApplicationStatus.ADMITTED
         application.submitted_at = decided_at
         application.save(update_fields=["status", "submitted_at"])
+        # The audit trail gets the decision as the services would have recorded it (dated
+        # now; its payload keeps the decision's own date, a year ago).
+        decisions.record_decision(decision, application, step="decided", by=reviewer)
     report.line(
         f"created admission decision for {firm.name}, valid until {valid_until:%Y-%m-%d}",
         created=1,

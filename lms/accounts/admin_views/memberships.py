@@ -3,7 +3,8 @@
 Adding a membership for someone still with another firm moves them
 (``onboarding.memberships.move``): the old membership ends the day before, in the same
 transaction. Memberships are history, so they can be ended (edit: "active to") but not deleted
-here.
+here. Every write goes through ``onboarding.memberships`` (``move``, ``correct``), which records
+the start or end in the audit log.
 """
 
 from __future__ import annotations
@@ -94,12 +95,31 @@ class MembershipCreateView(generic.CreateView):
                 data["employee_number"],
                 data["active_from"],
                 role=data["role"],
+                by=self.request.user,
             )
         except ValidationError as error:
             form.add_error(None, error)
+            # Wagtail's form_invalid reads what its is_valid() sets on a failed validation.
+            self.produced_error_code = "validation_error"
+            self.produced_error_message = self.get_error_message()
             return self.form_invalid(form)
         log(instance=self.object, action="wagtail.create", user=self.request.user)
         return self.save_action()
+
+
+class MembershipEditView(generic.EditView):
+    def save_instance(self):
+        # Through the service, not form.save(): an end date set, moved or cleared is a
+        # membership ending or restarting, recorded in the audit log.
+        data = self.form.cleaned_data
+        membership = memberships.correct(
+            self.form.instance,
+            employee_number=data["employee_number"],
+            active_to=data["active_to"],
+            by=self.request.user,
+        )
+        log(instance=membership, action="wagtail.edit", user=self.request.user)
+        return membership
 
 
 class MembershipStateFilter(django_filters.ChoiceFilter):
@@ -145,6 +165,7 @@ class MembershipViewSet(ModelViewSet):
     copy_view_enabled = False
     index_view_class = MembershipIndexView
     add_view_class = MembershipCreateView
+    edit_view_class = MembershipEditView
     list_display = [
         Column("user", label=_("Person"), accessor=lambda m: person_label(m.user)),
         "firm",

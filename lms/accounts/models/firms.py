@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as NumberError
 
+from lms.auditlog import chain
+
 from ..signals import firm_status_changed
 
 
@@ -123,7 +125,9 @@ class Firm(models.Model):
         second person other than ``by`` (two-person rule), and a ``category``
         (:class:`BanCategory`). ``admission_expires_on`` replaces the admission's expiry when
         given (``None`` clears it). Receivers of ``lms.accounts.signals.firm_status_changed``
-        hear about the change once the transaction commits.
+        hear about the change once the transaction commits. The audit log gets a
+        ``firm.status_changed`` event in the same transaction (the reason, free text that may
+        name people, goes to its personal part).
         """
         if not reason.strip():
             raise ValidationError(_("Give a reason for the decision."))
@@ -154,6 +158,25 @@ class Firm(models.Model):
             Firm.objects.filter(pk=self.pk).update(**fields)
             for name, value in fields.items():  # receivers get the firm as it now is
                 setattr(locked, name, value)
+            payload: dict[str, object] = {
+                "change": change.pk,
+                "from": change.from_status,
+                "to": status,
+                "decided_by": by.pk if by is not None else None,
+                "confirmed_by": confirmed_by.pk if confirmed_by is not None else None,
+                "category": category,
+            }
+            if admission_expires_on is not KEEP:
+                payload["admission_expires_on"] = admission_expires_on
+            chain.record(
+                "firm.status_changed",
+                subject=locked,
+                subject_label=locked.name,
+                actor=by,
+                firms=[locked],
+                payload=payload,
+                personal={"reason": change.reason},
+            )
             transaction.on_commit(
                 lambda: firm_status_changed.send(sender=Firm, firm=locked, change=change)
             )

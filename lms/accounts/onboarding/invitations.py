@@ -327,6 +327,9 @@ def accept(invitation: Invitation, user: User) -> Membership:
             invitation.firm,
             role=invitation.role,
             employee_number=invitation.employee_number,
+            by=user,
+            via="invitation",
+            invitation=invitation.pk,
         )
         verify_email(user, invitation.email)
         invitation.accepted_at = timezone.now()

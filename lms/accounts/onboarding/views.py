@@ -161,7 +161,7 @@ def end_membership(request: ManagerHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         left_on = form.cleaned_data["left_on"]
         try:
-            memberships.end(membership, left_on)
+            memberships.end(membership, left_on, by=request.user)
         except ValidationError as error:
             form.add_error("left_on", _errors(error))
         else:
