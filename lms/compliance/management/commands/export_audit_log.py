@@ -98,5 +98,6 @@ class Command(BaseCommand):
             f"sequence {summary.first_seq} to {summary.last_seq}, "
             f"{summary.checkpoints} checkpoints, {'masked' if masked else 'NOT masked'}.\n"
             f"SHA-256 {exported.sha256}\n"
-            f"Check it anywhere with: unzip it, then python verify.py {target.name}"
+            f"Check it anywhere with the script inside it: "
+            f"unzip {target.name} verify.py && python verify.py {target.name}"
         )
