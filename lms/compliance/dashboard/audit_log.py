@@ -22,7 +22,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -60,7 +60,7 @@ class AuditExportForm(forms.Form):
     end = forms.DateField(label=gettext_lazy("To"), widget=DateInput())
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if start and end:
             if end < start:
@@ -120,7 +120,7 @@ def audit_log(request: ManagerHttpRequest) -> HttpResponse:
 
 @require_POST
 @manager_required
-def audit_log_bundle(request: ManagerHttpRequest, firm_id: int) -> HttpResponse:
+def audit_log_bundle(request: ManagerHttpRequest, firm_id: int) -> HttpResponseBase:
     """The bundle of the manager's firm for the posted days (masked), as a download."""
     if firm_id != request.firm.pk:
         raise Http404("Not your firm.")
