@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from lms.accounts.onboarding.access import manager_required
+from lms.accounts.onboarding.forms import DateInput
 from lms.auditlog.export import BEIJING
 from lms.auditlog.models import AuditEvent, EventFirm
 from lms.compliance.audit_exports import NothingToExport, bundle_filename, export_audit_log
@@ -44,13 +45,6 @@ RECENT_EXPORTS = 5
 
 def beijing_today() -> date:
     return timezone.now().astimezone(BEIJING).date()
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
 
 
 class AuditExportForm(forms.Form):
