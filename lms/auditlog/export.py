@@ -44,7 +44,7 @@ from lms.lib.signing_keys import published_public_keys
 
 from . import verifier
 from .chain import event_record
-from .checkpoints import take_checkpoint
+from .checkpoints import CheckpointRefused, take_checkpoint
 from .models import AuditEvent, Checkpoint, EventFirm
 from .verification import ROW_FIELDS
 
@@ -58,6 +58,10 @@ BUNDLE_README = Path(__file__).with_name("bundle_readme.txt")
 
 class NothingToExport(ValueError):
     """No event of the requested firm and range: there is nothing a bundle could vouch for."""
+
+
+class NoCheckpoint(RuntimeError):
+    """No checkpoint covers the range and none may be signed now (the chain does not verify)."""
 
 
 @dataclass(frozen=True)
@@ -105,9 +109,22 @@ def selected_range(firm_id: int | None, start: dt.date, end: dt.date) -> tuple[i
 
 
 def covering_checkpoint(seq: int) -> Checkpoint:
-    """The first checkpoint at or after ``seq``; one is signed now if none covers it yet."""
-    checkpoint = Checkpoint.objects.filter(seq__gte=seq).order_by("seq", "id").first()
-    return checkpoint or take_checkpoint()
+    """The first checkpoint at or after ``seq``; one is signed now if none covers it yet.
+
+    Raises :class:`NoCheckpoint` when the platform refuses to sign (the chain does not verify):
+    a bundle without a checkpoint would vouch for nothing.
+    """
+    covering = Checkpoint.objects.filter(seq__gte=seq).order_by("seq", "id")
+    checkpoint = covering.first()
+    if checkpoint is None:
+        try:
+            outcome = take_checkpoint()
+        except CheckpointRefused as refused:
+            raise NoCheckpoint(f"the audit log does not verify at {refused}") from refused
+        checkpoint = covering.first()
+        if checkpoint is None:
+            raise NoCheckpoint(outcome.reason or "no checkpoint could be signed")
+    return checkpoint
 
 
 # --- Masking --------------------------------------------------------------------------------------
@@ -225,8 +242,9 @@ def write_bundle(
     """Write the bundle of the events from ``start`` to ``end`` (Beijing days, both included)
     concerning ``firm`` (every event when None) to ``fileobj``.
 
-    Raises :class:`NothingToExport` when no event is selected. Only reads, except for signing
-    a checkpoint when none covers the last selected event yet.
+    Raises :class:`NothingToExport` when no event is selected, :class:`NoCheckpoint` when
+    none covers the range and the chain does not verify. Only reads, except for signing a
+    checkpoint when none covers the last selected event yet.
     """
     firm_id = firm.id if firm else None
     selected = selected_range(firm_id, start, end)

@@ -25,11 +25,23 @@ from django.utils.text import get_valid_filename
 
 from lms.accounts.models import Firm, User
 from lms.auditlog.chain import record
-from lms.auditlog.export import BundleFirm, BundleSummary, NothingToExport, write_bundle
+from lms.auditlog.export import (
+    BundleFirm,
+    BundleSummary,
+    NoCheckpoint,
+    NothingToExport,
+    write_bundle,
+)
 
 from .privacy import log_access
 
-__all__ = ["ExportedBundle", "NothingToExport", "bundle_filename", "export_audit_log"]
+__all__ = [
+    "ExportedBundle",
+    "NoCheckpoint",
+    "NothingToExport",
+    "bundle_filename",
+    "export_audit_log",
+]
 
 # The personal data an unmasked bundle shows (the access log's field names).
 UNMASKED_FIELDS = ["legal_name", "email", "audit_log_personal_data"]
@@ -72,7 +84,8 @@ def export_audit_log(
     (Beijing days, inclusive) to ``fileobj`` (readable and seekable), and record the export.
 
     ``actor``: the user exporting, or a task name; None means whoever the request is.
-    Raises :class:`NothingToExport` (nothing recorded) when no event is in the range.
+    Raises :class:`NothingToExport` when no event is in the range, :class:`NoCheckpoint` when
+    no checkpoint covers it and the chain does not verify; neither records anything.
     """
     bundle_firm = BundleFirm(firm.pk, firm.credit_code, firm.name) if firm else None
     summary = write_bundle(fileobj, start=start, end=end, masked=masked, firm=bundle_firm)

@@ -212,3 +212,15 @@ def run_verifier(bundle: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def event_count() -> int:
     return AuditEvent.objects.count()
+
+
+def tamper_with(seq: int) -> None:
+    """Edit event ``seq`` in the database the way someone who dropped the triggers would."""
+    from django.db import connection
+
+    from lms.auditlog import triggers
+
+    with connection.cursor() as cursor:
+        for statement in triggers.drop_statements(connection.vendor):
+            cursor.execute(statement)
+    AuditEvent.objects.filter(seq=seq).update(payload={"role": "owner"})

@@ -15,7 +15,13 @@ from django.db import transaction
 
 from lms.auditlog import chain, verifier
 from lms.auditlog.checkpoints import take_checkpoint
-from lms.auditlog.export import BundleFirm, NothingToExport, mask_personal, write_bundle
+from lms.auditlog.export import (
+    BundleFirm,
+    NoCheckpoint,
+    NothingToExport,
+    mask_personal,
+    write_bundle,
+)
 from lms.auditlog.models import AuditEvent, Checkpoint
 from lms.lib.signing_keys import current_signing_key
 
@@ -38,6 +44,7 @@ from .export_builders import (
     record_at,
     rewrite,
     run_verifier,
+    tamper_with,
     write_lines,
 )
 
@@ -130,7 +137,7 @@ def test_a_whole_platform_bundle_has_every_event_in_full_and_verifies(tmp_path, 
 def test_the_span_ends_at_the_first_checkpoint_after_the_last_selected_event(
     tmp_path, trail, monkeypatch
 ):
-    first_checkpoint = take_checkpoint()  # covers the whole trail
+    first_checkpoint = take_checkpoint().checkpoint  # covers the whole trail
     later = record_at(None, monkeypatch, "regulations.loaded", payload={"n": 1})
     take_checkpoint()
 
@@ -433,20 +440,20 @@ def test_an_unreadable_file_exits_2(tmp_path):
 
 def test_a_tampered_database_row_makes_the_bundle_fail_at_that_seq(tmp_path, trail):
     """The exporter does not launder an edited row: the bundle it writes fails there."""
-    from django.db import connection
-
-    from lms.auditlog import triggers
-
     take_checkpoint()
     target = trail.a_seqs[1]
-    with connection.cursor() as cursor:
-        for statement in triggers.drop_statements(connection.vendor):
-            cursor.execute(statement)
-        AuditEvent.objects.filter(seq=target).update(payload={"role": "owner"})
+    tamper_with(target)
     path = export(tmp_path, trail, masked=True)
     done = run_verifier(path)
     assert done.returncode == 1
     assert f"FAILED at event {target}:" in done.stdout
+
+
+def test_no_checkpoint_is_signed_over_a_tampered_row_and_nothing_is_exported(tmp_path, trail):
+    tamper_with(trail.a_seqs[1])
+    with pytest.raises(NoCheckpoint, match=f"does not verify at event {trail.a_seqs[1]}"):
+        export(tmp_path, trail, masked=True)
+    assert not Checkpoint.objects.exists()
 
 
 # --- The verifier stays standalone ---------------------------------------------------------------

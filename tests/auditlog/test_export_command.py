@@ -15,7 +15,15 @@ from lms.auditlog.models import AuditEvent, Checkpoint
 from lms.compliance.models import PersonalDataAccess
 from tests.auditlog.helpers import one_event
 
-from .export_builders import A_PERSON, Trail, build_trail, bundle_json, bundle_text, run_verifier
+from .export_builders import (
+    A_PERSON,
+    Trail,
+    build_trail,
+    bundle_json,
+    bundle_text,
+    run_verifier,
+    tamper_with,
+)
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 11, 20)
@@ -140,3 +148,15 @@ def test_it_will_not_overwrite_a_file_unless_asked(tmp_path, trail):
 def test_firm_or_all_firms_is_required(tmp_path):
     with pytest.raises(CommandError, match="one of the arguments --firm --all-firms is required"):
         export("--from", "2026-11-20", "--to", "2026-11-20", "-o", str(tmp_path / "a.zip"))
+
+
+def test_a_chain_that_does_not_verify_is_not_exported(tmp_path, trail):
+    tamper_with(trail.a_seqs[1])
+    events = AuditEvent.objects.count()
+    with pytest.raises(CommandError, match=f"does not verify at event {trail.a_seqs[1]}"):
+        export(
+            "--firm", trail.firm_a.credit_code, "--from", "2026-11-20", "--to", "2026-11-20",
+            "-o", str(tmp_path / "a.zip"),
+        )  # fmt: skip
+    assert list(tmp_path.iterdir()) == []
+    assert AuditEvent.objects.count() == events

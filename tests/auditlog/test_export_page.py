@@ -26,6 +26,7 @@ from .export_builders import (
     bundle_json,
     bundle_text,
     run_verifier,
+    tamper_with,
 )
 
 pytestmark = pytest.mark.django_db
@@ -189,3 +190,11 @@ def test_days_without_events_say_so_and_record_nothing(client, trail, boss):
     assert response.status_code == 200
     assert "data-audit-export-empty" in response.content.decode()
     assert AuditEvent.objects.count() == before
+
+
+def test_a_chain_that_does_not_verify_is_not_handed_out(client, trail, boss):
+    tamper_with(trail.a_seqs[1])
+    response = download(client, boss, trail.firm_a)
+    assert response.status_code == 503
+    assert "data-audit-export-unavailable" in response.content.decode()
+    assert not events_of("auditlog.exported")

@@ -17,6 +17,7 @@ repeated by a browser) must not do.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -33,12 +34,18 @@ from lms.accounts.onboarding.access import manager_required
 from lms.accounts.onboarding.forms import DateInput
 from lms.auditlog.export import BEIJING
 from lms.auditlog.models import AuditEvent, EventFirm
-from lms.compliance.audit_exports import NothingToExport, bundle_filename, export_audit_log
+from lms.compliance.audit_exports import (
+    NoCheckpoint,
+    NothingToExport,
+    bundle_filename,
+    export_audit_log,
+)
 
 if TYPE_CHECKING:
     from lms.accounts.models import Firm
     from lms.accounts.request_types import ManagerHttpRequest
 
+logger = logging.getLogger(__name__)
 MAX_DAYS = 366
 RECENT_EXPORTS = 5
 
@@ -87,7 +94,12 @@ def _recent_exports(firm: Firm) -> list[dict]:
 
 
 def _page(
-    request: ManagerHttpRequest, form: AuditExportForm, *, status: int = 200, nothing: bool = False
+    request: ManagerHttpRequest,
+    form: AuditExportForm,
+    *,
+    status: int = 200,
+    nothing: bool = False,
+    unavailable: bool = False,
 ) -> HttpResponse:
     return render(
         request,
@@ -96,6 +108,7 @@ def _page(
             "firm": request.firm,
             "form": form,
             "nothing": nothing,
+            "unavailable": unavailable,
             "recent": _recent_exports(request.firm),
             "max_days": MAX_DAYS,
         },
@@ -130,6 +143,11 @@ def audit_log_bundle(request: ManagerHttpRequest, firm_id: int) -> HttpResponseB
     except NothingToExport:
         spool.close()
         return _page(request, form, nothing=True)
+    except NoCheckpoint:
+        # The chain does not verify: no bundle may be vouched for. Logged for the platform.
+        spool.close()
+        logger.exception("audit log export refused for firm %s", request.firm.pk)
+        return _page(request, form, status=503, unavailable=True)
     except Exception:
         spool.close()
         raise

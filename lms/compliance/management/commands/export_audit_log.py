@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from stdnum.cn import uscc
 
 from lms.accounts.models import Firm
-from lms.compliance.audit_exports import NothingToExport, export_audit_log
+from lms.compliance.audit_exports import NoCheckpoint, NothingToExport, export_audit_log
 
 ACTOR = "manage.py export_audit_log"
 
@@ -87,6 +87,10 @@ class Command(BaseCommand):
         except NothingToExport:
             raise CommandError(
                 f"No audit event of {found or 'any firm'} from {first} to {last}: nothing written."
+            ) from None
+        except NoCheckpoint as error:
+            raise CommandError(
+                f"Cannot export: {error}. Nothing written; run `manage.py verify_audit_log`."
             ) from None
         finally:
             if os.path.exists(temporary):
