@@ -8,7 +8,9 @@ functions (``python manage.py verify_audit_log``), so there is one definition of
 
 Usage::
 
-    python verifier.py audit-export.zip   # exit 0 valid, 1 the first bad event, 2 unusable
+    python verify.py audit-export.zip   # exit 0 valid, 1 the first bad event, 2 unusable
+    python verify.py --key z6Mk... audit-export.zip          # trust only this public key
+    python verify.py --checkpoints kept.json audit-export.zip  # also match checkpoints you kept
 
 How the chain is built (see README "Audit log"):
 
@@ -32,6 +34,7 @@ else is refused rather than guessed.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import sys
@@ -169,12 +172,15 @@ class Result:
     """What a verification found: counts, or the first sequence number that does not match."""
 
     events: int = 0
+    redacted: int = 0
     checkpoints: int = 0
     first_bad_seq: int | None = None
     problem: str = ""
     head_seq: int = 0
     head_hash: str = GENESIS_HASH
     hashes: dict[int, str] = field(default_factory=dict, repr=False)
+    # The public keys whose signatures were checked (a reader compares them with the published).
+    signers: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -227,6 +233,7 @@ def verify_chain(
         if seq in wanted:
             result.hashes[seq] = computed
         result.events += 1
+        result.redacted += 1 if event.get("redacted") else 0
         result.head_seq, result.head_hash = seq, computed
         expected_seq, prev = seq + 1, computed
     return result
@@ -248,6 +255,7 @@ def check_checkpoints(
         if result.hashes[seq] != document.get("hash"):
             return result.fail(seq, "chain differs from the signed checkpoint")
         result.checkpoints += 1
+        result.signers.add(document["key"])
     return result
 
 
@@ -260,46 +268,103 @@ def _jsonl(lines: Iterable[bytes]) -> Iterator[dict]:
             yield json.loads(line)
 
 
-def verify_bundle(path: str) -> Result:
+def _kept_checkpoints(path: str) -> list[dict]:
+    """Checkpoints the reader saved earlier: a JSON list, or an object with "checkpoints"."""
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    checkpoints = data.get("checkpoints") if isinstance(data, dict) else data
+    if not isinstance(checkpoints, list):
+        raise ValueError(f"{path} holds no list of checkpoints")
+    return [cp for cp in checkpoints if isinstance(cp, dict)]
+
+
+def verify_bundle(
+    path: str, *, trusted_keys: list[str] | None = None, kept: Iterable[dict] = ()
+) -> Result:
     """Verify an export bundle (a zip with manifest.json, events.jsonl, checkpoints.json and
     public_keys.json): every event chains to the next, and a signed checkpoint at or after the
-    last event vouches for the whole run."""
+    last event vouches for the whole run.
+
+    ``trusted_keys``: the public Multikeys the reader trusts (default: the bundle's own
+    public_keys.json, which the reader should compare with the platform's published key).
+    ``kept``: checkpoints the reader saved earlier (e.g. from the platform's public list);
+    those within the bundle's span must be validly signed and match the chain too.
+    """
     with zipfile.ZipFile(path) as bundle:
         manifest = json.loads(bundle.read("manifest.json"))
         if manifest.get("format") != BUNDLE_FORMAT:
             return Result().fail(None, f"not an audit export: {manifest.get('format')!r}")
         checkpoints = json.loads(bundle.read("checkpoints.json"))
         keys = [key["publicKeyMultibase"] for key in json.loads(bundle.read("public_keys.json"))]
-        seqs = [cp["document"]["seq"] for cp in checkpoints if isinstance(cp.get("document"), dict)]
+        if trusted_keys is not None:
+            keys = list(trusted_keys)
+        first, last = manifest["first_seq"], manifest["last_seq"]
+        kept = [
+            cp
+            for cp in kept
+            if isinstance(cp.get("document"), dict)
+            and isinstance(cp["document"].get("seq"), int)
+            and first <= cp["document"]["seq"] <= last
+        ]
+        seqs = [
+            cp["document"]["seq"]
+            for cp in [*checkpoints, *kept]
+            if isinstance(cp.get("document"), dict)
+        ]
         with bundle.open("events.jsonl") as lines:
             result = verify_chain(
                 _jsonl(lines),
                 start_prev_hash=None,
-                start_seq=manifest["first_seq"],
+                start_seq=first,
                 keep_hashes=seqs,
             )
     if not result.ok:
         return result
-    if result.head_seq != manifest["last_seq"]:
+    if result.head_seq != last:
         return result.fail(result.head_seq + 1, "the bundle ends before its manifest says")
-    check_checkpoints(result, checkpoints, keys)
-    if result.ok and not any(seq == result.head_seq for seq in seqs):
+    check_checkpoints(result, [*checkpoints, *kept], keys)
+    bundled = [cp["document"]["seq"] for cp in checkpoints if isinstance(cp.get("document"), dict)]
+    if result.ok and result.head_seq not in bundled:
         result.fail(result.head_seq, "no signed checkpoint vouches for the last event")
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1 or args[0] in {"-h", "--help"}:
-        print(__doc__.split("How the chain")[0].strip())
-        return 2
+    parser = argparse.ArgumentParser(
+        prog="verify.py",
+        description="Verify a Sunshine Academy audit-log export bundle offline.",
+    )
+    parser.add_argument("bundle", help="the export (.zip)")
+    parser.add_argument(
+        "--key",
+        action="append",
+        metavar="z6Mk...",
+        help="a public key you trust (repeatable); default: the bundle's public_keys.json",
+    )
+    parser.add_argument(
+        "--checkpoints",
+        metavar="FILE",
+        help="checkpoints you kept earlier (JSON list, or the platform's published list)",
+    )
     try:
-        result = verify_bundle(args[0])
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
-        print(f"cannot read {args[0]}: {error}", file=sys.stderr)
+        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    except SystemExit as exit_:
+        return 0 if exit_.code == 0 else 2
+    try:
+        kept = _kept_checkpoints(args.checkpoints) if args.checkpoints else []
+        result = verify_bundle(args.bundle, trusted_keys=args.key, kept=kept)
+    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile) as error:
+        print(f"cannot read {args.bundle}: {error}", file=sys.stderr)
         return 2
     if result.ok:
-        print(f"OK: {result.events} events and {result.checkpoints} checkpoints verified")
+        full = result.events - result.redacted
+        print(
+            f"OK: {result.events} events ({full} in full, {result.redacted} redacted), "
+            f"sequence {result.head_seq - result.events + 1} to {result.head_seq}, "
+            f"and {result.checkpoints} checkpoints verified"
+        )
+        for key in sorted(result.signers):
+            print(f"signed by {key}")
         return 0
     print(f"FAILED at event {result.first_bad_seq}: {result.problem}")
     return 1
