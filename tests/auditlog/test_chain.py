@@ -37,7 +37,8 @@ def test_appends_chain_from_genesis_and_verify(collector):
     assert result.events == 3
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the data migrations' rows (groups, pages) are back after the flush.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_record_outside_a_transaction_is_refused():
     with pytest.raises(RuntimeError):
         record("regulations.loaded")
