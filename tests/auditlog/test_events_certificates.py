@@ -427,6 +427,7 @@ def test_revoking_twice_records_one_revocation(certificate, auditor):
 def test_a_revocation_rolled_back_by_its_caller_leaves_no_event(certificate, auditor):
     with pytest.raises(RuntimeError), transaction.atomic():
         lifecycle.revoke(certificate, by=auditor, reason="冒充律师催收")
+        assert len(events_of("certificate.revoked")) == 1  # written, inside the transaction
         raise RuntimeError("the deciding transaction failed after the revocation")
 
     certificate.refresh_from_db()
