@@ -351,6 +351,33 @@ def test_dismissing_the_finding_records_the_reinstatement(
     assert len(events_of("certificate.reinstated")) == 1
 
 
+def test_dismissing_after_a_missed_update_deadline_records_the_new_suspension(
+    auditor_client, auditor, critical, collector, firm
+):
+    """The finding's suspension ends, but the certificate stays suspended for the update whose
+    deadline passed meanwhile: a new suspension (recorded), no reinstatement."""
+    change = superseding_change()
+    programme = make_programme(courses=0).programme
+    module = make_module(programme, change, deadline=timezone.localdate() - 3 * DAY)
+    overdue = certificate_on(collector, programme, change.old, now=timezone.now() - 200 * DAY)
+    suspend_over_http(auditor_client, critical, [overdue])
+    finding_suspension = overdue.suspensions.get()
+
+    response = auditor_client.post(finding_url("dismiss", critical), {"note": "录音不是本人。"})
+
+    assert response.status_code == 302
+    assert events_of("certificate.reinstated") == []
+    first, switched = events_of("certificate.suspended")
+    assert first.payload["suspension_id"] == finding_suspension.pk
+    assert_about(switched, overdue, collector, firm)
+    assert switched.payload["from_status"] == CertificateStatus.SUSPENDED
+    assert switched.payload["category"] == CertificateSuspension.Category.LAW_CHANGE
+    assert switched.payload["update_module_id"] == module.pk
+    assert switched.payload["replaces_suspension_id"] == finding_suspension.pk
+    assert switched.payload["suspension_id"] == overdue.open_suspension.pk
+    assert (switched.actor_kind, switched.actor_id) == (ActorKind.USER, str(auditor.pk))
+
+
 def test_a_confirmation_that_fails_half_way_records_no_reinstatement_or_revocation(
     auditor_client, critical, collector, membership, programme
 ):
