@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from wagtail import hooks
+
+from lms.auditlog import chain
 
 from .models import Regulation, RegulationChange, RegulationTopic
 
@@ -130,15 +134,30 @@ def _values(entry: dict) -> dict:
     }
 
 
+def data_digest(data: list[dict]) -> str:
+    """SHA-256 of the entries as canonical JSON (keys sorted, UTF-8, no spaces): anyone with
+    the file can recompute it (``json.dumps(json.load(f), sort_keys=True, ensure_ascii=False,
+    separators=(",", ":"))``) and compare it with the audit event of the load."""
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 @transaction.atomic
-def load(data: list[dict], *, source: str = "") -> LoadResult:
+def load(
+    data: list[dict], *, source: str = "", file_sha256: str = "", actor: Any = None
+) -> LoadResult:
     """Create or update each article by (short name, article number, version).
 
     Records a :class:`RegulationChange` for each existing version whose text changes (a
     correction) and each version that gains a successor or a different one (a supersession;
     also on a first load, where an old version arrives already superseded), in the same
     transaction. ``source`` names the file on each change. Loading the same data again
-    records nothing.
+    records no change.
+
+    Every load — an unchanged one too — appends a ``regulations.loaded`` event to the audit
+    log, last in the transaction: what was loaded (the data's digest, the file's when known),
+    the counts and the changes recorded. ``actor``: who loaded it (None: the request's user or
+    the task; the platform for a command).
     """
     result = LoadResult()
     rows: dict[tuple[str, str, str], Regulation] = {}
@@ -187,6 +206,25 @@ def load(data: list[dict], *, source: str = "") -> LoadResult:
             row.save(update_fields=["superseded_by"])
             if target is not None:
                 result.changes.append(_supersession(row, target, source))
+    chain.record(
+        "regulations.loaded",
+        subject_label=Path(source).name if source else "regulation library",
+        actor=actor,
+        payload={
+            "source": Path(source).name if source else "",
+            "data_sha256": data_digest(data),
+            "file_sha256": file_sha256,
+            "entries": len(data),
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "changed": result.changed_keys,
+            "changes": [
+                {"id": change.pk, "kind": change.kind, "old": change.old_id, "new": change.new_id}
+                for change in result.changes
+            ],
+        },
+    )
     return result
 
 
@@ -211,10 +249,17 @@ def describe_impact(changes: list[RegulationChange]) -> list[str]:
     return lines
 
 
-def load_file(path: Path = DEFAULT_PATH) -> LoadResult:
+def load_file(path: Path = DEFAULT_PATH, *, actor: Any = None) -> LoadResult:
+    """Read, check and load ``path``; the audit event names the file's SHA-256 too."""
     try:
-        raw = Path(path).read_text(encoding="utf-8")
+        raw_bytes = Path(path).read_bytes()
+        raw = raw_bytes.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RegulationDataError([f"cannot read {path}: {exc}"]) from None
     # The field holds 255 characters: a deep path keeps its file name.
-    return load(parse(raw), source=str(path)[-255:])
+    return load(
+        parse(raw),
+        source=str(path)[-255:],
+        file_sha256=hashlib.sha256(raw_bytes).hexdigest(),
+        actor=actor,
+    )

@@ -39,6 +39,8 @@ from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from lms.accounts.models import Membership
+from lms.auditlog import chain
 from lms.bad_input import fits_column
 
 from . import grading
@@ -450,7 +452,61 @@ def _grade(attempt_id: int, now: datetime) -> tuple[Attempt, bool]:
             # In this transaction: a passing grade and what its receivers record (certification's
             # issuance request) exist together.
             exam_passed.send(Attempt, attempt=attempt)
+        _record_graded(attempt, questions, now)
         return attempt, True
+
+
+def _record_graded(attempt: Attempt, questions: list[AttemptQuestion], now: datetime) -> None:
+    """The audit events of a grading, last in its transaction: ``attempt.submitted`` (when and
+    how it ended, how many questions were answered) and ``attempt.graded`` (the result). Never
+    the answers or the marks per question: those stay on the paper, where the review shows them.
+    The collector's firms are those of their memberships active on the day."""
+    firms = [
+        membership.firm
+        for membership in Membership.objects.active(timezone.localdate(now))
+        .filter(user_id=attempt.user_id)
+        .select_related("firm")
+        .order_by("firm_id")
+    ]
+    common = {
+        "attempt_id": attempt.pk,
+        "exam_id": attempt.exam_id,
+        "number": attempt.number,
+    }
+    label = f"{attempt.exam.title} #{attempt.number}"[:200]
+    for event_type, payload in (
+        (
+            "attempt.submitted",
+            {
+                **common,
+                "status": attempt.status,
+                "started_at": attempt.started_at,
+                "deadline": attempt.deadline,
+                "submitted_at": attempt.submitted_at,
+                "questions": len(questions),
+                "answered": sum(1 for question in questions if question.response),
+            },
+        ),
+        (
+            "attempt.graded",
+            {
+                **common,
+                "score": attempt.score,
+                "max_score": attempt.max_score,
+                "percent": attempt.percent,
+                "pass_mark_percent": attempt.exam.pass_mark_percent,
+                "passed": attempt.passed,
+            },
+        ),
+    ):
+        chain.record(
+            event_type,
+            subject=attempt,
+            subject_label=label,
+            firms=firms,
+            persons=[attempt.user_id],
+            payload=payload,
+        )
 
 
 def close_expired_attempts(

@@ -33,6 +33,7 @@ from stdnum.iso7064 import mod_37_36
 
 from content.models import ATTENDANCE_STATES, EventSession, Registration, RegistrationChange
 
+from . import audit
 from .models import AttendanceCertificate
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,16 @@ def issue_for_registration(
             f"{certificate.serial}.pdf", ContentFile(render(certificate)), save=False
         )
         certificate.save(update_fields=["serial", "pdf"])
+        audit.record_certificate(
+            "certificate.issued",
+            certificate,
+            now=now,
+            payload={
+                "session_id": session.pk,
+                "hours": certificate.hours,
+                "registration_state": registration.state,
+            },
+        )
     return certificate
 
 
@@ -157,9 +168,23 @@ def follow_correction(
     if current is not None:
         if attended and current.hours == registration.credited_hours:
             return False
-        current.revoked_at = now or timezone.now()
+        current.revoked_at = now = now or timezone.now()
         current.revocation_reason = change.reason
         current.save(update_fields=["revoked_at", "revocation_reason"])
+        audit.record_certificate(
+            "certificate.revoked",
+            current,
+            now=now,
+            actor=change.actor,  # who corrected the attendance (None: the request's user)
+            payload={
+                "revoked_at": now,
+                "hours": current.hours,
+                "registration_state": registration.state,
+                "credited_hours": registration.credited_hours,
+                "registration_change_id": change.pk,
+            },
+            personal={"reason": change.reason},
+        )
         logger.info("Certificate of attendance %s revoked after a correction", current.serial)
     return attended and wants_certificates(session)
 

@@ -24,7 +24,7 @@ from courses.cpd import cycle_progress
 from courses.models import CoursePage, Enrolment
 from exams.models import Attempt, ExamPage
 
-from . import basis, openbadges, signals, updates
+from . import audit, basis, openbadges, signals, updates
 from .models import (
     Certificate,
     CertificateStatus,
@@ -238,11 +238,13 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
                 expires_at__lte=now,
             ).values_list("pk", flat=True)
         )
+        stale_expired: list[Certificate] = []
         if stale:
             Certificate.objects.filter(pk__in=stale).update(
                 status=CertificateStatus.EXPIRED, status_changed_at=now
             )
-            for expired in Certificate.objects.filter(pk__in=stale):
+            stale_expired = list(Certificate.objects.filter(pk__in=stale))
+            for expired in stale_expired:
                 transaction.on_commit(
                     partial(
                         signals.certificate_status_changed.send,
@@ -252,7 +254,7 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
                     )
                 )
         start = now
-        renewed = None
+        renewed, renewed_from = None, ""
         if request.kind == IssuanceKind.RENEWAL and request.renews_id:
             renewed = Certificate.objects.select_for_update().get(pk=request.renews_id)
             if renewed.status in (CertificateStatus.REVOKED, CertificateStatus.SUSPENDED):
@@ -261,6 +263,7 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
                 request.save(update_fields=["completed_at", "last_error"])
                 return None
             start = max(now, renewed.expires_at)  # renewing early loses no days
+            renewed_from = renewed.status
             Certificate.objects.filter(pk=renewed.pk).update(
                 status=CertificateStatus.SUPERSEDED, status_changed_at=now
             )
@@ -286,7 +289,34 @@ def issue(request_id: int, now: datetime | None = None) -> Certificate | None:
                     Certificate, certificate=renewed, status=CertificateStatus.SUPERSEDED
                 )
             )
+        _record_issue(request, certificate, stale_expired, renewed, renewed_from, now)
     return certificate
+
+
+def _record_issue(
+    request: IssuanceRequest,
+    certificate: Certificate,
+    stale_expired: list[Certificate],
+    renewed: Certificate | None,
+    renewed_from: str,
+    now: datetime,
+) -> None:
+    """The audit events of :func:`issue`, last in its transaction: the stale certificates it
+    marked expired, the certificate issued, and the one a renewal supersedes."""
+    firms = audit.holder_firms([request.holder_id], now).get(request.holder_id, [])
+    for expired in stale_expired:
+        audit.record_certificate(
+            "certificate.expired",
+            expired,
+            now=now,
+            firms=firms,
+            payload={"from_status": CertificateStatus.VALID, "while": "issuance"},
+        )
+    audit.record_issued(request, certificate, now=now, firms=firms)
+    if renewed is not None:
+        renewed.status, renewed.status_changed_at = CertificateStatus.SUPERSEDED, now
+        renewed.superseded_by = certificate
+        audit.record_superseded(renewed, renewed_from, request, now=now, firms=firms)
 
 
 def build_certificate(

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lms.accounts.tasks import send_email
 
-from . import emails, signals
+from . import audit, emails, signals
 from .models import (
     HELD_STATUSES,
     Certificate,
@@ -62,15 +62,37 @@ def expire_certificates(now: datetime | None = None) -> int:
             return 0
         ids = [pk for pk, _status in rows]
         suspended = [pk for pk, status in rows if status == CertificateStatus.SUSPENDED]
+        ended: dict[int, int] = {}
         if suspended:
-            CertificateSuspension.objects.filter(
+            open_ = CertificateSuspension.objects.filter(
                 certificate_id__in=suspended, ended_at__isnull=True
-            ).update(ended_at=now, outcome=CertificateSuspension.Outcome.EXPIRED)
+            )
+            ended = dict(open_.values_list("certificate_id", "pk"))
+            open_.update(ended_at=now, outcome=CertificateSuspension.Outcome.EXPIRED)
         changed = due.filter(pk__in=ids).update(
             status=CertificateStatus.EXPIRED, status_changed_at=now
         )
         transaction.on_commit(partial(_announce, ids, CertificateStatus.EXPIRED))
+        _record_expired(dict(rows), ended, now)
     return changed
+
+
+def _record_expired(from_status: dict[int, str], ended: dict[int, int], now: datetime) -> None:
+    """One ``certificate.expired`` event per certificate the sweep expired (two queries for
+    the certificates and their holders' firms, then the appends)."""
+    expired = list(Certificate.objects.filter(pk__in=from_status).order_by("pk"))
+    firms = audit.holder_firms({certificate.holder_id for certificate in expired}, now)
+    for certificate in expired:
+        audit.record_certificate(
+            "certificate.expired",
+            certificate,
+            now=now,
+            firms=firms.get(certificate.holder_id, []),
+            payload={
+                "from_status": from_status[certificate.pk],
+                "suspension_ended_id": ended.get(certificate.pk),
+            },
+        )
 
 
 def _announce(ids: list[int], status: str) -> None:
@@ -225,8 +247,11 @@ def revoke(certificate: Certificate, by, reason: str, now: datetime | None = Non
                 )
                 % {"status": locked.get_status_display()}
             )
+        from_status, ended = locked.status, None
         if locked.status == CertificateStatus.SUSPENDED:
-            end_suspension(locked, outcome=CertificateSuspension.Outcome.REVOKED, by=by, now=now)
+            ended = end_suspension(
+                locked, outcome=CertificateSuspension.Outcome.REVOKED, by=by, now=now
+            )
         locked.status = CertificateStatus.REVOKED
         locked.status_changed_at = now
         locked.revoked_at = now
@@ -243,6 +268,18 @@ def revoke(certificate: Certificate, by, reason: str, now: datetime | None = Non
                 certificate=locked,
                 status=CertificateStatus.REVOKED,
             )
+        )
+        audit.record_certificate(
+            "certificate.revoked",
+            locked,
+            now=now,
+            actor=by,
+            payload={
+                "from_status": from_status,
+                "revoked_at": now,
+                "suspension_ended_id": ended.pk if ended else None,
+            },
+            personal={"reason": reason},
         )
     return locked
 

@@ -18,17 +18,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import emails, signals
+from . import audit, emails, signals
 from .models import Certificate, CertificateStatus, CertificateSuspension, UpdateModule
-
-if TYPE_CHECKING:
-    pass
 
 
 class SuspensionError(ValueError):
@@ -84,6 +80,19 @@ def suspend(
                 certificate=locked,
                 status=CertificateStatus.SUSPENDED,
             )
+        )
+        audit.record_certificate(
+            "certificate.suspended",
+            locked,
+            now=now,
+            actor=by,
+            payload={
+                "from_status": CertificateStatus.VALID,
+                "suspension_id": suspension.pk,
+                "category": category,
+                "update_module_id": module.pk if module else None,
+            },
+            personal={"reason": reason},
         )
     certificate.status, certificate.status_changed_at = locked.status, now
     return suspension
@@ -145,6 +154,19 @@ def reinstate(
                 status=status,
             )
         )
+        reinstated = status == CertificateStatus.VALID
+        audit.record_certificate(
+            "certificate.reinstated" if reinstated else "certificate.expired",
+            locked,
+            now=now,
+            actor=by,
+            payload={
+                "from_status": CertificateStatus.SUSPENDED,
+                "suspension_id": suspension.pk if suspension else None,
+                "suspension_category": suspension.category if suspension else None,
+                "suspension_outcome": outcome,
+            },
+        )
     certificate.status, certificate.status_changed_at = locked.status, now
     return suspension
 
@@ -185,4 +207,19 @@ def switch_to_law_change(
             started_by=None,  # the platform's rule, as for the nightly suspensions
         )
         emails.send_on_commit(emails.suspension_notice(locked, opened))
+        # Still suspended, now for the missed update: a new suspension, so a new event.
+        audit.record_certificate(
+            "certificate.suspended",
+            locked,
+            now=now,
+            actor=by,
+            payload={
+                "from_status": CertificateStatus.SUSPENDED,
+                "suspension_id": opened.pk,
+                "category": opened.category,
+                "update_module_id": module.pk,
+                "replaces_suspension_id": ended.pk if ended else None,
+            },
+            personal={"reason": reason},
+        )
     return ended

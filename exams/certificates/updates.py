@@ -38,7 +38,7 @@ from content.models import Regulation, RegulationChange
 from courses.models import CoursePage, Enrolment
 from lms.accounts.tasks import send_email
 
-from . import basis, emails, signals
+from . import audit, basis, emails, signals
 from . import suspension as suspension_service
 from .affected import certificates_on_old_basis, text_digest
 from .models import (
@@ -471,8 +471,10 @@ def refresh(
         request.save(update_fields=["completed_at", "last_error"])
         return None
     was_suspended = old.status == CertificateStatus.SUSPENDED
+    from_status = old.status
+    ended = None
     if was_suspended:
-        end_suspension(old, outcome=CertificateSuspension.Outcome.REFRESHED, now=now)
+        ended = end_suspension(old, outcome=CertificateSuspension.Outcome.REFRESHED, now=now)
     Certificate.objects.filter(pk=old.pk).update(
         status=CertificateStatus.SUPERSEDED, status_changed_at=now
     )
@@ -493,6 +495,17 @@ def refresh(
         transaction.on_commit(
             partial(send, Certificate, certificate=certificate, status=CertificateStatus.VALID)
         )
+    firms = audit.holder_firms([old.holder_id], now).get(old.holder_id, [])
+    audit.record_issued(request, certificate, now=now, firms=firms)
+    old.status_changed_at = now
+    audit.record_superseded(
+        old,
+        from_status,
+        request,
+        now=now,
+        firms=firms,
+        payload={"suspension_ended_id": ended.pk} if ended is not None else None,
+    )
     return certificate
 
 

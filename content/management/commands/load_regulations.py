@@ -22,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, path: Path, **options: object) -> None:
         try:
-            result = load_file(path)
+            result = load_file(path, actor="manage.py load_regulations")
         except RegulationDataError as exc:
             for error in exc.errors:
                 self.stderr.write(f"{path}: {error}")
