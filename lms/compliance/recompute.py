@@ -407,11 +407,24 @@ def _audit_collectors(
         payload={
             "kind": "collector",
             "model": RatingSnapshot._meta.label_lower,
-            "snapshots": sorted(snapshot_ids.values()),
+            "snapshots": id_ranges(snapshot_ids.values()),
             "formula_version": version,
             "reason": reason,
         },
     )
+
+
+def id_ranges(ids: Iterable[int]) -> list[list[int]]:
+    """``ids`` as sorted inclusive ranges, ``[[first, last], ...]``: exactly the same set, but a
+    chunk's thousands of snapshot ids (consecutive, as one INSERT takes them) fit in one pair,
+    so the event stays small and quick to hash."""
+    ranges: list[list[int]] = []
+    for pk in sorted(ids):
+        if ranges and pk == ranges[-1][1] + 1:
+            ranges[-1][1] = pk
+        else:
+            ranges.append([pk, pk])
+    return ranges
 
 
 def _snapshot(user_ids: list[int], reason: str, now: datetime) -> dict[int, int]:
@@ -686,7 +699,7 @@ def _rate_firms(firm_ids: set[int] | None, today: date, now: datetime, outcome: 
                 payload={
                     "kind": "firm",
                     "model": FirmRatingSnapshot._meta.label_lower,
-                    "snapshots": sorted(snapshot.pk for snapshot in snapshots),
+                    "snapshots": id_ranges(snapshot.pk for snapshot in snapshots),
                     "formula_version": formula.FORMULA_VERSION,
                 },
             )

@@ -286,6 +286,15 @@ def test_a_finding_recorded_inside_a_rolled_back_transaction_leaves_no_event(col
 # --- Rating snapshots ---------------------------------------------------------------------------
 
 
+def ids_in(ranges: list[list[int]]) -> list[int]:
+    return [pk for first, last in ranges for pk in range(first, last + 1)]
+
+
+def test_snapshot_ids_are_kept_as_exact_ranges():
+    assert recompute.id_ranges([7, 3, 4, 5, 9, 10]) == [[3, 5], [7, 7], [9, 10]]
+    assert recompute.id_ranges([]) == []
+
+
 def rated_collectors(firm, count: int):
     return [MembershipFactory(firm=firm).user for _ in range(count)]
 
@@ -304,10 +313,10 @@ def test_the_recompute_command_writes_one_event_per_chunk_referencing_its_snapsh
     firm_events = [e for e in events if e.payload["kind"] == "firm"]
     assert len(collector_events) == 2 and len(firm_events) == 1
     snapshots = dict(RatingSnapshot.objects.values_list("pk", "user_id"))
-    referenced = [pk for e in collector_events for pk in e.payload["snapshots"]]
+    referenced = [pk for e in collector_events for pk in ids_in(e.payload["snapshots"])]
     assert sorted(referenced) == sorted(snapshots)
     for event in collector_events:
-        assert event.persons == sorted(snapshots[pk] for pk in event.payload["snapshots"])
+        assert event.persons == sorted(snapshots[pk] for pk in ids_in(event.payload["snapshots"]))
         assert event.firms == [{"id": firm.pk, "code": ""}]
         assert event.payload["formula_version"] == formula.FORMULA_VERSION
         assert event.payload["reason"] == recompute.MANUAL
@@ -317,7 +326,7 @@ def test_the_recompute_command_writes_one_event_per_chunk_referencing_its_snapsh
         assert set(event.payload) == {"kind", "model", "snapshots", "formula_version", "reason"}
     assert sorted(p for e in collector_events for p in e.persons) == sorted(p.pk for p in people)
     firm_snapshot = FirmRatingSnapshot.objects.get()
-    assert firm_events[0].payload["snapshots"] == [firm_snapshot.pk]
+    assert firm_events[0].payload["snapshots"] == [[firm_snapshot.pk, firm_snapshot.pk]]
     assert firm_events[0].firms == [{"id": firm.pk, "code": ""}]
     assert firm_events[0].persons == []
     assert verify_database().ok
@@ -339,7 +348,7 @@ def test_a_finding_confirmed_recomputes_and_the_task_is_the_actor(
     new = events_of("rating.snapshots_written")[before:]
     collector_event = next(e for e in new if e.payload["kind"] == "collector")
     snapshot = RatingSnapshot.objects.filter(user=collector).latest("pk")
-    assert collector_event.payload["snapshots"] == [snapshot.pk]
+    assert collector_event.payload["snapshots"] == [[snapshot.pk, snapshot.pk]]
     assert collector_event.payload["reason"] == "finding_confirmed"
     assert collector_event.persons == [collector.pk]
     assert collector_event.actor_kind == "system"
