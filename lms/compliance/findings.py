@@ -16,7 +16,11 @@
   not reinstated but stays suspended, for the update (``updates.reinstate``).
 
 Each change locks the finding's row first, so two auditors (or an auditor and an appeal) cannot
-both act on the same state. After the transaction commits, ``finding_status_changed`` is sent
+both act on the same state, and appends its audit event (``finding.recorded``,
+``finding.confirmed``, ``finding.dismissed``, ``finding.appealed``, ``appeal.decided``) last, in
+the same transaction: a refused or rolled-back action leaves none. Free text (description, note,
+grounds) may name debtors, so it goes in the event's personal part, not its hashed facts.
+After the transaction commits, ``finding_status_changed`` is sent
 (ratings recompute, webhooks) and the collector is emailed when a finding is confirmed or an
 appeal decided.
 """
@@ -39,6 +43,7 @@ from exams.certificates import lifecycle, suspension, updates
 from exams.certificates.models import Certificate, CertificateStatus, CertificateSuspension
 from lms.accounts.models import Firm, Membership, User
 from lms.accounts.tasks import send_email
+from lms.auditlog import chain
 
 from .models import Appeal, AppealOutcome, Finding, FindingStatus, FindingSuspension, Severity
 from .signals import finding_status_changed
@@ -98,6 +103,45 @@ def _email(template: str, finding: Finding, recipients: list[User], **context: o
         send_email.delay_on_commit(subject=" ".join(subject.split()), body=body, to=[person.email])  # type: ignore[attr-defined]
 
 
+# --- The audit trail ----------------------------------------------------------------------------
+
+
+def label(finding: Finding) -> str:
+    """The finding's label in the audit trail: a reference, never the collector's name (which
+    ``str(finding)`` holds)."""
+    return f"Finding #{finding.pk}"
+
+
+def _audit(
+    event_type: str,
+    finding: Finding,
+    *,
+    by: User | None,
+    facts: Mapping[str, object],
+    personal: Mapping[str, object],
+) -> None:
+    """Append the finding's event (inside the caller's transaction, after the change)."""
+    chain.record(
+        event_type,
+        subject=finding,
+        subject_label=label(finding),
+        actor=by,
+        firms=[finding.firm],
+        persons=[finding.collector],
+        payload={
+            "finding": finding.pk,
+            "severity": finding.severity,
+            "category": finding.category,
+            "source": finding.source,
+            "occurred_on": finding.occurred_on,
+            "regulation": finding.regulation_id,
+            "firm": finding.firm_id,
+            **facts,
+        },
+        personal=personal,
+    )
+
+
 # --- Recording ----------------------------------------------------------------------------------
 
 
@@ -109,10 +153,18 @@ def record(finding: Finding, *, by: User | None) -> Finding:
     finding.status = FindingStatus.OPEN
     finding.recorded_by = by
     finding.recorded_at = timezone.now()
-    if finding.firm_id is None:
-        finding.firm = firm_on(finding.collector, finding.occurred_on)
-    stamp_evidence(finding, by=by)
-    finding.save()
+    with transaction.atomic():
+        if finding.firm_id is None:
+            finding.firm = firm_on(finding.collector, finding.occurred_on)
+        stamp_evidence(finding, by=by)
+        finding.save()
+        _audit(
+            "finding.recorded",
+            finding,
+            by=by,
+            facts={"status": finding.status, "evidence": finding.evidence.count()},
+            personal={"description": finding.description},
+        )
     return finding
 
 
@@ -156,7 +208,14 @@ def _decide(
             )
         locked.status = status
         locked.save(update_fields=["status", *locked.record_decision(by=by, note=note)])
-        _end_suspensions(locked, status, by=by, resolutions=resolutions)
+        ended = _end_suspensions(locked, status, by=by, resolutions=resolutions)
+        _audit(
+            f"finding.{status}",
+            locked,
+            by=by,
+            facts={"from": FindingStatus.OPEN, "to": status, "certificates": ended},
+            personal={"note": note},
+        )
         _announce(locked, status)
         if status == FindingStatus.CONFIRMED:
             _email("finding_confirmed", locked, [locked.collector], note=note)
@@ -276,16 +335,17 @@ def _end_suspensions(
     *,
     by: User,
     resolutions: Mapping[int, Resolution] | None,
-) -> None:
+) -> dict[str, str]:
     """Inside the deciding transaction: dismissed → reinstate every certificate suspended
-    pending the finding; confirmed → apply the auditor's resolution to each."""
+    pending the finding; confirmed → apply the auditor's resolution to each. Returns what
+    became of each (certificate id → ``revoke``/``reinstate``) for the decision's event."""
     pending = pending_suspensions(finding)
     if not pending:
-        return
+        return {}
     if status == FindingStatus.DISMISSED:
         for link in pending:
             updates.reinstate(link.suspension.certificate, by=by)
-        return
+        return {str(link.suspension.certificate_id): REINSTATE for link in pending}
     resolutions = resolutions or {}
     missing = [
         link
@@ -298,9 +358,11 @@ def _end_suspensions(
             _("Choose, for each suspended certificate, whether to revoke or reinstate it."),
             code="resolution_required",
         )
+    outcome: dict[str, str] = {}
     for link in pending:
         certificate = link.suspension.certificate
         resolution = resolutions[certificate.pk]
+        outcome[str(certificate.pk)] = resolution.action
         if resolution.action == REINSTATE:
             updates.reinstate(certificate, by=by)
             continue
@@ -314,6 +376,7 @@ def _end_suspensions(
             lifecycle.revoke(certificate, by=by, reason=resolution.reason)
         except lifecycle.RevocationError as error:
             raise FindingError(str(error), code="not_revocable") from error
+    return outcome
 
 
 # --- Appeals ------------------------------------------------------------------------------------
@@ -348,8 +411,22 @@ def appeal(finding: Finding, *, by: User, grounds: str) -> Appeal:
                 _("This finding has already been appealed; it can be appealed only once."),
                 code="already_appealed",
             ) from error
+        status_before = locked.status
         locked.status = FindingStatus.APPEALED
         locked.save(update_fields=["status"])
+        _audit(
+            "finding.appealed",
+            locked,
+            by=by,
+            facts={
+                "appeal": filed.pk,
+                "from": status_before,
+                "to": FindingStatus.APPEALED,
+                "appellant": filed.appellant_id,
+                "by_collector": filed.appellant_id == locked.collector_id,
+            },
+            personal={"grounds": grounds},
+        )
         _announce(locked, FindingStatus.APPEALED)
     return filed
 
@@ -387,7 +464,20 @@ def decide_appeal(
         )
         locked.status = status
         locked.save(update_fields=["status", *locked.record_decision(by=by, note=note, at=now)])
-        _end_suspensions(locked, status, by=by, resolutions=resolutions)
+        ended = _end_suspensions(locked, status, by=by, resolutions=resolutions)
+        _audit(
+            "appeal.decided",
+            locked,
+            by=by,
+            facts={
+                "appeal": filed.pk,
+                "outcome": outcome,
+                "from": FindingStatus.APPEALED,
+                "to": status,
+                "certificates": ended,
+            },
+            personal={"note": note},
+        )
         _announce(locked, status)
         _email(
             "appeal_decided",

@@ -325,6 +325,7 @@ def download(request: AuthenticatedHttpRequest) -> HttpResponse:
         fields=["all"],
         context="my data download (zip)" if as_zip else "my data download",
         viewer=user,
+        export=True,
     )
     certificates = list(Certificate.objects.filter(holder=user).order_by("issued_at"))
     document = _json(collect(user, certificates))

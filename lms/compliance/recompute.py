@@ -18,8 +18,11 @@ flagged for review; its status is never touched.
 
 Each chunk is one transaction holding an advisory lock (on PostgreSQL), so an event-driven
 recompute and the nightly one never interleave: whichever comes second reads what the first
-wrote and writes nothing twice. After each chunk commits, ``signals.ratings_changed`` is sent
-once with the chunk's changes (see ``lms/compliance/signals.py``).
+wrote and writes nothing twice. A transaction that writes snapshots appends one
+``rating.snapshots_written`` event to the audit log, last: the snapshots' ids (references, not a
+copy of the scores), the collectors (or firms) rated, the formula version and the reason. After
+each chunk commits, ``signals.ratings_changed`` is sent once with the chunk's changes (see
+``lms/compliance/signals.py``).
 
 Who is rated: every user with an active collector membership, every user in the Collectors group
 with a certificate or a finding, and everyone already rated (so a collector who leaves their firm
@@ -52,6 +55,7 @@ from exams.certificates.models import (
 )
 from lms.accounts.models import Membership, MembershipRole, User
 from lms.accounts.roles import Role
+from lms.auditlog import chain
 
 from . import bulk, formula, signals
 from .models import (
@@ -366,6 +370,7 @@ def _rate_chunk(
         )
         snapshot_ids = _snapshot([row[0] for row in changed_rows], reason, now)
         if changed_rows:
+            _audit_collectors(changed_rows, snapshot_ids, version, reason)
             changes = [
                 RatingChange(
                     user_id=user_id,
@@ -385,6 +390,41 @@ def _rate_chunk(
         outcome.changed += len(changed_rows)
         outcome.refreshed += len(ratings) - len(changed_rows)
     return touched
+
+
+def _audit_collectors(
+    changed_rows: list[tuple], snapshot_ids: Mapping[int, int], version: str, reason: str
+) -> None:
+    """The chunk's one audit event: which snapshots were written, of whom, and under which
+    formula (the scores stay in the snapshots; the event references them)."""
+    firms = {row[1] for row in changed_rows if row[1]}
+    firms.update(row[4].firm_id for row in changed_rows if row[4] is not None and row[4].firm_id)
+    chain.record(
+        "rating.snapshots_written",
+        subject_label=f"{len(snapshot_ids)} collector rating snapshot(s)",
+        firms=firms,
+        persons=snapshot_ids.keys(),
+        payload={
+            "kind": "collector",
+            "model": RatingSnapshot._meta.label_lower,
+            "snapshots": id_ranges(snapshot_ids.values()),
+            "formula_version": version,
+            "reason": reason,
+        },
+    )
+
+
+def id_ranges(ids: Iterable[int]) -> list[list[int]]:
+    """``ids`` as sorted inclusive ranges, ``[[first, last], ...]``: exactly the same set, but a
+    chunk's thousands of snapshot ids (consecutive, as one INSERT takes them) fit in one pair,
+    so the event stays small and quick to hash."""
+    ranges: list[list[int]] = []
+    for pk in sorted(ids):
+        if ranges and pk == ranges[-1][1] + 1:
+            ranges[-1][1] = pk
+        else:
+            ranges.append([pk, pk])
+    return ranges
 
 
 def _snapshot(user_ids: list[int], reason: str, now: datetime) -> dict[int, int]:
@@ -652,4 +692,15 @@ def _rate_firms(firm_ids: set[int] | None, today: date, now: datetime, outcome: 
                 update_fields=[*FIRM_FIELDS, "computed_at"],
             )
             FirmRatingSnapshot.objects.bulk_create(snapshots)
+            chain.record(
+                "rating.snapshots_written",
+                subject_label=f"{len(snapshots)} firm rating snapshot(s)",
+                firms=[snapshot.firm_id for snapshot in snapshots],
+                payload={
+                    "kind": "firm",
+                    "model": FirmRatingSnapshot._meta.label_lower,
+                    "snapshots": id_ranges(snapshot.pk for snapshot in snapshots),
+                    "formula_version": formula.FORMULA_VERSION,
+                },
+            )
         outcome.firms_changed += len(rows)

@@ -167,7 +167,7 @@ class ApiTokenRevokeView(ConfirmView):
     def perform(self, token, form):
         if token.revoked_at is not None:
             return redirect(self.get_success_url())  # already revoked: nothing to do or say
-        token.revoke()
+        token.revoke(by=self.request.user)
 
     def get_success_message(self, result):
         return _("API token “%(name)s” revoked.") % {"name": self.object}

@@ -159,6 +159,7 @@ def download_evidence(request: HttpRequest, pk: int) -> FileResponse:
         fields=["finding_evidence"],
         context=f"evidence {evidence.pk} of finding {evidence.finding_id}",
         viewer=request.user,
+        firms=[evidence.finding.firm],
     )
     assert evidence.file.name is not None  # it was opened above
     filename = PurePosixPath(evidence.file.name).name

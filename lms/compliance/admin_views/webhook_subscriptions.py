@@ -122,7 +122,7 @@ class WebhookSubscriptionRotateView(ConfirmView):
         return [Notice(warning, level="warning")]
 
     def perform(self, subscription, form):
-        secret = subscription.rotate_secret()
+        secret = subscription.rotate_secret(by=self.request.user)
         self.write_log(subscription)
         until = timezone.localtime(subscription.previous_secret_expires_at)
         return show_secret_once(

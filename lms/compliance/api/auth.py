@@ -6,6 +6,9 @@ form stored); revoked and expired tokens are refused with a 401 that says why, a
 without the operation's scope gets a 403 naming the missing scope. Error messages are English
 and fixed: programs and their developers read them, not the site's users.
 
+Once a call is authenticated, the audit log's context names its token as the actor of the rest
+of the request (:func:`lms.auditlog.context.set_actor`).
+
 Each token is also rate limited (:class:`TokenRateThrottle`, ``API_RATE_LIMIT``) with the
 site's shared limiter, :mod:`lms.lib.ratelimit`.
 """
@@ -24,6 +27,7 @@ from ninja.errors import AuthenticationError, AuthorizationError
 from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
 
+from lms.auditlog import context as audit_context
 from lms.compliance.models import ApiToken
 from lms.compliance.models.api import hash_key
 from lms.lib.ratelimit import hit, parse_rate
@@ -79,6 +83,8 @@ class TokenAuth(HttpBearer):
         api_token = authenticate_key(token)
         if not api_token.has_scope(self.scope):
             raise MissingScope(self.scope)
+        # Events the call writes (a personal-data view) name the token as their actor.
+        audit_context.set_actor(api_token)
         return api_token
 
 

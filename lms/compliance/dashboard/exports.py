@@ -101,4 +101,6 @@ def log_export(rows: Sequence[RosterRow], *, viewer, kind: str) -> int:
         fields=["legal_name", "employee_number"],
         context=f"firm dashboard: roster export ({kind})",
         viewer=viewer,
+        export=True,
+        firms={row.firm for row in rows if not row.name_is_masked},
     )

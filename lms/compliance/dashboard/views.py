@@ -207,6 +207,7 @@ def collector(request: HttpRequest, user_id: int) -> HttpResponse:
         fields=fields,
         context="firm dashboard: phone shown" if phone_shown else "firm dashboard: collector page",
         viewer=request.user,
+        firms=[row.firm, scope.own_firm],
     )
 
     rating = CollectorRating.objects.filter(user=user).first()

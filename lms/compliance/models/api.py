@@ -1,4 +1,10 @@
-"""API tokens for the collection platform: scoped to one firm, stored hashed, revocable."""
+"""API tokens for the collection platform: scoped to one firm, stored hashed, revocable.
+
+Issuing and revoking a token are the two changes the audit log records (``api_token.created``,
+``api_token.revoked``): :meth:`ApiToken.issue` and :meth:`ApiToken.revoke` are the only code that
+makes them (the admin screens, ``create_api_token`` and the demo all call these), and each writes
+its event in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,11 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from lms.auditlog import chain
 
 TOKEN_PREFIX = "ssa_"
 
@@ -56,18 +64,44 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @classmethod
-    def issue(cls, *, firm, name: str, scopes: list[str], created_by=None, expires_at=None):
-        """Create a token; returns ``(token, key)`` — the only time the key is available."""
+    def issue(
+        cls,
+        *,
+        firm,
+        name: str,
+        scopes: list[str],
+        created_by=None,
+        expires_at=None,
+        actor=None,
+    ):
+        """Create a token; returns ``(token, key)`` — the only time the key is available.
+
+        ``actor`` names who issued it in the audit log when it is not ``created_by`` (e.g. the
+        management command); by default the person creating it, else the request's user."""
         key = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(
-            firm=firm,
-            name=name,
-            prefix=key[: len(TOKEN_PREFIX) + 6],
-            key_hash=hash_key(key),
-            scopes=sorted(set(scopes)),
-            created_by=created_by,
-            expires_at=expires_at,
-        )
+        with transaction.atomic():
+            token = cls.objects.create(
+                firm=firm,
+                name=name,
+                prefix=key[: len(TOKEN_PREFIX) + 6],
+                key_hash=hash_key(key),
+                scopes=sorted(set(scopes)),
+                created_by=created_by,
+                expires_at=expires_at,
+            )
+            chain.record(
+                "api_token.created",
+                subject=token,
+                actor=actor or created_by,
+                firms=[token.firm],
+                payload={
+                    "token": token.pk,
+                    "prefix": token.prefix,
+                    "scopes": token.scopes,
+                    "expires_at": expires_at,
+                    "created_by": token.created_by_id,
+                },
+            )
         return token, key
 
     @property
@@ -78,7 +112,22 @@ class ApiToken(models.Model):
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
 
-    def revoke(self) -> None:
-        if self.revoked_at is None:
-            self.revoked_at = timezone.now()
-            self.save(update_fields=["revoked_at"])
+    def revoke(self, *, by=None) -> bool:
+        """Refuse every call with this token from now on. Returns False (and records nothing)
+        when it was already revoked, by someone else a moment ago included."""
+        now = timezone.now()
+        with transaction.atomic():
+            revoked = ApiToken.objects.filter(pk=self.pk, revoked_at__isnull=True).update(
+                revoked_at=now
+            )
+            if not revoked:
+                return False
+            self.revoked_at = now
+            chain.record(
+                "api_token.revoked",
+                subject=self,
+                actor=by,
+                firms=[self.firm],
+                payload={"token": self.pk, "prefix": self.prefix, "scopes": self.scopes},
+            )
+        return True

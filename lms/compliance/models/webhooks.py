@@ -6,11 +6,14 @@ import base64
 import secrets
 import uuid
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from lms.auditlog import chain
 
 
 class WebhookEvent(models.TextChoices):
@@ -67,14 +70,31 @@ class WebhookSubscription(models.Model):
     def __str__(self) -> str:
         return f"{self.firm}: {self.url}"
 
-    def rotate_secret(self, now: datetime | None = None) -> str:
+    def rotate_secret(self, now: datetime | None = None, *, by=None) -> str:
         """Sign with a new secret from now on, and with the current one too for the overlap
-        (a secret older than the current one is dropped at once). Returns the new secret."""
+        (a secret older than the current one is dropped at once). Returns the new secret.
+
+        The one code that rotates a secret, so it records ``webhook.secret_rotated`` in the
+        audit log, in the same transaction (``by``: who rotated it; by default the request's
+        user). The event names the subscription, never a secret."""
         now = now or timezone.now()
-        self.previous_secret = self.secret
-        self.previous_secret_expires_at = now + settings.WEBHOOK_SECRET_OVERLAP
-        self.secret = new_secret()
-        self.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+        with transaction.atomic():
+            self.previous_secret = self.secret
+            self.previous_secret_expires_at = now + settings.WEBHOOK_SECRET_OVERLAP
+            self.secret = new_secret()
+            self.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+            chain.record(
+                "webhook.secret_rotated",
+                subject=self,
+                subject_label=f"Webhook subscription #{self.pk}",
+                actor=by,
+                firms=[self.firm],
+                payload={
+                    "subscription": self.pk,
+                    "host": urlsplit(self.url).hostname or "",  # a URL may carry a key
+                    "previous_secret_valid_until": self.previous_secret_expires_at,
+                },
+            )
         return self.secret
 
     def signing_secrets(self, now: datetime | None = None) -> list[str]:

@@ -65,7 +65,13 @@ class Command(BaseCommand):
                 raise CommandError("--expires-in-days must be at least 1.")
             expires_at = timezone.now() + timedelta(days=expires_in_days)
         label = name.strip() or f"Command line, {timezone.localdate():%Y-%m-%d}"
-        token, key = ApiToken.issue(firm=found, name=label, scopes=scopes, expires_at=expires_at)
+        token, key = ApiToken.issue(
+            firm=found,
+            name=label,
+            scopes=scopes,
+            expires_at=expires_at,
+            actor="manage.py create_api_token",
+        )
 
         expiry = f"{timezone.localtime(expires_at):%Y-%m-%d %H:%M}" if expires_at else "never"
         self.stdout.write(f"API token “{token.name}” ({token.prefix}…) for {found.name}")
