@@ -99,6 +99,8 @@ def export_audit_log(
                 fields=UNMASKED_FIELDS,
                 context=f"audit log export {sha256[:16]}",
                 viewer=actor if isinstance(actor, User) else None,
+                export=True,
+                firms=[firm] if firm else [],
             )
         record(
             "auditlog.exported",

@@ -90,6 +90,8 @@ def test_an_unmasked_export_is_logged_as_a_personal_data_export(tmp_path, trail)
     }
     assert all(access.context.startswith("audit log export ") for access in logged)
     assert one_event("auditlog.exported").payload["masked"] is False
+    access = one_event("personal_data.exported")
+    assert access.persons == sorted([trail.collector_a.pk, trail.manager_a.pk])
 
 
 def test_all_firms_exports_every_event_and_the_credit_code_may_be_lower_case(tmp_path, trail):
