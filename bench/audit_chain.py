@@ -102,16 +102,18 @@ def _rows(count: int, seq: int, prev_hash: str, start: dt.datetime, seed: int) -
             "time": time,
             "type": event_type,
             "actor": actor,
-            "subject": {"type": "certificates.certificate", "id": subject_id, "label": subject_label},
+            "subject": {
+                "type": "certificates.certificate",
+                "id": subject_id,
+                "label": subject_label,
+            },
             "firms": firms,
             "persons": persons,
             "request_id": request_id,
             "payload": payload,
             "personal_digest": digest or None,
         }
-        event_hash = _sha(
-            _canonical({"body_hash": _sha(_canonical(body)), "prev_hash": prev_hash})
-        )
+        event_hash = _sha(_canonical({"body_hash": _sha(_canonical(body)), "prev_hash": prev_hash}))
         yield (
             seq,
             moment,
@@ -151,7 +153,8 @@ def seed_chain(count: int, *, seed: int = 16) -> tuple[int, str]:
                         last = row
             else:
                 placeholders = ", ".join(["%s"] * len(COLUMNS))
-                sql = f"INSERT INTO auditlog_auditevent ({', '.join(COLUMNS)}) VALUES ({placeholders})"
+                columns = ", ".join(COLUMNS)
+                sql = f"INSERT INTO auditlog_auditevent ({columns}) VALUES ({placeholders})"
                 batch: list[tuple] = []
                 for row in rows:
                     batch.append((*row[:1], _sqlite_time(row[1]), *row[2:]))

@@ -163,9 +163,7 @@ def verify_database(extra_checkpoints: Iterable[dict] = ()) -> verifier.Result:
     """
     checkpoints = [cp.as_published() for cp in Checkpoint.objects.order_by("seq", "id")]
     checkpoints.extend(extra_checkpoints)
-    seqs = {
-        cp["document"].get("seq") for cp in checkpoints if isinstance(cp.get("document"), dict)
-    }
+    seqs = {cp["document"].get("seq") for cp in checkpoints if isinstance(cp.get("document"), dict)}
     workers = _parallel_workers()
     last_seq = 0
     if workers > 1:
@@ -234,7 +232,9 @@ def _verify_part(part: tuple[int, int | None, set]) -> verifier.Result:
         connections.close_all()
 
 
-def run_verification(extra_checkpoints: Iterable[dict] = ()) -> tuple[verifier.Result, VerificationRun]:
+def run_verification(
+    extra_checkpoints: Iterable[dict] = (),
+) -> tuple[verifier.Result, VerificationRun]:
     """A full verification, kept as a :class:`VerificationRun` (the admin shows the latest)."""
     started = timezone.now()
     result = verify_database(extra_checkpoints)

@@ -145,9 +145,10 @@ def test_the_public_list_needs_no_login_and_every_checkpoint_verifies(client):
     assert [cp["document"]["seq"] for cp in data["checkpoints"]] == [2, 3]
     for checkpoint in data["checkpoints"]:
         assert verifier.checkpoint_signature_valid(checkpoint, keys)
-        assert checkpoint["document"]["hash"] == AuditEvent.objects.get(
-            seq=checkpoint["document"]["seq"]
-        ).hash
+        assert (
+            checkpoint["document"]["hash"]
+            == AuditEvent.objects.get(seq=checkpoint["document"]["seq"]).hash
+        )
 
 
 def test_the_public_list_lists_retired_keys_and_answers_conditional_requests(client, settings):
