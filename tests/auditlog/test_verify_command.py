@@ -88,7 +88,7 @@ def test_the_bench_seeder_writes_a_valid_chain_after_the_recorded_events():
     assert (result.ok, result.events) == (True, 503), result.problem
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # as the suite's others
 def test_a_large_log_verified_in_parallel_parts_names_the_same_first_bad_event(monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("parallel verification is for PostgreSQL")
