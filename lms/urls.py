@@ -57,6 +57,7 @@ urlpatterns = [
     path("firms/apply/", include("lms.admission.urls")),
     path("my-data/", my_data.download, name="my_data"),
     path("ratings/formula/", rating_formula, name="rating_formula"),
+    path("audit/", include("lms.auditlog.urls")),  # the public list of signed checkpoints
 ]
 
 if settings.DEBUG:

@@ -350,6 +350,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "content.tasks.send_session_reminders",
         "schedule": crontab(hour=9, minute=0),
     },
+    # The audit log: sign the chain's head, then verify the whole log (a VerificationRun).
+    "audit-checkpoint-and-verify": {
+        "task": "lms.auditlog.tasks.checkpoint_and_verify",
+        "schedule": crontab(minute=7),
+    },
 }
 
 # Signed Open Badges 3.0 credentials (exams/certificates/signing.py). The Ed25519 secret key as a

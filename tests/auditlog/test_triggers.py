@@ -1,0 +1,91 @@
+"""The database itself refuses to change the audit log: UPDATE and DELETE on all four tables,
+on PostgreSQL and SQLite, and TRUNCATE on PostgreSQL (SQLite has no TRUNCATE; its
+``DELETE FROM t`` is refused like any DELETE)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from lms.auditlog import triggers
+from lms.auditlog.checkpoints import take_checkpoint
+from lms.auditlog.models import AuditEvent, Checkpoint, EventFirm, EventPerson
+
+from .tamper import record_events
+
+pytestmark = pytest.mark.django_db
+
+MODELS = {
+    "auditlog_auditevent": AuditEvent,
+    "auditlog_eventfirm": EventFirm,
+    "auditlog_eventperson": EventPerson,
+    "auditlog_checkpoint": Checkpoint,
+}
+UPDATES = {
+    "auditlog_auditevent": "UPDATE auditlog_auditevent SET subject_label = 'x'",
+    "auditlog_eventfirm": "UPDATE auditlog_eventfirm SET firm_id = 999",
+    "auditlog_eventperson": "UPDATE auditlog_eventperson SET person_id = 999",
+    "auditlog_checkpoint": "UPDATE auditlog_checkpoint SET hash = 'x'",
+}
+
+
+@pytest.fixture
+def rows(collector) -> dict[str, int]:
+    """A row in each of the four tables; how many each holds."""
+    record_events(2, firms=[7], persons=[collector])
+    take_checkpoint()
+    counts = {table: model.objects.count() for table, model in MODELS.items()}
+    assert all(counts.values()), counts
+    return counts
+
+
+def refused(sql: str) -> None:
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+
+
+def test_the_migration_installed_the_triggers_on_all_four_tables():
+    assert set(MODELS) == set(triggers.TABLES)
+
+
+@pytest.mark.parametrize("table", triggers.TABLES)
+def test_update_is_refused(rows, table):
+    refused(UPDATES[table])
+    assert MODELS[table].objects.count() == rows[table]
+
+
+@pytest.mark.parametrize("table", triggers.TABLES)
+def test_delete_is_refused(rows, table):
+    refused(f"DELETE FROM {table}")
+    assert MODELS[table].objects.count() == rows[table]
+
+
+@pytest.mark.parametrize("table", triggers.TABLES)
+def test_the_orm_cannot_update_or_delete_either(rows, table):
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        MODELS[table].objects.all().delete()
+    first = MODELS[table].objects.order_by("pk").first()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        first.save()  # an UPDATE of an existing row
+    assert MODELS[table].objects.count() == rows[table]
+
+
+@pytest.mark.parametrize("table", triggers.TABLES)
+def test_truncate_is_refused_on_postgresql(rows, table):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE")
+    with connection.cursor() as cursor:  # no pending foreign-key checks from the fixture
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    refused(f"TRUNCATE {table} CASCADE")
+    assert MODELS[table].objects.count() == rows[table]
+
+
+def test_inserting_is_allowed_and_dropping_the_triggers_is_what_it_takes(rows):
+    """The point of the tamper tests: without the triggers the rows can change."""
+    record_events(1)
+    with connection.cursor() as cursor:
+        for statement in triggers.drop_statements(connection.vendor):
+            cursor.execute(statement)
+        cursor.execute(UPDATES["auditlog_auditevent"])
+    assert set(AuditEvent.objects.values_list("subject_label", flat=True)) == {"x"}
