@@ -52,7 +52,11 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-seq"]
-        indexes = [models.Index(fields=["subject_type", "subject_id", "seq"])]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id", "seq"]),
+            # A person's trail includes what they did themselves.
+            models.Index(fields=["actor_kind", "actor_id", "seq"]),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.event_type} {self.subject_label}".strip()
