@@ -15,7 +15,8 @@ courses, 50 events, 60 the exam, 70 demo accounts, 80 the programme and certific
 roster and API token, 95 a law change reaching certificates, 100 certificate links, 105 event
 sessions, registrations and attendance (salon and summit), 110
 admission applications (one per state) and the demo agency's expiring admission, 115
-re-assessments of admissions about to expire.
+re-assessments of admissions about to expire, 200 (last) the audit log's checkpoint and
+verification of everything the steps before recorded.
 """
 
 from __future__ import annotations

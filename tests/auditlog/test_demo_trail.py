@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from lms.accounts.models import FirmStatusChange, Membership
 from lms.admission.models import Decision, DecisionState
-from lms.auditlog.models import AuditEvent
+from lms.auditlog.models import AuditEvent, Checkpoint, VerificationRun
 from lms.auditlog.verification import verify_database
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +70,30 @@ def test_seed_demo_twice_leaves_a_verifying_trail_of_accounts_and_admission(clie
         AuditEvent.objects.filter(event_type__in=ACCOUNT_TYPES).values_list("event_type", flat=True)
     )
     assert again == counts  # idempotent: nothing of accounts or admission happened twice
+
+
+def test_the_demo_trail_shows_every_kind_of_decision_the_demo_makes(client):
+    """The demo goes through the services of every app, so its trail has their events: a
+    reviewer opening the admin trail after ``make run`` sees certificates, exams, findings,
+    ratings, tokens and the regulation load, not only accounts."""
+    seed()
+    present = set(AuditEvent.objects.values_list("event_type", flat=True))
+    expected = {
+        "regulations.loaded",
+        "membership.started",
+        "firm.status_changed",
+        "admission.decided",
+        "certificate.issued",
+        "attempt.submitted",
+        "attempt.graded",
+        "finding.recorded",
+        "rating.snapshots_written",
+        "api_token.created",
+    }
+    assert expected <= present, sorted(expected - present)
+    result = verify_database()
+    assert result.ok, (result.first_bad_seq, result.problem)
+    # Its last step signed the head and verified it, so the admin shows the trail as verified.
+    head = AuditEvent.objects.order_by("-seq").first()
+    assert Checkpoint.objects.filter(seq=head.seq, hash=head.hash).exists()
+    assert VerificationRun.objects.latest().ok

@@ -24,6 +24,7 @@ def test_every_app_registers_its_steps_in_order():
         "content.attendance",
         "admission.applications",
         "admission.reassessments",
+        "auditlog.checkpoint",
     ]
 
 
