@@ -342,6 +342,16 @@ def _end_suspensions(
     pending = pending_suspensions(finding)
     if not pending:
         return {}
+    # Lock every certificate concerned, in one order, before the first reinstatement or
+    # revocation appends to the audit log (whose lock is held to the end of the transaction):
+    # otherwise a transaction holding a later certificate could wait for that lock while this
+    # one waits for the certificate.
+    list(
+        Certificate.objects.select_for_update()
+        .filter(pk__in=[link.suspension.certificate_id for link in pending])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     if status == FindingStatus.DISMISSED:
         for link in pending:
             updates.reinstate(link.suspension.certificate, by=by)
