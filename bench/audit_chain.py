@@ -25,26 +25,10 @@ from django.db import connection, transaction
 from lms.auditlog import verifier
 from lms.auditlog.events import EVENT_TYPES
 from lms.auditlog.models import AuditEvent
+from lms.auditlog.verification import ROW_FIELDS
 
-COLUMNS = (
-    "seq",
-    "occurred_at",
-    "event_type",
-    "actor_kind",
-    "actor_id",
-    "actor_label",
-    "subject_type",
-    "subject_id",
-    "subject_label",
-    "firms",
-    "persons",
-    "request_id",
-    "payload",
-    "personal",
-    "personal_digest",
-    "prev_hash",
-    "hash",
-)
+# The event table's columns, in the order the rows below are built (the verifier reads them).
+COLUMNS = ROW_FIELDS
 
 
 def _canonical(value: object) -> bytes:
