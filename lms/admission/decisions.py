@@ -323,14 +323,15 @@ def record_decision(
 
     ``step``: ``proposed`` (waits for a second reviewer), ``decided`` (took effect at once),
     ``confirmed`` (the second reviewer made it effective) or ``declined``. The subject is the
-    decision, labelled with the firm's name and the application's number; the firm concerned is
-    the application's (none for a first application rejected: no firm exists).
+    decision, labelled with the credit code and the application's number (not the firm's name:
+    a sole trader's may be a person's); the firm concerned is the application's (none for a
+    first application rejected: no firm exists).
     """
     conditions = list(decision.conditions.order_by("pk"))
     chain.record(
         "admission.decided",
         subject=decision,
-        subject_label=f"{application.firm_name} #{application.pk}",
+        subject_label=f"{application.credit_code} #{application.pk}",
         actor=by,
         firms=[application.firm] if application.firm_id else [],
         payload={

@@ -67,7 +67,9 @@ def actor_for(actor: Any) -> Actor:
     if isinstance(actor, get_user_model()):
         return Actor(ActorKind.USER, str(actor.pk), personal_label=_person_label(actor))
     if isinstance(actor, models.Model):  # an API token (lms.compliance.ApiToken)
-        return Actor(ActorKind.TOKEN, str(actor.pk), label=str(actor)[:200])
+        # Its prefix, not its name: a name is free text and the label is hashed for good.
+        prefix = getattr(actor, "prefix", "")
+        return Actor(ActorKind.TOKEN, str(actor.pk), label=f"{prefix}…" if prefix else "")
     raise TypeError(f"not an actor: {actor!r}")
 
 
@@ -111,6 +113,7 @@ def _time(moment: dt.datetime) -> str:
 
 def _subject(subject: Any, label: str | None) -> tuple[dict, str]:
     """The subject's stored form, and its personal label (for a person) kept out of the body."""
+    label = (label or "")[:200] or None
     if subject is None:
         return {"type": "", "id": "", "label": label or ""}, ""
     if isinstance(subject, tuple):  # ("app_label.model", pk)
@@ -186,6 +189,7 @@ def record(
         personal_data["persons"] = person_names
     if personal_data:
         personal_data["salt"] = secrets.token_hex(16)
+        verifier.canonical_json(personal_data)  # refuses what the verifier could not read
         digest = verifier.sha256_hex(rfc8785.dumps(personal_data))
     else:
         personal_data, digest = {}, ""
@@ -212,6 +216,10 @@ def record(
             "payload": body_payload,
             "personal_digest": digest or None,
         }
+        # The standalone verifier reads a subset of RFC 8785 (no floats, ASCII keys): refuse
+        # here, before writing, anything it could not recompute, or one bad payload would make
+        # the whole log unverifiable (and no checkpoint could be signed after it).
+        verifier.canonical_json(body)
         event_hash = verifier.link_hash(verifier.sha256_hex(rfc8785.dumps(body)), prev_hash)
         event = AuditEvent.objects.create(
             seq=seq,

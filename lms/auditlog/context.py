@@ -8,15 +8,12 @@ one request together (and to the web server's logs, via ``X-Request-ID``).
 from __future__ import annotations
 
 import contextvars
-import re
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from celery import signals
 from django.http import HttpRequest, HttpResponse
-
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar(
     "audit_request_id", default=""
@@ -31,14 +28,16 @@ def set_actor(actor: Any) -> None:
 
 
 class AuditContextMiddleware:
-    """Give each request an id (the client's ``X-Request-ID`` when well-formed) and an actor."""
+    """Give each request an id (returned as ``X-Request-ID``, for support and the logs) and an
+    actor."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        supplied = request.headers.get("X-Request-ID", "")
-        request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        # Always our own id: a client's X-Request-ID would go into the hashed event body,
+        # where whatever it carried (a phone number, a name) could never be erased.
+        request_id = uuid.uuid4().hex
         id_token = current_request_id.set(request_id)
         actor_token = current_actor.set(getattr(request, "user", None))
         try:

@@ -84,3 +84,20 @@ def test_edited_row_is_found_with_the_trigger_dropped(collector):
     result = verify_database()
     assert not result.ok
     assert result.first_bad_seq == 2
+
+
+def test_what_the_verifier_could_not_read_is_refused_before_it_is_written():
+    """A non-ASCII key would be canonicalised by rfc8785 but not by the standalone verifier:
+    written once, it would make the whole log unverifiable for good."""
+    with transaction.atomic():
+        with pytest.raises(verifier.NotCanonicalisable):
+            record("regulations.loaded", payload={"条款": 1})
+        with pytest.raises(verifier.NotCanonicalisable):
+            record("regulations.loaded", personal={"姓名": "张三"})
+    assert not AuditEvent.objects.exists()
+
+
+def test_the_request_id_is_the_platforms_own_not_the_clients(client):
+    response = client.get("/", HTTP_X_REQUEST_ID="13800138000-zhang-san")
+    assert response["X-Request-ID"] != "13800138000-zhang-san"
+    assert len(response["X-Request-ID"]) == 32

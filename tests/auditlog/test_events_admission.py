@@ -49,7 +49,7 @@ def test_admitting_a_first_application_writes_the_firms_status_change_then_the_d
         "admission.decided",
         subject_type="admission.decision",
         subject_id=str(decision.pk),
-        subject_label=f"{application.firm_name} #{application.pk}",
+        subject_label=f"{application.credit_code} #{application.pk}",
         actor_kind="user",
         actor_id=str(admission_reviewer.pk),
     )

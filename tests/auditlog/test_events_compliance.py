@@ -391,7 +391,7 @@ def test_creating_a_token_in_the_admin_writes_api_token_created(admin_client, ad
         "api_token.created",
         subject_type="compliance.apitoken",
         subject_id=str(token.pk),
-        subject_label=str(token),
+        subject_label=f"API token {token.prefix}…",
         actor_kind="user",
         actor_id=str(admin_user.pk),
         firms=firms_of(firm),

@@ -92,6 +92,7 @@ class ApiToken(models.Model):
             chain.record(
                 "api_token.created",
                 subject=token,
+                subject_label=token.audit_label,
                 actor=actor or created_by,
                 firms=[token.firm],
                 payload={
@@ -103,6 +104,11 @@ class ApiToken(models.Model):
                 },
             )
         return token, key
+
+    @property
+    def audit_label(self) -> str:
+        """The token in the audit log: its prefix, never its name (free text, hashed for good)."""
+        return f"API token {self.prefix}…"
 
     @property
     def is_usable(self) -> bool:
@@ -126,6 +132,7 @@ class ApiToken(models.Model):
             chain.record(
                 "api_token.revoked",
                 subject=self,
+                subject_label=self.audit_label,
                 actor=by,
                 firms=[self.firm],
                 payload={"token": self.pk, "prefix": self.prefix, "scopes": self.scopes},
