@@ -200,11 +200,17 @@ def _verify_in_parts(last_seq: int, keep_hashes: set, workers: int) -> verifier.
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         outcomes = pool.map(_verify_part, parts, chunksize=1)
     merged = verifier.Result()
-    for outcome in outcomes:
+    for (start, end, _keep), outcome in zip(parts, outcomes, strict=True):
         merged.events += outcome.events
         merged.hashes.update(outcome.hashes)
         if not outcome.ok:
             return merged.fail(outcome.first_bad_seq, outcome.problem)
+        expected_end = end if end is not None else last_seq
+        reached = outcome.head_seq if outcome.events else start
+        if reached != expected_end:
+            # The part's last rows are gone: the first missing one is the first bad event.
+            missing = reached + 1
+            return merged.fail(missing, f"expected event {missing}, found none")
         merged.head_seq, merged.head_hash = outcome.head_seq, outcome.head_hash
     return merged
 

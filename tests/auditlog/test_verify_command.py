@@ -117,3 +117,8 @@ def test_a_large_log_verified_in_parallel_parts_names_the_same_first_bad_event(m
     execute("DELETE FROM auditlog_auditevent WHERE seq = 301")
     result = verification.verify_database()
     assert (result.first_bad_seq, result.problem) == (301, "expected event 301, found 302")
+    # A part's last rows deleted (its boundary row too): the first missing one is named, as
+    # one walk would name it.
+    execute("DELETE FROM auditlog_auditevent WHERE seq BETWEEN 280 AND 300")
+    result = verification.verify_database()
+    assert (result.first_bad_seq, result.problem) == (280, "expected event 280, found none")
