@@ -60,11 +60,13 @@ def test_an_auditor_reads_the_trail_on_a_phone(
     expect(page.get_by_role("heading", name="审计记录")).to_be_visible()
     expect(page.locator(".audit-status")).to_contain_text("链已验证")
     rows = page.locator(".audit-trail__table tbody tr")
-    expect(rows).to_have_count(4)
+    # The four events, and the auditor's own sign-in (staff sign-ins are recorded) on top.
+    expect(rows).to_have_count(5)
+    expect(rows.first).to_contain_text("工作人员登录")
     # A card per event on a phone, as wide as the page, the newest first.
     card = rows.first.bounding_box()
     assert card["width"] > 360 * 0.8, card
-    expect(rows.first).to_contain_text("F-2026-000007")
+    expect(rows.nth(1)).to_contain_text("F-2026-000007")
     assert_fits_the_viewport(page)
     screenshot(page, "trail")
     rows.nth(1).scroll_into_view_if_needed()  # Wagtail's main column scrolls, not the page
@@ -87,7 +89,8 @@ def test_an_auditor_reads_the_trail_on_a_phone(
 
     page.locator(f".audit-trail__title a[href='/admin/audit-trail/event/{finding.seq}/']").click()
     page.wait_for_url(re.compile(rf"/admin/audit-trail/event/{finding.seq}/$"))
-    expect(page.locator(".audit-event__check--ok")).to_have_count(3)
+    # Its hash, its link back, its personal digest, and the next event (the sign-in) chaining on.
+    expect(page.locator(".audit-event__check--ok")).to_have_count(4)
     expect(page.locator("main")).to_contain_text("138****5678")
     assert_fits_the_viewport(page)
     screenshot(page, "event-masked")
