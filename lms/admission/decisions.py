@@ -364,7 +364,9 @@ def record_decision(
 def mark_condition_met(
     condition: Condition, *, by: User, met_on: date | None = None, note: str = ""
 ) -> Condition:
-    """Record that a condition of an admission in effect was met, when and (optionally) how."""
+    """Record that a condition of an admission in effect was met, when and (optionally) how,
+    and ``admission.condition_met`` in the audit log (the condition's text, free text, goes in
+    its personal part)."""
     with transaction.atomic():
         condition = (
             Condition.objects.select_for_update()
@@ -383,6 +385,23 @@ def mark_condition_met(
         condition.met_by = by
         condition.note = note.strip()
         condition.save(update_fields=["met_on", "met_by", "note"])
+        application = condition.decision.application
+        chain.record(
+            "admission.condition_met",
+            subject=condition,
+            subject_label=f"{application.credit_code} #{application.pk}",
+            actor=by,
+            firms=[application.firm] if application.firm_id else [],
+            payload={
+                "condition": condition.pk,
+                "decision": condition.decision_id,
+                "application": application.pk,
+                "firm": application.firm_id,
+                "due_on": condition.due_on,
+                "met_on": condition.met_on,
+            },
+            personal={"condition": condition.text, "note": condition.note},
+        )
     return condition
 
 

@@ -32,6 +32,7 @@ from . import chain, events, trail
 from .event_check import check_event
 from .models import ActorKind, AuditEvent
 from .permissions import can_see_personal, can_view_trail
+from .signals import personal_data_shown
 
 NAMESPACE = "auditlog_trail"
 
@@ -168,6 +169,12 @@ def record_personal_view(event: AuditEvent, viewer: Any) -> AuditEvent:
         people.add(int(event.actor_id))
     if event.subject_type == trail.user_type() and event.subject_id.isdigit():
         people.add(int(event.subject_id))
+    fields = sorted(key for key in (event.personal or {}) if key != "salt")
+    context = f"audit trail: event {event.seq}"
+    # The people's own access logs ("my data") live in an app above this one: tell it.
+    personal_data_shown.send(
+        sender=AuditEvent, viewer=viewer, person_ids=sorted(people), fields=fields, context=context
+    )
     return chain.record(
         "personal_data.viewed",
         subject=("auditlog.auditevent", event.seq),
@@ -176,8 +183,8 @@ def record_personal_view(event: AuditEvent, viewer: Any) -> AuditEvent:
         firms=[firm["id"] for firm in event.firms],
         persons=sorted(people),
         payload={
-            "fields": sorted(key for key in (event.personal or {}) if key != "salt"),
-            "context": f"audit trail: event {event.seq}",
+            "fields": fields,
+            "context": context,
             "event_seq": event.seq,
         },
     )

@@ -13,8 +13,9 @@ class ComplianceConfig(AppConfig):
     def ready(self) -> None:
         from lms.lib import demo
 
-        # Connect the signal receivers (ratings follow events; webhooks announce them).
-        from . import rating_receivers, webhook_receivers  # noqa: F401
+        # Connect the signal receivers (ratings follow events; webhooks announce them; the
+        # audit trail's unmasked views join each person's access log).
+        from . import audit_receivers, rating_receivers, webhook_receivers  # noqa: F401
 
         # seed_demo step (orders in lms.lib.demo).
         demo.register("compliance.firms", 90, "lms.compliance.demo_roster.seed_firms")

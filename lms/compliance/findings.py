@@ -175,6 +175,78 @@ def stamp_evidence(finding: Finding, *, by: User | None) -> None:
             evidence.uploaded_by = by
 
 
+# --- Correcting an open finding -----------------------------------------------------------------
+
+#: The facts of a finding a correction may change, as they go into the event's payload (ids and
+#: codes). Free text (the description) goes into the event's personal part instead.
+CORRECTABLE = ("collector", "firm", "occurred_on", "source", "category", "severity", "regulation")
+CORRECTABLE_TEXT = ("description",)
+
+
+def _facts(finding: Finding) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for name in CORRECTABLE:
+        # collector_id, firm_id, regulation_id: the ids, not the related rows.
+        attname = f"{name}_id" if name in {"collector", "firm", "regulation"} else name
+        value = getattr(finding, attname)
+        values[name] = value.isoformat() if isinstance(value, date) else value
+    return values
+
+
+def correct(finding: Finding, *, by: User | None) -> Finding:
+    """Save the corrections made to an open finding (``finding`` is the edited, unsaved
+    instance, with any evidence a form attached) and record ``finding.edited``.
+
+    A finding is a record the collector may dispute: who changed its collector, firm, date,
+    category or severity, from what to what, must be in the audit trail. Only an open finding
+    may be corrected; a decided one is locked.
+    """
+    if finding.pk is None:
+        raise ValueError("correct() is for existing findings; record() a new one.")
+    with transaction.atomic():
+        stored = _locked(finding)
+        if stored.status != FindingStatus.OPEN:
+            raise ValidationError(
+                _("This finding is %(status)s and can no longer be edited.")
+                % {"status": stored.get_status_display()},
+                code="state",
+            )
+        evidence_before = stored.evidence.count()
+        if finding.firm_id is None:
+            finding.firm = firm_on(finding.collector, finding.occurred_on)
+        stamp_evidence(finding, by=by)
+        finding.status = stored.status
+        finding.save()
+        before, after = _facts(stored), _facts(finding)
+        changed: dict[str, list[object]] = {
+            name: [before[name], after[name]] for name in CORRECTABLE if before[name] != after[name]
+        }
+        evidence_after = finding.evidence.count()
+        if evidence_after != evidence_before:
+            changed["evidence"] = [evidence_before, evidence_after]
+        text = {
+            name: [getattr(stored, name), getattr(finding, name)]
+            for name in CORRECTABLE_TEXT
+            if getattr(stored, name) != getattr(finding, name)
+        }
+        if changed or text:
+            chain.record(
+                "finding.edited",
+                subject=finding,
+                subject_label=label(finding),
+                actor=by,
+                firms=[stored.firm, finding.firm],  # None (no firm) is left out
+                persons=[stored.collector, finding.collector],
+                payload={
+                    "finding": finding.pk,
+                    "changed": changed,
+                    "text_changed": sorted(text),
+                },
+                personal={"changed": text} if text else None,
+            )
+    return finding
+
+
 # --- Deciding -----------------------------------------------------------------------------------
 
 

@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from exams import attempts
 from exams.models import Attempt, AttemptStatus
-from exams.signals import exam_passed
 from exams.tasks import close_abandoned_attempts
 from lms.auditlog.models import ActorKind, AuditEvent, EventFirm, EventPerson
 from tests.auditlog.helpers import events_of, one_event
@@ -154,23 +154,33 @@ def test_the_task_closing_an_abandoned_attempt_records_it_timed_out(exam, collec
     assert (graded.payload["percent"], graded.payload["passed"]) == ("0.00", False)
 
 
-def test_a_grading_rolled_back_leaves_no_event(browser, exam):
-    """A receiver of ``exam_passed`` (certification's eligibility check) fails inside the
-    grading transaction: the grade and both events are rolled back together."""
+def test_a_grading_rolled_back_leaves_no_event(monkeypatch, browser, exam):
+    """The grading transaction fails AFTER both events are appended (the last step of
+    grading): the grade and both events are rolled back together. (A failure before the
+    events would pass even if they were written outside the transaction.)"""
     attempt = start(browser, exam)
     answer(browser, attempt, right=4)
+    record_graded = attempts._record_graded
+    written: list[str] = []
 
-    def fail(sender, **kwargs):
-        raise RuntimeError("the issuance request could not be written")
+    def record_then_fail(*args, **kwargs):
+        record_graded(*args, **kwargs)
+        # Both events are there, inside the grading transaction...
+        written.extend(
+            AuditEvent.objects.filter(event_type__startswith="attempt.")
+            .order_by("seq")
+            .values_list("event_type", flat=True)
+        )
+        raise RuntimeError("the grading transaction fails after its events")
 
-    exam_passed.connect(fail, dispatch_uid="audit-test-fail")
-    try:
-        browser.raise_request_exception = True
-        with pytest.raises(RuntimeError):
-            submit(browser, attempt)
-    finally:
-        exam_passed.disconnect(dispatch_uid="audit-test-fail")
+    monkeypatch.setattr(attempts, "_record_graded", record_then_fail)
+    browser.raise_request_exception = True
+    with pytest.raises(RuntimeError):
+        submit(browser, attempt)
+    monkeypatch.undo()
 
+    assert written == ["attempt.submitted", "attempt.graded"]
+    # ...and gone with it.
     attempt.refresh_from_db()
     assert attempt.status == AttemptStatus.IN_PROGRESS
     assert not AuditEvent.objects.filter(event_type__startswith="attempt.").exists()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, ProtectedError, Q
@@ -30,6 +31,7 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from lms.auditlog.models import EventFirm
 from lms.auditlog.permissions import can_view_trail
 from lms.lib.admin_actions import (
     HeaderActionsMixin,
@@ -167,13 +169,35 @@ class FirmEditView(StatusHistoryMixin, generic.EditView):
     pass
 
 
+def has_history(firm: Firm) -> bool:
+    """Whether ``firm`` has a past that deleting it would erase: any event in the audit log
+    naming it, a status change, a contract, an API token, a webhook subscription or a rating
+    snapshot (all of which would cascade away with it; memberships and findings protect it at
+    the database level). Only a firm with none of these, such as one created by mistake and
+    never admitted, may be deleted."""
+    return (
+        EventFirm.objects.filter(firm_id=firm.pk).exists()
+        or firm.status_changes.exists()
+        or firm.agency_contracts.exists()
+        or firm.lender_contracts.exists()
+        or firm.api_tokens.exists()
+        or firm.webhook_subscriptions.exists()
+        or firm.rating_snapshots.exists()
+    )
+
+
 class FirmDeleteView(generic.DeleteView):
-    """A firm with members, contracts or findings is history: refuse, with a message."""
+    """A firm with a history (members, contracts, findings, status changes, API tokens, events
+    in the audit log) is a record: refuse, with a message. A new firm created by mistake may go.
+    """
 
     def delete_action(self):
         self._protected = False
         try:
             with transaction.atomic():
+                Firm.objects.select_for_update().filter(pk=self.object.pk).first()
+                if has_history(self.object):
+                    raise ProtectedError("The firm has a history.", set())
                 super().delete_action()
         except ProtectedError:
             self._protected = True
@@ -181,12 +205,13 @@ class FirmDeleteView(generic.DeleteView):
     def form_valid(self, form):
         response = super().form_valid(form)
         if getattr(self, "_protected", False):
-            list(messages.get_messages(self.request))  # drop the queued "deleted" message
+            list(get_messages(self.request))  # drop the queued "deleted" message
             messages.error(
                 self.request,
                 _(
-                    "“%(firm)s” has memberships or audit findings, so it was not deleted. Change "
-                    "its status instead."
+                    "“%(firm)s” has a history (memberships, audit findings, status changes, API "
+                    "tokens or events in the audit log), so it was not deleted. Change its status "
+                    "instead."
                 )
                 % {"firm": self.object},
             )

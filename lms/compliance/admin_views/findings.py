@@ -346,11 +346,9 @@ class FindingEditView(generic.EditView):
         return super().dispatch(request, *args, **kwargs)
 
     def save_instance(self):
-        finding = self.form.save(commit=False)
-        if finding.firm_id is None:
-            finding.firm = findings.firm_on(finding.collector, finding.occurred_on)
-        findings.stamp_evidence(finding, by=self.request.user)
-        finding.save()
+        # save(commit=False) puts the evidence rows on the instance; correct() saves them all
+        # and records what changed in the audit trail.
+        finding = findings.correct(self.form.save(commit=False), by=self.request.user)
         log(instance=finding, action="wagtail.edit", user=self.request.user)
         return finding
 
@@ -748,6 +746,18 @@ class FindingViewSet(ObjectActionViewSetMixin, ModelViewSet):
 
     def get_edit_handler(self):
         return ObjectList(self.panels, base_form_class=FindingForm).bind_to_model(self.model)
+
+    def get_common_view_kwargs(self, **kwargs):
+        # A finding is a decision of record: never deleted, by anyone (a mistaken one is
+        # dismissed, with a note, in the audit trail). No delete view, button or URL.
+        return {**super().get_common_view_kwargs(**kwargs), "delete_url_name": None}
+
+    def get_urlpatterns(self):
+        return [
+            pattern
+            for pattern in super().get_urlpatterns()
+            if getattr(pattern, "name", None) != "delete"
+        ]
 
 
 def admin_urls() -> list:

@@ -166,3 +166,16 @@ class WebhookSubscriptionViewSet(ObjectActionViewSetMixin, ModelViewSet):
 
     def get_form_class(self, for_update=False):
         return WebhookSubscriptionForm
+
+    def get_common_view_kwargs(self, **kwargs):
+        # Its deliveries are the record of what the firm's systems were told (and its secret
+        # rotations are in the audit log): a subscription is paused, never deleted. No delete
+        # view, button or URL.
+        return {**super().get_common_view_kwargs(**kwargs), "delete_url_name": None}
+
+    def get_urlpatterns(self):
+        return [
+            pattern
+            for pattern in super().get_urlpatterns()
+            if getattr(pattern, "name", None) != "delete"
+        ]
