@@ -180,7 +180,7 @@ def record_personal_view(event: AuditEvent, viewer: Any) -> AuditEvent:
         subject=("auditlog.auditevent", event.seq),
         subject_label=f"audit event {event.seq}",
         actor=viewer,
-        firms=[firm["id"] for firm in event.firms],
+        firms=event.firms,  # as the event names them: ids with their credit codes
         persons=sorted(people),
         payload={
             "fields": fields,

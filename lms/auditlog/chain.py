@@ -134,6 +134,8 @@ def _firms(firms: Iterable[Any]) -> list[dict]:
             continue
         if isinstance(firm, models.Model):
             seen[firm.pk] = {"id": firm.pk, "code": getattr(firm, "credit_code", "") or ""}
+        elif isinstance(firm, Mapping):  # as another event names it
+            seen[int(firm["id"])] = {"id": int(firm["id"]), "code": str(firm.get("code") or "")}
         else:
             seen.setdefault(int(firm), {"id": int(firm), "code": ""})
     return [seen[key] for key in sorted(seen)]
@@ -168,7 +170,8 @@ def record(
 
     ``subject``: the model instance the event is about (or ``("app.model", pk)``);
     ``actor``: a user, an API token, a task name, or None for whoever the request or task
-    belongs to; ``firms`` and ``persons``: Firm/User instances or ids the event concerns (the
+    belongs to; ``firms`` and ``persons``: Firm/User instances or ids (firms also as another
+    event's ``{"id", "code"}``) the event concerns (the
     trails and exports select on them); ``payload``: the facts, no personal data;
     ``personal``: any further personal data (kept out of the hashed body, maskable).
     """

@@ -125,7 +125,7 @@ def test_an_auditor_unmasks_it_with_a_post_and_the_look_is_recorded(
         subject_id=str(finding_event.seq),
     )
     assert viewed.persons == sorted([collector.pk, reviewer.pk])
-    assert [firm["id"] for firm in viewed.firms] == [firm["id"] for firm in finding_event.firms]
+    assert viewed.firms == finding_event.firms  # ids with their credit codes
     assert viewed.payload["fields"] == ["actor", "persons", "phone"]
     assert viewed.payload["event_seq"] == finding_event.seq
     # No personal data in the hashed body of the new event either.
