@@ -9,7 +9,7 @@ import re
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from lms.auditlog.chain import Actor
 from lms.auditlog.trail import PER_PAGE
@@ -240,3 +240,27 @@ def test_a_page_costs_the_same_queries_for_3_events_as_for_50(
     write(PER_PAGE - 3)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(seqs(page(auditor_client, url))) == PER_PAGE
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"date_from": "0001-01-01"}, "Choose a date from 1970-01-01 to 9999-12-30"),
+        ({"date_to": "9999-12-31"}, "Choose a date from 1970-01-01 to 9999-12-30"),
+        ({"date_from": "0001-01-01", "date_to": "9999-12-31"}, "this filter was ignored"),
+    ],
+)
+def test_far_off_dates_and_nul_bytes_are_ignored_with_a_message(auditor_client, params, message):
+    """Year 1 and 9999-12-31 have no valid Beijing midnight in UTC: the filter is refused with
+    a message and the rest of the page works (no 500), on SQLite and PostgreSQL alike."""
+    event = record(subject_label="C-1")
+    with translation.override("en"):
+        html = page(auditor_client, INDEX, **params)
+    assert message in html
+    assert seqs(html) == [event.seq]
+
+
+@pytest.mark.parametrize("params", [{"date_from": "2026-03-02\x00"}, {"date_to": "\x00"}])
+def test_nul_bytes_in_a_date_filter_are_a_400_not_a_500(auditor_client, params):
+    record(subject_label="C-1")
+    assert auditor_client.get(INDEX, params).status_code == 400
