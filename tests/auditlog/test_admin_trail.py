@@ -9,7 +9,7 @@ import re
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from lms.auditlog.chain import Actor
 from lms.auditlog.trail import PER_PAGE
@@ -243,20 +243,21 @@ def test_a_page_costs_the_same_queries_for_3_events_as_for_50(
 
 
 @pytest.mark.parametrize(
-    ("params", "message"),
+    "params",
     [
-        ({"date_from": "0001-01-01"}, "Choose a date from 1970-01-01 to 9999-12-30"),
-        ({"date_to": "9999-12-31"}, "Choose a date from 1970-01-01 to 9999-12-30"),
-        ({"date_from": "0001-01-01", "date_to": "9999-12-31"}, "this filter was ignored"),
+        {"date_from": "0001-01-01"},
+        {"date_to": "9999-12-31"},
+        {"date_from": "0001-01-01", "date_to": "9999-12-31"},
     ],
 )
-def test_far_off_dates_and_nul_bytes_are_ignored_with_a_message(auditor_client, params, message):
+def test_far_off_dates_are_ignored_with_a_message(auditor_client, params):
     """Year 1 and 9999-12-31 have no valid Beijing midnight in UTC: the filter is refused with
-    a message and the rest of the page works (no 500), on SQLite and PostgreSQL alike."""
+    a message naming the allowed days and the rest of the page works (no 500), on SQLite and
+    PostgreSQL alike."""
     event = record(subject_label="C-1")
-    with translation.override("en"):
-        html = page(auditor_client, INDEX, **params)
-    assert message in html
+    html = page(auditor_client, INDEX, **params)
+    # The message (in either language) names the days a filter may use.
+    assert "1970-01-01" in html and "9999-12-30" in html
     assert seqs(html) == [event.seq]
 
 
