@@ -51,6 +51,7 @@ import sys
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -381,7 +382,7 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
     return mapping
 
 
-def loads(data: bytes | str) -> object:
+def loads(data: bytes | str) -> Any:
     """JSON as the platform writes it: an object with a key twice is refused (JSON readers
     disagree on which value wins, so a second value could hide from one of them)."""
     return json.loads(data, object_pairs_hook=_unique_keys)
@@ -435,15 +436,15 @@ def _file_sha256(bundle: zipfile.ZipFile, name: str) -> str:
 
 
 def check_bundle_signature(
-    bundle: zipfile.ZipFile, signed: object, trusted_keys: list[str], result: Result
+    bundle: zipfile.ZipFile, signed: Any, trusted_keys: list[str], result: Result
 ) -> Result:
     """``signature.json`` must be the platform's valid signature by a trusted key, and every
     signed file must still have the SHA-256 it names."""
-    if not checkpoint_signature_valid(signed, trusted_keys, kind=EXPORT_TYPE):  # type: ignore[arg-type]
+    if not checkpoint_signature_valid(signed, trusted_keys, kind=EXPORT_TYPE):
         return result.fail(
             None, "the bundle's signature.json is not a valid signature by a trusted key"
         )
-    document = signed["document"]  # type: ignore[index]
+    document = signed["document"]
     for name, field_name in SIGNED_FILES.items():
         if _file_sha256(bundle, name) != document.get(field_name):
             return result.fail(
@@ -483,7 +484,7 @@ def _verify_bundle(path: str, *, trusted_keys: list[str] | None, kept: Iterable[
             found = manifest.get("format") if isinstance(manifest, dict) else manifest
             return Result().fail(None, f"not an audit export: {found!r}")
         checkpoints = loads(bundle.read("checkpoints.json"))
-        keys = [key["publicKeyMultibase"] for key in loads(bundle.read("public_keys.json"))]  # type: ignore[union-attr,index]
+        keys = [key["publicKeyMultibase"] for key in loads(bundle.read("public_keys.json"))]
         if trusted_keys is not None:
             keys = list(trusted_keys)
         if "signature.json" not in names:

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 MAX_DAYS = 366
 RECENT_EXPORTS = 5
+DEFAULT_RATE = "10/h"  # downloads per user (settings.AUDIT_LOG_EXPORT_RATE)
 
 
 def beijing_today() -> date:
@@ -168,7 +169,8 @@ def audit_log_bundle(request: ManagerHttpRequest, firm_id: int) -> HttpResponseB
     if firm_id != request.firm.pk:
         raise Http404("Not your firm.")
     form = AuditExportForm(request.POST)
-    wait = hit(request, group="audit-log-export", key=_user, rate=settings.AUDIT_LOG_EXPORT_RATE)
+    rate = settings.AUDIT_LOG_EXPORT_RATE or DEFAULT_RATE
+    wait = hit(request, group="audit-log-export", key=_user, rate=rate)
     if wait is not None:
         form.is_valid()  # show what was typed
         response = _page(request, form, status=429, wait_minutes=max(1, -(-wait // 60)))
