@@ -15,6 +15,11 @@ What is in it (``sunshine-academy-audit-export/1``):
 * ``checkpoints.json``: every checkpoint within the span; ``public_keys.json``: the platform's
   public keys; ``manifest.json``: what was asked for and what the span is; ``verify.py``: a copy
   of :mod:`lms.auditlog.verifier`; ``README.txt``: how to check it.
+* ``signature.json``: the platform's Ed25519 signature over the SHA-256 of the manifest, the
+  events, the checkpoints and the public keys. Why: the chain alone proves only that the lines
+  link up, and a holder (a firm manager handing their bundle to a regulator) could turn a line
+  of theirs into a consistent redacted one, drop the first events and edit the manifest, or
+  rewrite the unhashed masked data. The signature vouches for the files exactly as exported.
 
 Masking: a masked bundle drops each event's ``personal`` part (names, emails, free text, and the
 salt of its digest) and adds ``personal_masked`` (张*三, z***@example.com, 138****5678). Neither
@@ -27,6 +32,7 @@ This module decides nothing about who may export what: callers (the firm manager
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import zipfile
@@ -40,11 +46,11 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from lms.lib.masking import mask_email, mask_name, mask_phone
-from lms.lib.signing_keys import published_public_keys
+from lms.lib.signing_keys import current_signing_key, published_public_keys
 
 from . import verifier
 from .chain import event_record
-from .checkpoints import CheckpointRefused, take_checkpoint
+from .checkpoints import CheckpointRefused, sign_document, take_checkpoint
 from .models import AuditEvent, Checkpoint, EventFirm
 from .verification import ROW_FIELDS
 
@@ -62,6 +68,27 @@ class NothingToExport(ValueError):
 
 class NoCheckpoint(RuntimeError):
     """No checkpoint covers the range and none may be signed now (the chain does not verify)."""
+
+
+class NoCheckpointYet(NoCheckpoint):
+    """Nothing was ever checkpointed, and the caller may not sign on demand (the web page)."""
+
+
+class DayOutOfRange(ValueError):
+    """A day the export cannot turn into instants (year 1, year 9999): refused, not crashed."""
+
+
+# Days an export may name: wide enough for any event, narrow enough that a day's Beijing
+# bounds (and their UTC form) are valid datetimes on every database.
+EARLIEST_DAY = dt.date(1970, 1, 1)
+LATEST_DAY = dt.date(9999, 12, 30)
+
+
+def check_day(day: dt.date) -> dt.date:
+    """``day`` if an export can use it, else :class:`DayOutOfRange`."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise DayOutOfRange(f"{day.isoformat()} is outside {EARLIEST_DAY} to {LATEST_DAY}")
+    return day
 
 
 @dataclass(frozen=True)
@@ -91,15 +118,22 @@ def day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The instants ``[start 00:00, end+1 00:00)`` in Beijing time: both days included."""
     if end < start:
         raise ValueError("the end date is before the start date")
+    check_day(start)
+    check_day(end)
     first = dt.datetime.combine(start, dt.time.min, tzinfo=BEIJING)
     after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=BEIJING)
     return first, after
 
 
-def selected_range(firm_id: int | None, start: dt.date, end: dt.date) -> tuple[int, int] | None:
-    """The first and last sequence numbers of the selected events, or None if there are none."""
+def selected_range(
+    firm_id: int | None, start: dt.date, end: dt.date, *, up_to: int | None = None
+) -> tuple[int, int] | None:
+    """The first and last sequence numbers of the selected events (none after ``up_to``), or
+    None if there are none."""
     first, after = day_bounds(start, end)
     events = AuditEvent.objects.filter(occurred_at__gte=first, occurred_at__lt=after)
+    if up_to is not None:
+        events = events.filter(seq__lte=up_to)
     if firm_id is not None:
         events = events.filter(seq__in=EventFirm.objects.filter(firm_id=firm_id).values("event_id"))
     bounds = events.aggregate(first=Min("seq"), last=Max("seq"))
@@ -108,14 +142,17 @@ def selected_range(firm_id: int | None, start: dt.date, end: dt.date) -> tuple[i
     return bounds["first"], bounds["last"]
 
 
-def covering_checkpoint(seq: int) -> Checkpoint:
-    """The first checkpoint at or after ``seq``; one is signed now if none covers it yet.
+def covering_checkpoint(seq: int, *, sign_now: bool = True) -> Checkpoint:
+    """The first checkpoint at or after ``seq``; one is signed now if none covers it yet and
+    ``sign_now`` (without it, :class:`NoCheckpoint`).
 
     Raises :class:`NoCheckpoint` when the platform refuses to sign (the chain does not verify):
     a bundle without a checkpoint would vouch for nothing.
     """
     covering = Checkpoint.objects.filter(seq__gte=seq).order_by("seq", "id")
     checkpoint = covering.first()
+    if checkpoint is None and not sign_now:
+        raise NoCheckpoint(f"no checkpoint covers event {seq} yet")
     if checkpoint is None:
         try:
             outcome = take_checkpoint()
@@ -238,20 +275,32 @@ def write_bundle(
     end: dt.date,
     masked: bool,
     firm: BundleFirm | None = None,
+    sign_now: bool = True,
 ) -> BundleSummary:
     """Write the bundle of the events from ``start`` to ``end`` (Beijing days, both included)
-    concerning ``firm`` (every event when None) to ``fileobj``.
+    concerning ``firm`` (every event when None) to ``fileobj``, signed by the platform.
+
+    ``sign_now``: sign a checkpoint when none covers the last selected event yet (platform
+    staff's command). Without it (a firm manager's download, which anyone signed in as a
+    manager can repeat), only events up to the latest existing checkpoint are exported, so a
+    download never adds a permanent checkpoint; :class:`NoCheckpointYet` when there is none.
 
     Raises :class:`NothingToExport` when no event is selected, :class:`NoCheckpoint` when
-    none covers the range and the chain does not verify. Only reads, except for signing a
-    checkpoint when none covers the last selected event yet.
+    none covers the range and the chain does not verify, :class:`DayOutOfRange` for days an
+    export cannot name. Only reads, except for signing a checkpoint as said.
     """
     firm_id = firm.id if firm else None
-    selected = selected_range(firm_id, start, end)
+    day_bounds(start, end)  # DayOutOfRange before any query
+    up_to = None
+    if not sign_now:
+        up_to = Checkpoint.objects.order_by("-seq").values_list("seq", flat=True).first()
+        if up_to is None:
+            raise NoCheckpointYet("no checkpoint has been signed yet")
+    selected = selected_range(firm_id, start, end, up_to=up_to)
     if selected is None:
         raise NothingToExport("no audit event in that range")
     first_seq = selected[0]
-    last_seq = covering_checkpoint(selected[1]).seq
+    last_seq = covering_checkpoint(selected[1], sign_now=sign_now).seq
     summary = BundleSummary(first_seq=first_seq, last_seq=last_seq, masked=masked)
     checkpoints = [
         checkpoint.as_published()
@@ -261,7 +310,9 @@ def write_bundle(
     ]
     summary.checkpoints = len(checkpoints)
 
+    digests: dict[str, str] = {}
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        events_digest = hashlib.sha256()
         with bundle.open("events.jsonl", "w") as events:
             for line in _lines(
                 first_seq,
@@ -271,7 +322,10 @@ def write_bundle(
                 masked=masked,
                 summary=summary,
             ):
-                events.write(json.dumps(line, ensure_ascii=False).encode() + b"\n")
+                data = json.dumps(line, ensure_ascii=False).encode() + b"\n"
+                events_digest.update(data)
+                events.write(data)
+        digests["events.jsonl"] = events_digest.hexdigest()
         manifest = {
             "format": verifier.BUNDLE_FORMAT,
             "first_seq": first_seq,
@@ -287,12 +341,28 @@ def write_bundle(
             "checkpoints": summary.checkpoints,
         }
         keys = [{"publicKeyMultibase": key} for key in published_public_keys()]
-        bundle.writestr("manifest.json", _pretty(manifest))
-        bundle.writestr("checkpoints.json", _pretty(checkpoints))
-        bundle.writestr("public_keys.json", _pretty(keys))
+        for name, value in (
+            ("manifest.json", manifest),
+            ("checkpoints.json", checkpoints),
+            ("public_keys.json", keys),
+        ):
+            data = _pretty(value)
+            digests[name] = hashlib.sha256(data).hexdigest()
+            bundle.writestr(name, data)
+        bundle.writestr("signature.json", _pretty(_signature(digests)))
         bundle.writestr("verify.py", Path(verifier.__file__).read_bytes())
         bundle.writestr("README.txt", BUNDLE_README.read_bytes())
     return summary
+
+
+def _signature(digests: dict[str, str]) -> dict[str, Any]:
+    """The platform's signature over the files' SHA-256 (``verifier.SIGNED_FILES``)."""
+    document: dict[str, Any] = {"type": verifier.EXPORT_TYPE}
+    for name, field_name in verifier.SIGNED_FILES.items():
+        document[field_name] = digests[name]
+    document["key"] = current_signing_key().public_multikey
+    document["time"] = timezone.now().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return {"document": document, "signature": sign_document(document)}
 
 
 def _pretty(value: Any) -> bytes:

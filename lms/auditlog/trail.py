@@ -65,6 +65,11 @@ class Scope:
 # --- Filters -----------------------------------------------------------------------------------
 
 
+# The days a date filter may name (the export's range, lms.auditlog.export).
+FIRST_DAY = dt.date(1970, 1, 1)
+LAST_DAY = dt.date(9999, 12, 30)
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -91,6 +96,23 @@ class TrailFilterForm(forms.Form):
         field = self.fields["event_type"]
         assert isinstance(field, forms.ChoiceField)  # the declared field, copied per form
         field.choices = [("", pgettext("audit log", "All events")), *choices]
+
+    def _day_in_range(self, name: str) -> dt.date | None:
+        """A far-off day (year 1, 9999-12-31) has no valid Beijing bounds in UTC: the filter is
+        refused with a message (and so ignored) rather than crashing the query."""
+        day = self.cleaned_data.get(name)
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise forms.ValidationError(
+                gettext("Choose a date from %(first)s to %(last)s; this filter was ignored.")
+                % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}
+            )
+        return day
+
+    def clean_date_from(self) -> dt.date | None:
+        return self._day_in_range("date_from")
+
+    def clean_date_to(self) -> dt.date | None:
+        return self._day_in_range("date_to")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -26,6 +26,15 @@ How the chain is built (see README "Audit log"):
 * A checkpoint is ``{"document": {"type", "seq", "hash", "time", "key"}, "signature": hex}``:
   an Ed25519 signature over ``JCS(document)`` by the platform key ``key`` (a ``z6Mk…``
   Multikey), asserting that event ``seq`` has hash ``hash``.
+* A bundle carries ``signature.json``: ``{"document": {"type": "SunshineAcademyAuditExport",
+  "manifest_sha256", "events_sha256", "checkpoints_sha256", "public_keys_sha256", "key",
+  "time"}, "signature": hex}``, the platform's Ed25519 signature over ``JCS(document)``. It
+  vouches for the bytes of those four files as the platform wrote them — the manifest (firm,
+  dates, span, masking), every line (full or redacted, masked or not) — so a holder cannot
+  redact, drop or rewrite anything before passing the bundle on.
+
+Anything a bundle could hide data in is refused: a duplicate key in any JSON object, a key an
+event line does not have, two zip entries of the same name.
 
 Event content never contains floating-point numbers (scores are strings) and its keys are ASCII,
 so the canonical form below is exactly RFC 8785 for every event the platform writes; anything
@@ -42,6 +51,7 @@ import sys
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -49,6 +59,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 FORMAT_VERSION = 1
 GENESIS_HASH = "0" * 64
 CHECKPOINT_TYPE = "SunshineAcademyAuditCheckpoint"
+EXPORT_TYPE = "SunshineAcademyAuditExport"
+# The files signature.json vouches for, and the document field holding each one's SHA-256.
+SIGNED_FILES = {
+    "manifest.json": "manifest_sha256",
+    "events.jsonl": "events_sha256",
+    "checkpoints.json": "checkpoints_sha256",
+    "public_keys.json": "public_keys_sha256",
+}
 BUNDLE_FORMAT = "sunshine-academy-audit-export/1"
 BODY_FIELDS = (
     "v",
@@ -63,6 +81,11 @@ BODY_FIELDS = (
     "payload",
     "personal_digest",
 )
+# The keys an exported event line may have: the body and the chain, plus the personal part in
+# full or masked (neither hashed); a redacted line has exactly REDACTED_FIELDS.
+LINE_FIELDS = frozenset(BODY_FIELDS) | {"prev_hash", "hash"}
+PERSONAL_FIELDS = frozenset({"personal", "personal_masked"})
+REDACTED_FIELDS = frozenset({"seq", "redacted", "body_hash", "prev_hash", "hash"})
 _B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _ED25519_PUBLIC_PREFIX = b"\xed\x01"
 
@@ -222,11 +245,18 @@ def public_key_from_multikey(multikey: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(data[2:])
 
 
-def checkpoint_signature_valid(checkpoint: dict, trusted_keys: Iterable[str]) -> bool:
-    """Whether ``checkpoint`` is signed by one of ``trusted_keys`` (public Multikeys)."""
+def checkpoint_signature_valid(
+    checkpoint: dict, trusted_keys: Iterable[str], *, kind: str = CHECKPOINT_TYPE
+) -> bool:
+    """Whether ``checkpoint`` (or another signed document of type ``kind``) is signed by one
+    of ``trusted_keys`` (public Multikeys)."""
+    if not isinstance(checkpoint, dict):
+        return False
     document = checkpoint.get("document") or {}
+    if not isinstance(document, dict):
+        return False
     key = document.get("key")
-    if document.get("type") != CHECKPOINT_TYPE or key not in set(trusted_keys):
+    if document.get("type") != kind or not isinstance(key, str) or key not in set(trusted_keys):
         return False
     try:
         signature = bytes.fromhex(checkpoint.get("signature") or "")
@@ -334,42 +364,134 @@ def check_checkpoints(
 # --- Export bundles -------------------------------------------------------------------------------
 
 
+class Rejected(ValueError):
+    """The bundle holds something the platform never writes (a duplicate key, an unknown field,
+    a duplicate zip entry): refused as tampering, not read past."""
+
+    def __init__(self, problem: str, seq: int | None = None) -> None:
+        super().__init__(problem)
+        self.seq = seq
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    mapping: dict = {}
+    for key, value in pairs:
+        if key in mapping:
+            raise Rejected(f"a JSON object has the key {key!r} twice")
+        mapping[key] = value
+    return mapping
+
+
+def loads(data: bytes | str) -> Any:
+    """JSON as the platform writes it: an object with a key twice is refused (JSON readers
+    disagree on which value wins, so a second value could hide from one of them)."""
+    return json.loads(data, object_pairs_hook=_unique_keys)
+
+
+def _check_line_fields(event: object) -> dict:
+    if not isinstance(event, dict):
+        raise Rejected("an event line is not a JSON object")
+    seq = event.get("seq") if isinstance(event.get("seq"), int) else None
+    keys = set(event)
+    if "redacted" in event:
+        if event["redacted"] is not True or keys != REDACTED_FIELDS:
+            raise Rejected(
+                f"a redacted line must have exactly {sorted(REDACTED_FIELDS)}, not {sorted(keys)}",
+                seq,
+            )
+    else:
+        unknown = keys - LINE_FIELDS - PERSONAL_FIELDS
+        missing = LINE_FIELDS - keys
+        if unknown or missing or PERSONAL_FIELDS <= keys:
+            raise Rejected(
+                f"unexpected fields in an event line (unknown {sorted(unknown)}, missing "
+                f"{sorted(missing)}; at most one of personal and personal_masked)",
+                seq,
+            )
+    return event
+
+
 def _jsonl(lines: Iterable[bytes]) -> Iterator[dict]:
     for line in lines:
         if line.strip():
-            yield json.loads(line)
+            yield _check_line_fields(loads(line))
 
 
 def _kept_checkpoints(path: str) -> list[dict]:
     """Checkpoints the reader saved earlier: a JSON list, or an object with "checkpoints"."""
-    with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
+    with open(path, "rb") as handle:
+        data = loads(handle.read())
     checkpoints = data.get("checkpoints") if isinstance(data, dict) else data
     if not isinstance(checkpoints, list):
         raise ValueError(f"{path} holds no list of checkpoints")
     return [cp for cp in checkpoints if isinstance(cp, dict)]
 
 
+def _file_sha256(bundle: zipfile.ZipFile, name: str) -> str:
+    digest = hashlib.sha256()
+    with bundle.open(name) as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_bundle_signature(
+    bundle: zipfile.ZipFile, signed: Any, trusted_keys: list[str], result: Result
+) -> Result:
+    """``signature.json`` must be the platform's valid signature by a trusted key, and every
+    signed file must still have the SHA-256 it names."""
+    if not checkpoint_signature_valid(signed, trusted_keys, kind=EXPORT_TYPE):
+        return result.fail(
+            None, "the bundle's signature.json is not a valid signature by a trusted key"
+        )
+    document = signed["document"]
+    for name, field_name in SIGNED_FILES.items():
+        if _file_sha256(bundle, name) != document.get(field_name):
+            return result.fail(
+                None, f"the bundle was changed after the platform exported it: {name}"
+            )
+    result.signers.add(document["key"])
+    return result
+
+
 def verify_bundle(
     path: str, *, trusted_keys: list[str] | None = None, kept: Iterable[dict] = ()
 ) -> Result:
-    """Verify an export bundle (a zip with manifest.json, events.jsonl, checkpoints.json and
-    public_keys.json): every event chains to the next, and a signed checkpoint at or after the
-    last event vouches for the whole run.
+    """Verify an export bundle (a zip with manifest.json, events.jsonl, checkpoints.json,
+    public_keys.json and signature.json): every event chains to the next, a signed checkpoint
+    at or after the last event vouches for the whole run, and the platform's signature vouches
+    for the files as it wrote them (the manifest's firm, dates and masking included).
 
     ``trusted_keys``: the public Multikeys the reader trusts (default: the bundle's own
     public_keys.json, which the reader should compare with the platform's published key).
     ``kept``: checkpoints the reader saved earlier (e.g. from the platform's public list);
     those within the bundle's span must be validly signed and match the chain too.
     """
+    try:
+        return _verify_bundle(path, trusted_keys=trusted_keys, kept=kept)
+    except Rejected as rejected:
+        return Result().fail(rejected.seq, str(rejected))
+
+
+def _verify_bundle(path: str, *, trusted_keys: list[str] | None, kept: Iterable[dict]) -> Result:
     with zipfile.ZipFile(path) as bundle:
-        manifest = json.loads(bundle.read("manifest.json"))
-        if manifest.get("format") != BUNDLE_FORMAT:
-            return Result().fail(None, f"not an audit export: {manifest.get('format')!r}")
-        checkpoints = json.loads(bundle.read("checkpoints.json"))
-        keys = [key["publicKeyMultibase"] for key in json.loads(bundle.read("public_keys.json"))]
+        names = bundle.namelist()
+        if len(names) != len(set(names)):
+            duplicate = next(name for name in names if names.count(name) > 1)
+            raise Rejected(f"the zip holds two entries named {duplicate}")
+        manifest = loads(bundle.read("manifest.json"))
+        if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+            found = manifest.get("format") if isinstance(manifest, dict) else manifest
+            return Result().fail(None, f"not an audit export: {found!r}")
+        checkpoints = loads(bundle.read("checkpoints.json"))
+        keys = [key["publicKeyMultibase"] for key in loads(bundle.read("public_keys.json"))]
         if trusted_keys is not None:
             keys = list(trusted_keys)
+        if "signature.json" not in names:
+            return Result().fail(None, "the bundle has no signature.json: it is not as exported")
+        signed = loads(bundle.read("signature.json"))
+        if not isinstance(checkpoints, list):
+            raise Rejected("checkpoints.json is not a list")
         first, last = manifest["first_seq"], manifest["last_seq"]
         kept = [
             cp
@@ -390,14 +512,18 @@ def verify_bundle(
                 start_seq=first,
                 keep_hashes=seqs,
             )
-    if not result.ok:
-        return result
-    if result.head_seq != last:
-        return result.fail(result.head_seq + 1, "the bundle ends before its manifest says")
-    check_checkpoints(result, [*checkpoints, *kept], keys)
-    bundled = [cp["document"]["seq"] for cp in checkpoints if isinstance(cp.get("document"), dict)]
-    if result.ok and result.head_seq not in bundled:
-        result.fail(result.head_seq, "no signed checkpoint vouches for the last event")
+        if not result.ok:
+            return result
+        if result.head_seq != last:
+            return result.fail(result.head_seq + 1, "the bundle ends before its manifest says")
+        check_checkpoints(result, [*checkpoints, *kept], keys)
+        bundled = [
+            cp["document"]["seq"] for cp in checkpoints if isinstance(cp.get("document"), dict)
+        ]
+        if result.ok and result.head_seq not in bundled:
+            result.fail(result.head_seq, "no signed checkpoint vouches for the last event")
+        if result.ok:
+            check_bundle_signature(bundle, signed, keys, result)
     return result
 
 
@@ -438,7 +564,10 @@ def main(argv: list[str] | None = None) -> int:
         for key in sorted(result.signers):
             print(f"signed by {key}")
         return 0
-    print(f"FAILED at event {result.first_bad_seq}: {result.problem}")
+    if result.first_bad_seq is None:
+        print(f"FAILED: {result.problem}")
+    else:
+        print(f"FAILED at event {result.first_bad_seq}: {result.problem}")
     return 1
 
 

@@ -28,16 +28,22 @@ from lms.auditlog.chain import record
 from lms.auditlog.export import (
     BundleFirm,
     BundleSummary,
+    DayOutOfRange,
     NoCheckpoint,
+    NoCheckpointYet,
     NothingToExport,
+    check_day,
     write_bundle,
 )
 
 from .privacy import log_access
 
 __all__ = [
+    "DayOutOfRange",
     "ExportedBundle",
     "NoCheckpoint",
+    "NoCheckpointYet",
+    "check_day",
     "NothingToExport",
     "bundle_filename",
     "export_audit_log",
@@ -79,16 +85,21 @@ def export_audit_log(
     end: date,
     masked: bool,
     actor: Any = None,
+    sign_now: bool = True,
 ) -> ExportedBundle:
     """Write the bundle of ``firm``'s events (all events when None) from ``start`` to ``end``
     (Beijing days, inclusive) to ``fileobj`` (readable and seekable), and record the export.
 
     ``actor``: the user exporting, or a task name; None means whoever the request is.
+    ``sign_now``: whether a checkpoint may be signed for events none covers yet (platform staff's
+    command); without it the bundle stops at the latest checkpoint (firm managers' downloads).
     Raises :class:`NothingToExport` when no event is in the range, :class:`NoCheckpoint` when
     no checkpoint covers it and the chain does not verify; neither records anything.
     """
     bundle_firm = BundleFirm(firm.pk, firm.credit_code, firm.name) if firm else None
-    summary = write_bundle(fileobj, start=start, end=end, masked=masked, firm=bundle_firm)
+    summary = write_bundle(
+        fileobj, start=start, end=end, masked=masked, firm=bundle_firm, sign_now=sign_now
+    )
     fileobj.flush()
     sha256 = _sha256(fileobj)
     with transaction.atomic():

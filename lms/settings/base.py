@@ -368,6 +368,9 @@ CERTIFICATE_ALLOW_DEV_SIGNING_KEY = False
 # Public verification lookups per client IP (django-ratelimit syntax), so codes cannot be guessed.
 CERTIFICATE_VERIFY_RATE = env_str("CERTIFICATE_VERIFY_RATE", "30/m")
 
+# Audit-log bundle downloads per firm manager (/firm/audit-log/), count/period as above.
+AUDIT_LOG_EXPORT_RATE = env_str("AUDIT_LOG_EXPORT_RATE", "10/h")
+
 # Platform API (/api/v1/): calls per token (count/period, period s, m, h or d); over it, a 429.
 API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600/m")
 # Webhooks are refused for private, loopback and link-local addresses (SSRF) unless DEBUG is on

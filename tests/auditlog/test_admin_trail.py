@@ -240,3 +240,28 @@ def test_a_page_costs_the_same_queries_for_3_events_as_for_50(
     write(PER_PAGE - 3)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(seqs(page(auditor_client, url))) == PER_PAGE
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"date_from": "0001-01-01"},
+        {"date_to": "9999-12-31"},
+        {"date_from": "0001-01-01", "date_to": "9999-12-31"},
+    ],
+)
+def test_far_off_dates_are_ignored_with_a_message(auditor_client, params):
+    """Year 1 and 9999-12-31 have no valid Beijing midnight in UTC: the filter is refused with
+    a message naming the allowed days and the rest of the page works (no 500), on SQLite and
+    PostgreSQL alike."""
+    event = record(subject_label="C-1")
+    html = page(auditor_client, INDEX, **params)
+    # The message (in either language) names the days a filter may use.
+    assert "1970-01-01" in html and "9999-12-30" in html
+    assert seqs(html) == [event.seq]
+
+
+@pytest.mark.parametrize("params", [{"date_from": "2026-03-02\x00"}, {"date_to": "\x00"}])
+def test_nul_bytes_in_a_date_filter_are_a_400_not_a_500(auditor_client, params):
+    record(subject_label="C-1")
+    assert auditor_client.get(INDEX, params).status_code == 400

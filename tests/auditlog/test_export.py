@@ -118,6 +118,7 @@ def test_the_manifest_says_what_was_exported(tmp_path, trail):
             "events.jsonl",
             "manifest.json",
             "public_keys.json",
+            "signature.json",
             "verify.py",
         ]
         assert bundle.read("verify.py") == Path(verifier.__file__).read_bytes()

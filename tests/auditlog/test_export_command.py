@@ -116,6 +116,16 @@ def test_all_firms_exports_every_event_and_the_credit_code_may_be_lower_case(tmp
         (["--from", "2026-11-21"], "--to 2026-11-20 is before --from 2026-11-21."),
         (["--from", "2026-11-01", "--to", "2026-11-02"], "No audit event of 阳光资产管理有限公司"),
         (["-o", "/nonexistent-folder/a.zip"], "The folder /nonexistent-folder does not exist."),
+        # Far-off days have no valid Beijing bounds: a clear error, not an OverflowError (D4).
+        (["--from", "0001-01-01"], "--from 0001-01-01: 0001-01-01 is outside 1970-01-01 to"),
+        (["--from", "0001-01-01", "--to", "0001-01-02"], "--from 0001-01-01: 0001-01-01 is"),
+        (
+            ["--to", "9999-12-31"],
+            "--to 9999-12-31: 9999-12-31 is outside 1970-01-01 to 9999-12-30.",
+        ),
+        (["--from", "2026-11-20\x00"], "--from '2026-11-20\\x00' is not a date"),
+        (["--to", "\x00"], "--to '\\x00' is not a date"),
+        (["--firm", "91310000MA1K\x00"], "is not a credit code."),
     ],
 )
 def test_errors_are_clear_and_write_nothing(tmp_path, trail, args, message):

@@ -7,11 +7,13 @@ import datetime as dt
 from datetime import timedelta
 
 import pytest
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from lms.accounts.models import FirmKind, Membership
-from lms.auditlog.models import AuditEvent
+from lms.auditlog.checkpoints import take_checkpoint
+from lms.auditlog.models import AuditEvent, Checkpoint
 from lms.compliance.models import PersonalDataAccess
 from tests.auditlog.helpers import events_of, one_event
 from tests.compliance.dashboard_factories import contract, make_manager
@@ -22,11 +24,13 @@ from .export_builders import (
     A_PERSON,
     B_PERSON,
     Trail,
+    beijing,
     build_trail,
     bundle_json,
+    bundle_lines,
     bundle_text,
+    record_at,
     run_verifier,
-    tamper_with,
 )
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +51,10 @@ def _english():
 
 @pytest.fixture
 def trail(monkeypatch) -> Trail:
-    return build_trail(monkeypatch, DAY)
+    """The trail, and the hourly checkpoint the beat task would have signed since."""
+    built = build_trail(monkeypatch, DAY)
+    take_checkpoint()
+    return built
 
 
 @pytest.fixture
@@ -125,6 +132,7 @@ def test_a_manager_sees_the_form_not_cached(client, trail, boss):
 def test_a_manager_downloads_their_firms_masked_bundle_and_it_verifies(
     client, trail, boss, tmp_path
 ):
+    checkpoints = Checkpoint.objects.count()
     response = download(client, boss, trail.firm_a)
 
     assert response.status_code == 200
@@ -151,6 +159,8 @@ def test_a_manager_downloads_their_firms_masked_bundle_and_it_verifies(
     # The page lists the export (when, which days, masked, the digest's start).
     page = client.get(PAGE).content.decode()
     assert event.payload["sha256"][:16] in page
+    assert "events of the last hour appear after the next hourly checkpoint" in page
+    assert Checkpoint.objects.count() == checkpoints  # a download never signs one
 
 
 def test_another_firms_bundle_is_a_404(client, trail, boss):
@@ -192,9 +202,94 @@ def test_days_without_events_say_so_and_record_nothing(client, trail, boss):
     assert AuditEvent.objects.count() == before
 
 
-def test_a_chain_that_does_not_verify_is_not_handed_out(client, trail, boss):
-    tamper_with(trail.a_seqs[1])
+# --- Downloads never sign a checkpoint (C2) -----------------------------------------------------
+
+
+def test_before_the_first_checkpoint_the_page_says_so_and_signs_nothing(client, monkeypatch):
+    trail = build_trail(monkeypatch, DAY)
+    boss = make_manager("boss.a@agency.example", "赵经理", trail.firm_a)
     response = download(client, boss, trail.firm_a)
-    assert response.status_code == 503
-    assert "data-audit-export-unavailable" in response.content.decode()
+    assert response.status_code == 200
+    assert "data-audit-export-no-checkpoint" in response.content.decode()
+    assert "has not signed its first hourly checkpoint" in response.content.decode()
+    assert not Checkpoint.objects.exists()
+    assert not events_of("auditlog.exported")
+
+
+def test_events_after_the_latest_checkpoint_wait_for_the_next_one(
+    client, trail, boss, tmp_path, monkeypatch
+):
+    """Each download records an event no checkpoint covers: the next download must not sign
+    one for it (one permanent checkpoint per click), and a later event of the firm is left out
+    until the hourly task signs."""
+    checkpoint = Checkpoint.objects.get()
+    late = record_at(
+        beijing(DAY, 23),
+        monkeypatch,
+        "membership.ended",
+        firms=[trail.firm_a],
+        persons=[trail.collector_a],
+        subject=trail.collector_a,
+        payload={"role": "collector"},
+    )
+    paths = []
+    for name in ("first.zip", "second.zip"):
+        response = download(client, boss, trail.firm_a)
+        assert response.status_code == 200
+        paths.append(tmp_path / name)
+        paths[-1].write_bytes(b"".join(response.streaming_content))
+    assert Checkpoint.objects.count() == 1
+    for path in paths:
+        assert run_verifier(path).returncode == 0
+        assert bundle_json(path, "manifest.json")["last_seq"] == checkpoint.seq
+        assert late not in [line["seq"] for line in bundle_lines(path)]
+    assert len(events_of("auditlog.exported")) == 2
+
+    take_checkpoint()  # the hourly task
+    response = download(client, boss, trail.firm_a)
+    path = tmp_path / "third.zip"
+    path.write_bytes(b"".join(response.streaming_content))
+    assert run_verifier(path).returncode == 0
+    full = [line["seq"] for line in bundle_lines(path) if not line.get("redacted")]
+    assert late in full
+
+
+@override_settings(AUDIT_LOG_EXPORT_RATE="2/h")
+def test_downloads_are_rate_limited_per_user(client, trail, boss):
+    assert download(client, boss, trail.firm_a).status_code == 200
+    assert download(client, boss, trail.firm_a).status_code == 200
+    response = download(client, boss, trail.firm_a)
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 3600
+    html = response.content.decode()
+    assert "data-audit-export-throttled" in html
+    assert "You have downloaded many bundles in a short time. Please try again in" in html
+    assert len(events_of("auditlog.exported")) == 2
+    # Another manager of the same firm has a budget of their own.
+    other = make_manager("boss2.a@agency.example", "钱经理", trail.firm_a)
+    assert download(client, other, trail.firm_a).status_code == 200
+
+
+def test_the_default_rate_is_ten_an_hour(settings):
+    assert settings.AUDIT_LOG_EXPORT_RATE == "10/h"
+
+
+# --- Far-off dates and NUL bytes (D4) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"start": "0001-01-01", "end": "0001-01-02"}, "Choose a date from 1970 on."),
+        ({"start": "0001-01-01", "end": "2026-11-20"}, "Choose a date from 1970 on."),
+        ({"start": "1969-12-31", "end": "1969-12-31"}, "Choose a date from 1970 on."),
+        ({"start": "2026-11-20", "end": "9999-12-31"}, "The end date is in the future."),
+        ({"start": "2026-11-20\x00", "end": "2026-11-20"}, "Enter a valid date."),
+        ({"start": "2026-11-20", "end": "\x00"}, "Enter a valid date."),
+    ],
+)
+def test_far_off_dates_and_nul_bytes_are_form_errors(client, trail, boss, data, error):
+    response = download(client, boss, trail.firm_a, data)
+    assert response.status_code == 400
+    assert error in response.content.decode()
     assert not events_of("auditlog.exported")

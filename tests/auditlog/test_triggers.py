@@ -45,8 +45,44 @@ def refused(sql: str) -> None:
             cursor.execute(sql)
 
 
+def installed_triggers() -> dict[str, set[tuple[str, str]]]:
+    """The triggers the database catalogue lists per table: (trigger name, its definition)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t "
+                "JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'"
+            )
+        else:
+            cursor.execute("SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'trigger'")
+        found: dict[str, set[tuple[str, str]]] = {}
+        for table, name, definition in cursor.fetchall():
+            found.setdefault(table, set()).add((name, " ".join(definition.upper().split())))
+    return found
+
+
 def test_the_migration_installed_the_triggers_on_all_four_tables():
     assert set(MODELS) == set(triggers.TABLES)
+    found = installed_triggers()
+    for table in MODELS:
+        definitions = found.get(table, set())
+        names = {name for name, _ in definitions}
+        if connection.vendor == "postgresql":
+            assert {f"{table}_append_only", f"{table}_no_truncate"} <= names, table
+            by_name = dict(definitions)
+            row = by_name[f"{table}_append_only"]
+            assert "BEFORE DELETE OR UPDATE" in row or "BEFORE UPDATE OR DELETE" in row, row
+            assert "FOR EACH ROW EXECUTE FUNCTION AUDITLOG_REFUSE_CHANGE()" in row, row
+            statement = by_name[f"{table}_no_truncate"]
+            assert "BEFORE TRUNCATE" in statement, statement
+            assert "AUDITLOG_REFUSE_CHANGE()" in statement, statement
+        else:
+            assert {f"{table}_no_update", f"{table}_no_delete"} <= names, table
+            text = " ".join(definition for _, definition in definitions)
+            assert f"BEFORE UPDATE ON {table.upper()}" in text, text
+            assert f"BEFORE DELETE ON {table.upper()}" in text, text
+            assert "RAISE(ABORT" in text, text
 
 
 @pytest.mark.parametrize("table", triggers.TABLES)

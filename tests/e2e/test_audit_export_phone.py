@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import Page, expect
 
+from lms.auditlog.checkpoints import take_checkpoint
 from tests.auditlog.export_builders import (
     A_PERSON,
     build_trail,
@@ -29,6 +30,7 @@ def test_a_manager_downloads_a_verifiable_bundle_on_a_phone(
     live_server, phone_page: Page, monkeypatch, tmp_path
 ):
     trail = build_trail(monkeypatch, DAY)
+    take_checkpoint()  # the hourly task: a manager's download never signs one
     boss = make_manager("boss.phone@agency.example", "赵经理", trail.firm_a)
     page, base = phone_page, live_server.url
     sign_in(page, base, boss)

@@ -11,8 +11,13 @@ the bundle leaves the platform, and the platform's staff export unmasked bundles
 ``manage.py export_audit_log`` where the law allows. Each download appends an
 ``auditlog.exported`` event with the bundle's SHA-256 (:mod:`lms.compliance.audit_exports`).
 
-The download is a POST: it records an event and may sign a checkpoint, which a GET (prefetched,
-repeated by a browser) must not do.
+The bundle covers events only up to the latest hourly checkpoint: a download never signs one.
+Why: each download records an event, so signing on demand would add a permanent checkpoint per
+click; the platform staff's command still signs on demand. Downloads are limited per user
+(``AUDIT_LOG_EXPORT_RATE``, default 10 an hour): each writes a bundle and an event.
+
+The download is a POST: it records an event, which a GET (prefetched, repeated by a browser)
+must not do.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,11 +41,15 @@ from lms.accounts.onboarding.forms import DateInput
 from lms.auditlog.export import BEIJING
 from lms.auditlog.models import AuditEvent, EventFirm
 from lms.compliance.audit_exports import (
+    DayOutOfRange,
     NoCheckpoint,
+    NoCheckpointYet,
     NothingToExport,
     bundle_filename,
+    check_day,
     export_audit_log,
 )
+from lms.lib.ratelimit import hit
 
 if TYPE_CHECKING:
     from lms.accounts.models import Firm
@@ -48,6 +58,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 MAX_DAYS = 366
 RECENT_EXPORTS = 5
+DEFAULT_RATE = "10/h"  # downloads per user (settings.AUDIT_LOG_EXPORT_RATE)
 
 
 def beijing_today() -> date:
@@ -59,6 +70,23 @@ class AuditExportForm(forms.Form):
 
     start = forms.DateField(label=gettext_lazy("From"), widget=DateInput())
     end = forms.DateField(label=gettext_lazy("To"), widget=DateInput())
+
+    def _in_range(self, name: str) -> date:
+        """Days before 1970 are refused here (no event is that old, and year 1 has no valid
+        Beijing midnight in UTC); days after today are refused by :meth:`clean`."""
+        day = self.cleaned_data[name]
+        if day <= beijing_today():
+            try:
+                check_day(day)
+            except DayOutOfRange:
+                raise forms.ValidationError(_("Choose a date from 1970 on.")) from None
+        return day
+
+    def clean_start(self) -> date:
+        return self._in_range("start")
+
+    def clean_end(self) -> date:
+        return self._in_range("end")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -100,6 +128,8 @@ def _page(
     status: int = 200,
     nothing: bool = False,
     unavailable: bool = False,
+    no_checkpoint: bool = False,
+    wait_minutes: int | None = None,
 ) -> HttpResponse:
     return render(
         request,
@@ -109,11 +139,18 @@ def _page(
             "form": form,
             "nothing": nothing,
             "unavailable": unavailable,
+            "no_checkpoint": no_checkpoint,
+            "wait_minutes": wait_minutes,
             "recent": _recent_exports(request.firm),
             "max_days": MAX_DAYS,
         },
         status=status,
     )
+
+
+def _user(group: str, request: HttpRequest) -> str:
+    """Downloads are counted per signed-in user."""
+    return str(request.user.pk)
 
 
 @require_safe
@@ -132,17 +169,33 @@ def audit_log_bundle(request: ManagerHttpRequest, firm_id: int) -> HttpResponseB
     if firm_id != request.firm.pk:
         raise Http404("Not your firm.")
     form = AuditExportForm(request.POST)
+    rate = settings.AUDIT_LOG_EXPORT_RATE or DEFAULT_RATE
+    wait = hit(request, group="audit-log-export", key=_user, rate=rate)
+    if wait is not None:
+        form.is_valid()  # show what was typed
+        response = _page(request, form, status=429, wait_minutes=max(1, -(-wait // 60)))
+        response["Retry-After"] = str(wait)
+        return response
     if not form.is_valid():
         return _page(request, form, status=400)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     spool = tempfile.TemporaryFile()  # FileResponse closes it once sent
     try:
         export_audit_log(
-            spool, firm=request.firm, start=start, end=end, masked=True, actor=request.user
+            spool,
+            firm=request.firm,
+            start=start,
+            end=end,
+            masked=True,
+            actor=request.user,
+            sign_now=False,
         )
     except NothingToExport:
         spool.close()
         return _page(request, form, nothing=True)
+    except NoCheckpointYet:
+        spool.close()
+        return _page(request, form, no_checkpoint=True)
     except NoCheckpoint:
         # The chain does not verify: no bundle may be vouched for. Logged for the platform.
         spool.close()

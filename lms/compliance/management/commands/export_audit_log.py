@@ -16,16 +16,28 @@ from django.core.management.base import BaseCommand, CommandError
 from stdnum.cn import uscc
 
 from lms.accounts.models import Firm
-from lms.compliance.audit_exports import NoCheckpoint, NothingToExport, export_audit_log
+from lms.compliance.audit_exports import (
+    DayOutOfRange,
+    NoCheckpoint,
+    NothingToExport,
+    check_day,
+    export_audit_log,
+)
 
 ACTOR = "manage.py export_audit_log"
 
 
 def _day(option: str, value: str) -> date:
+    """A day an export can name (from 1970 to 9999-12-30: year 1 and the last day of year 9999
+    have no valid Beijing bounds), else a CommandError saying so."""
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise CommandError(f"{option} {value!r} is not a date: write it as YYYY-MM-DD.") from None
+    try:
+        return check_day(day)
+    except DayOutOfRange as error:
+        raise CommandError(f"{option} {value}: {error}.") from None
 
 
 class Command(BaseCommand):
@@ -66,6 +78,8 @@ class Command(BaseCommand):
             raise CommandError(f"--to {last} is before --from {first}.")
         found = None
         if firm is not None:
+            if "\x00" in firm:
+                raise CommandError(f"--firm {firm!r} is not a credit code.")
             code = uscc.compact(firm).upper()
             found = Firm.objects.filter(credit_code=code).first()
             if found is None:
