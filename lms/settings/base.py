@@ -14,6 +14,7 @@ from celery.schedules import crontab
 from django.utils.csp import CSP
 
 from .env import env_bool, env_int, env_list, env_secret, env_str, env_url
+from .storage import private_files_delivery, storages
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -221,16 +222,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT") or VAR_DIR / "private-media")
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Certificate PDFs and audit evidence: never served by the web server, only through views
-    # that check who is asking (see lms/storage.py).
-    "private": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": "/private-media-is-not-served/"},
-    },
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
+# Local folders unless OBJECT_STORAGE_* configures S3-compatible storage (lms/settings/storage.py).
+STORAGES = storages(
+    media_root=MEDIA_ROOT,
+    private_root=PRIVATE_MEDIA_ROOT,
+    static_backend="django.contrib.staticfiles.storage.StaticFilesStorage",
+)
+PRIVATE_FILES_DELIVERY = private_files_delivery()
 
 # Email: console output unless an SMTP host is configured (Django 6.1's MAILERS setting).
 _smtp_host = env_str("EMAIL_HOST")

@@ -3,8 +3,9 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import PRIVATE_MEDIA_ROOT
+from .base import MEDIA_ROOT, PRIVATE_MEDIA_ROOT
 from .env import env_bool, env_int, env_list, env_secret
+from .storage import storages
 
 DEBUG = False
 SECRET_KEY = env_secret("DJANGO_SECRET_KEY", required=True)
@@ -12,16 +13,11 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the site's host names, comma-separated")
 
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Certificate PDFs and audit evidence: never served by the web server, only through views
-    # that check who is asking (see lms/storage.py).
-    "private": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": "/private-media-is-not-served/"},
-    },
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
+STORAGES = storages(
+    media_root=MEDIA_ROOT,
+    private_root=PRIVATE_MEDIA_ROOT,
+    static_backend="whitenoise.storage.CompressedManifestStaticFilesStorage",
+)
 
 # HTTPS: the site sits behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -22,10 +22,10 @@ MEDIA_ROOT = VAR_DIR / "test-media"
 PRIVATE_MEDIA_ROOT = VAR_DIR / "test-private-media"
 # No signing key in the environment: sign credentials with the key derived from SECRET_KEY.
 CERTIFICATE_ALLOW_DEV_SIGNING_KEY = True
+# Local folders even when the environment configures object storage: the object-store tests
+# (tests/lms/storage/) switch to S3 themselves, against a local S3-compatible server.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Certificate PDFs and audit evidence: never served by the web server, only through views
-    # that check who is asking (see lms/storage.py).
     "private": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": "/private-media-is-not-served/"},
