@@ -26,6 +26,7 @@ help:
 	@echo "make run     install, migrate, load demo data and serve on http://$(HOST):$(PORT)"
 	@echo "make test    install if needed, then ruff, mypy, makemigrations --check and the test suite"
 	@echo "make bench   performance benchmarks (slow; skipped by make test)"
+	@echo "make drill   two web nodes, two workers and a beat on PostgreSQL + Redis: one site?"
 	@echo "make lint    ruff check, format check and mypy"
 	@echo "make audit   pip-audit: known vulnerabilities in requirements.lock (needs network; not in make test)"
 	@echo "make messages  update the translation catalogues in locale/ after changing UI text"
@@ -75,6 +76,12 @@ test: install
 .PHONY: bench
 bench: install
 	$(BIN)/pytest -m bench -s $(PYTEST_ARGS)
+
+# The two-node drill (bench/drill.py, README "Production topology"): needs PostgreSQL and Redis
+# (DRILL_DATABASE_URL, DRILL_REDIS_URL; defaults on 127.0.0.1) and says so if they are absent.
+.PHONY: drill
+drill: install
+	$(PY) -m bench.drill $(DRILL_ARGS)
 
 # Known vulnerabilities in the pinned dependencies, looked up in PyPI's advisory data (network
 # needed, so not part of `make test`). The lock pins every package, hence --no-deps and

@@ -279,6 +279,21 @@ if CELERY_BROKER_URL is None:
     CELERY_BROKER_URL = "memory://"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = 5 * 60
+# A worker that dies mid-task (SIGKILL, OOM, a lost machine) never acknowledges its message
+# (acks_late). Redis has no acknowledgements of its own: kombu keeps such a message aside and
+# hands it to another worker once it has been unacknowledged for the visibility timeout. It must
+# exceed the longest task (CELERY_TASK_TIME_LIMIT) and the longest retry countdown or ETA (30 min:
+# the issuance email's back-off), or a message still running or waiting is delivered twice (the
+# tasks are idempotent, but the work is done twice). Every worker looks for such messages every
+# CELERY_BROKER_RESTORE_INTERVAL seconds. The drill (bench/drill.py) lowers both to see a lost
+# task come back within seconds. README: "Production topology".
+CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 60 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": env_int("CELERY_BROKER_RESTORE_INTERVAL", 60),
+    # kombu scans only every Nth interval by default (10): 1 makes the interval the period.
+    "unacked_restore_throttle": 1,
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE

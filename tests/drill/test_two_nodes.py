@@ -1,0 +1,72 @@
+"""The two-node drill (``bench/drill.py``, ``make drill``) passes on CI's services.
+
+Why a test: whether two web nodes, two Celery workers and one beat behave as one site (sessions,
+rate limits, files, queued work) is a property of processes sharing PostgreSQL, Redis and the
+object store, which no in-process test can show. The drill runs as its own process, as
+``make drill`` does, on the PostgreSQL server of ``DATABASE_URL`` (database ``sunshine_drill``)
+and the Redis server of ``CELERY_BROKER_URL`` (databases 2 and 3); its report is printed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from urllib.parse import urlsplit
+
+import pytest
+
+from bench.drill import ROOT, Config, ServiceMissing, check_services
+from tests.conftest import require_service
+
+pytestmark = pytest.mark.broker
+
+# The steps whose passing lines the report must contain (bench/drill.py prints "ok   <title>").
+REQUIRED_STEPS = (
+    "processes: 2 gunicorn nodes, 2 Celery workers, 1 beat",
+    "signs in on node A",
+    "the exam is submitted on node A and passes",
+    "a worker issues the certificate",
+    "the PDF downloads on node B with the session made on A",
+    "the verification page and its JSON answer on node B",
+    "login rate limit shared",
+    "verification rate limit shared",
+    "SIGKILL drill-w1@drill",
+    "the other worker completes every issuance",
+    "every certificate exists exactly once",
+)
+
+
+def _services() -> Config:
+    """The drill's configuration, or a skip (a failure under REQUIRE_SERVICES=1)."""
+    if urlsplit(os.environ.get("DATABASE_URL", "")).scheme not in {"postgres", "postgresql"}:
+        require_service("PostgreSQL", "the drill runs where DATABASE_URL is PostgreSQL")
+    if not os.environ.get("CELERY_BROKER_URL", "").startswith("redis"):
+        require_service("Redis", "the drill runs where CELERY_BROKER_URL is Redis")
+    config = Config.from_environment()
+    try:
+        check_services(config)
+    except ServiceMissing as error:
+        require_service("PostgreSQL and Redis", str(error))
+    return config
+
+
+def test_two_nodes_two_workers_and_a_beat_behave_as_one_site():
+    _services()
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.drill"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=15 * 60,
+        check=False,
+    )
+    sys.stdout.write(result.stdout)
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, report[-6000:]
+    passed = [line for line in result.stdout.splitlines() if " ok   " in line]
+    for title in REQUIRED_STEPS:
+        assert any(title in line for line in passed), f"no passing step {title!r}:\n{report}"
+    assert "drill passed" in result.stdout
