@@ -775,8 +775,11 @@ class Drill:
                 90,
                 "the certificate",
             )
-            task_worker = self._worker_that_issued(certificate.pk)
-            step.detail = f"{certificate.serial}, by {task_worker or 'a worker'}"
+            # The log line follows the commit the certificate was read from.
+            task_worker = wait_for(
+                lambda: self._worker_that_issued(certificate.pk), 15, "the worker's log line"
+            )
+            step.detail = f"{certificate.serial}, by {task_worker}"
         self._download_on_b(collector, certificate)
         with self.report.step("the verification page and its JSON answer on node B") as step:
             visitor = Browser()
@@ -925,6 +928,7 @@ class Drill:
             request_ids = make_candidates(KILL_CANDIDATES)
             check(len(request_ids) == KILL_CANDIDATES, f"requests: {request_ids}")
             step.detail = f"issuance requests {request_ids}"
+        stored_before = len(self._stored_objects())
         lock = psycopg.connect(self.config.database_url, autocommit=True)
         try:
             with self.report.step("both workers stopped mid-issuance, PDF stored") as step:
@@ -934,7 +938,14 @@ class Drill:
                 lock.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
                 app.control.add_consumer("celery", destination=names, reply=True, timeout=5)
                 active = wait_for(lambda: self._busy(app, names, lock), 60, "both workers busy")
-                step.detail = ", ".join(f"{name}: request {r}" for name, (_, r) in active.items())
+                # Each has rendered and uploaded its PDF (the upload precedes the audit entry).
+                wait_for(
+                    lambda: len(self._stored_objects()) >= stored_before + len(names),
+                    30,
+                    "both PDFs in the object store",
+                )
+                busy = ", ".join(f"{name}: request {r}" for name, (_, r) in active.items())
+                step.detail = f"{busy}; both PDFs uploaded, both waiting for the audit-log lock"
             victim_name = names[0]
             task_id, victim_request = active[victim_name]
             victim = self.workers[victim_name]
@@ -1012,10 +1023,9 @@ class Drill:
             return busy
         return None
 
-    def _orphan_objects(self) -> list[str]:
+    def _stored_objects(self) -> list[str]:
+        """The keys in the private bucket."""
         import boto3
-
-        from exams.certificates.models import AttendanceCertificate, Certificate
 
         client = boto3.client(
             "s3",
@@ -1025,9 +1035,15 @@ class Drill:
             aws_secret_access_key=self.s3.secret_access_key,
         )
         listed = client.list_objects_v2(Bucket=PRIVATE_BUCKET).get("Contents", [])
+        return [item["Key"] for item in listed]
+
+    def _orphan_objects(self) -> list[str]:
+        """Keys in the private bucket that no certificate refers to."""
+        from exams.certificates.models import AttendanceCertificate, Certificate
+
         referenced = set(Certificate.objects.values_list("pdf", flat=True))
         referenced |= set(AttendanceCertificate.objects.values_list("pdf", flat=True))
-        return [item["Key"] for item in listed if item["Key"] not in referenced]
+        return [key for key in self._stored_objects() if key not in referenced]
 
 
 def make_candidates(count: int) -> list[int]:
