@@ -568,6 +568,8 @@ class Drill:
             self.login_rate_limit()
             self.verification_rate_limit()
             self.kill_mid_issuance()
+            self.kill_pool_child()
+            self.every_certificate_once()
             with self.report.step("every process still up but the one killed") as step:
                 down = [p.name for p in self.processes.started if not p.alive]
                 check(down == ["worker-1"], f"processes down: {down}")
@@ -944,10 +946,10 @@ class Drill:
                     30,
                     "both PDFs in the object store",
                 )
-                busy = ", ".join(f"{name}: request {r}" for name, (_, r) in active.items())
+                busy = ", ".join(f"{name}: request {r}" for name, (_, r, _) in active.items())
                 step.detail = f"{busy}; both PDFs uploaded, both waiting for the audit-log lock"
             victim_name = names[0]
-            task_id, victim_request = active[victim_name]
+            task_id, victim_request, _ = active[victim_name]
             victim = self.workers[victim_name]
             with self.report.step(f"SIGKILL {victim_name} (main process and pool child)") as step:
                 killed_at = time.monotonic()
@@ -990,6 +992,64 @@ class Drill:
                 f"{recovered_after:.1f} s after the kill (visibility timeout "
                 f"{VISIBILITY_TIMEOUT} s); one certificate per request: {sorted(counts.items())}"
             )
+
+    def kill_pool_child(self) -> None:
+        """The worker survives, only the pool process running the issuance dies:
+        ``reject_on_worker_lost`` puts the message back at once (no visibility timeout)."""
+        import psycopg
+
+        from exams.certificates.models import Certificate, IssuanceRequest
+        from lms.auditlog.chain import ADVISORY_LOCK_KEY
+
+        app = self._celery()
+        name = sorted(self.workers)[1]
+        worker = self.workers[name]
+        app.control.cancel_consumer("celery", destination=[name], reply=True, timeout=5)
+        request_ids = make_candidates(1, first=KILL_CANDIDATES + 1)
+        stored_before = len(self._stored_objects())
+        lock = psycopg.connect(self.config.database_url, autocommit=True)
+        try:
+            with self.report.step(f"SIGKILL the pool process of {name} mid-issuance") as step:
+                lock.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
+                app.control.add_consumer("celery", destination=[name], reply=True, timeout=5)
+                busy = wait_for(lambda: self._busy(app, [name], lock), 60, f"{name} busy")
+                wait_for(lambda: len(self._stored_objects()) > stored_before, 30, "the PDF stored")
+                task_id, request_id, pool_pid = busy[name]
+                killed_at = time.monotonic()
+                os.kill(pool_pid, signal.SIGKILL)
+                step.detail = f"pool process pid {pool_pid} running request {request_id}"
+        finally:
+            lock.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
+            lock.close()
+        with self.report.step("the worker puts the message back at once and issues it") as step:
+            wait_for(
+                lambda: (
+                    IssuanceRequest.objects.filter(
+                        pk__in=request_ids, completed_at__isnull=False
+                    ).count()
+                    == len(request_ids)
+                ),
+                VISIBILITY_TIMEOUT + 60,
+                "the issuance to complete",
+            )
+            took = time.monotonic() - killed_at
+            count = Certificate.objects.filter(request_id=request_id).count()
+            check(count == 1, f"{count} certificates for request {request_id}")
+            log = worker.log.read_text(errors="replace")
+            check("WorkerLostError" in log, f"{name}'s log does not mention the lost process")
+            check(
+                re.search(rf"\[{re.escape(task_id)}\] succeeded", log) is not None,
+                f"{name}'s log does not show task {task_id} succeeding after the loss",
+            )
+            check(worker.alive, f"{name} itself died")
+            step.detail = (
+                f"WorkerLostError, message rejected and requeued; issued {took:.1f} s after the "
+                f"kill by a new pool process of {name}; one certificate"
+            )
+
+    def every_certificate_once(self) -> None:
+        from exams.certificates.models import Certificate
+
         with self.report.step("every certificate exists exactly once") as step:
             from django.db.models import Count
 
@@ -1003,18 +1063,19 @@ class Drill:
             orphans = self._orphan_objects()
             step.detail = (
                 f"{Certificate.objects.count()} certificates, no holder with two valid ones; "
-                f"{len(orphans)} orphaned object(s) in {PRIVATE_BUCKET} (the dead worker's "
-                "upload, referred to by nothing)"
+                f"{len(orphans)} orphaned object(s) in {PRIVATE_BUCKET} (the killed processes' "
+                "uploads, referred to by nothing)"
             )
 
-    def _busy(self, app, names: list[str], lock) -> dict[str, tuple[str, int]] | None:
+    def _busy(self, app, names: list[str], lock) -> dict[str, tuple[str, int, int]] | None:
         """Each worker's issuance task, once both are waiting for the audit lock."""
         active = app.control.inspect(destination=names, timeout=1).active() or {}
         busy = {}
         for name in names:
             tasks = [t for t in active.get(name, []) if t["name"].endswith("issue_certificate")]
             if tasks:
-                busy[name] = (tasks[0]["id"], int(tasks[0]["args"][0]))
+                task = tasks[0]
+                busy[name] = (task["id"], int(task["args"][0]), int(task["worker_pid"]))
         waiting = lock.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
             "AND wait_event = 'advisory'"
@@ -1046,7 +1107,7 @@ class Drill:
         return [key for key in self._stored_objects() if key not in referenced]
 
 
-def make_candidates(count: int) -> list[int]:
+def make_candidates(count: int, first: int = 1) -> list[int]:
     """``count`` new collectors who complete the courses and pass the exam (as ``seed_demo``'s
     holders do, but without issuing): their issuance requests are queued on commit. Returns the
     requests' ids."""
@@ -1066,7 +1127,7 @@ def make_candidates(count: int) -> list[int]:
     programme = CertificationProgramme.objects.get(code=PROGRAMME["code"])
     studied = timezone.now() - timedelta(days=1)
     holders = []
-    for number in range(1, count + 1):
+    for number in range(first, first + count):
         user, _ = ensure_demo_account(
             DemoAccount(f"drill{number}@drill.test", f"演练{number}", Role.COLLECTOR)
         )
