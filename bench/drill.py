@@ -21,7 +21,8 @@ then walks a collector's journey over HTTP and checks what must hold across node
    twice it; the certificate lookups' limit (``CERTIFICATE_VERIFY_RATE``) likewise;
 4. a worker killed (SIGKILL, the whole worker) in the middle of an issuance, after the PDF is
    rendered and stored, loses nothing: the broker hands the message to the other worker after
-   the visibility timeout, and every certificate exists exactly once.
+   the visibility timeout; a pool process killed the same way (its worker survives) has its
+   message put back at once (``reject_on_worker_lost``); every certificate exists exactly once.
 
 Run ``make drill`` or ``python -m bench.drill``; it exits non-zero on any failure and stops every
 process it started, on Ctrl-C too. Configuration (environment): ``DRILL_DATABASE_URL`` (default:
@@ -1203,7 +1204,10 @@ def main(argv: list[str] | None = None) -> int:
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    # SIGTERM too, and SIGINT even where the shell started the drill with it ignored (a
+    # background job): either way every process started is stopped.
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         config = Config.from_environment()
     except ValueError as error:

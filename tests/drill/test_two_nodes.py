@@ -33,6 +33,8 @@ REQUIRED_STEPS = (
     "verification rate limit shared",
     "SIGKILL drill-w1@drill",
     "the other worker completes every issuance",
+    "SIGKILL the pool process of drill-w2@drill mid-issuance",
+    "the worker puts the message back at once and issues it",
     "every certificate exists exactly once",
 )
 
