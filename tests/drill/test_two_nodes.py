@@ -42,9 +42,17 @@ REQUIRED_STEPS = (
 def _services() -> Config:
     """The drill's configuration, or a skip (a failure under REQUIRE_SERVICES=1)."""
     if urlsplit(os.environ.get("DATABASE_URL", "")).scheme not in {"postgres", "postgresql"}:
-        require_service("PostgreSQL", "the drill runs where DATABASE_URL is PostgreSQL")
+        require_service(
+            "PostgreSQL",
+            "the two-node drill needs PostgreSQL: set DATABASE_URL to a postgres:// URL (the "
+            "drill creates sunshine_drill on that server)",
+        )
     if not os.environ.get("CELERY_BROKER_URL", "").startswith("redis"):
-        require_service("Redis", "the drill runs where CELERY_BROKER_URL is Redis")
+        require_service(
+            "Redis",
+            "the two-node drill needs Redis: set CELERY_BROKER_URL to a redis:// URL (the drill "
+            "uses databases 2 and 3 on that server)",
+        )
     config = Config.from_environment()
     try:
         check_services(config)
