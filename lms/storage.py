@@ -44,7 +44,7 @@ _private = _PrivateStorage()
 
 def _forget_private_storage(*, setting: str, **kwargs: Any) -> None:
     if setting == "STORAGES":
-        _private._wrapped = empty
+        _private._wrapped = empty  # type: ignore[assignment]  # the stubs type it as Storage
 
 
 # Django's own receiver resets ``storages`` and ``default_storage`` the same way (tests).
@@ -60,7 +60,7 @@ def private_storage() -> Storage:
 def is_object_storage(storage: Storage) -> bool:
     """True for the S3 backend: it signs URLs with response overrides and an expiry."""
     # Imported here: boto3 is only loaded by processes that configured object storage.
-    from storages.backends.s3 import S3Storage
+    from storages.backends.s3 import S3Storage  # type: ignore[import-untyped]
 
     return isinstance(storage, S3Storage)
 
