@@ -58,11 +58,13 @@ def private_storage() -> Storage:
 
 
 def is_object_storage(storage: Storage) -> bool:
-    """True for the S3 backend: it signs URLs with response overrides and an expiry."""
-    # Imported here: boto3 is only loaded by processes that configured object storage.
-    from storages.backends.s3 import S3Storage  # type: ignore[import-untyped]
-
-    return isinstance(storage, S3Storage)
+    """True for django-storages' S3 backend (or a subclass): it signs URLs with response
+    overrides and an expiry. Told by class name, so a process on local files never imports
+    boto3 to find out; ``__class__`` resolves the lazy private storage."""
+    return any(
+        (klass.__module__, klass.__qualname__) == ("storages.backends.s3", "S3Storage")
+        for klass in storage.__class__.__mro__
+    )
 
 
 def signed_redirect(
