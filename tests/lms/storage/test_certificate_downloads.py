@@ -8,17 +8,24 @@ import time
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
-from exams.certificates.models import Certificate
+from content.models import RegistrationState
+from content.signals import session_closed
+from exams.certificates.models import AttendanceCertificate, Certificate
+from tests.compliance.dashboard_factories import make_collector
 from tests.conftest import signed_in
+from tests.content.attendance_builders import register
 from tests.exams.certificate_factories import (
     FAKE_PDF,
     issue_certificate,
     make_programme,
     use_fast_pdf,
 )
+from tests.factories import FirmFactory, make_session
 
 from .conftest import fetch, tampered, unsigned
 
@@ -133,3 +140,31 @@ def test_staff_who_may_view_certificates_are_redirected_too(client, certificate,
     response = download(client, certificate)
     assert response.status_code == 302
     assert fetch(response["Location"]).body == FAKE_PDF
+
+
+def test_a_certificate_of_attendance_is_issued_into_the_bucket_and_redirected_to(
+    object_storage, client, other_collector, django_capture_on_commit_callbacks
+):
+    # The real path: closing the session issues the certificates (WeasyPrint) after commit.
+    session = make_session(hours=3, venue="国际会议中心 5 楼")
+    session.page.attendance_certificates = True
+    session.page.save()
+    firm = FirmFactory()
+    holder = make_collector(firm, "欧阳小明")
+    register(session, holder, firm, RegistrationState.ATTENDED, hours="3")
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        session.closed_at = timezone.now()
+        session.save(update_fields=["closed_at"])
+        session_closed.send(sender=type(session), session=session, actor=None)
+    certificate = AttendanceCertificate.objects.get(holder=holder)
+    assert object_storage.keys(object_storage.private_bucket) == [certificate.pdf.name]
+
+    url = reverse("certificates:attendance_pdf", args=[certificate.pk])
+    client.force_login(holder)
+    response = client.get(url)
+    assert response.status_code == 302
+    fetched = fetch(response["Location"])
+    assert fetched.status == 200 and fetched.body.startswith(b"%PDF")
+    assert certificate.serial in fetched.headers["content-disposition"]
+    client.force_login(other_collector)
+    assert client.get(url).status_code == 404
