@@ -69,8 +69,8 @@ def test_production_with_object_storage_uses_two_private_buckets():
         ),
         (
             {**STORAGE, "OBJECT_STORAGE_MEDIA_BUCKET": "", "OBJECT_STORAGE_PRIVATE_BUCKET": ""},
-            "OBJECT_STORAGE_ACCESS_KEY_ID, OBJECT_STORAGE_ENDPOINT_URL, OBJECT_STORAGE_REGION, "
-            "OBJECT_STORAGE_SECRET_ACCESS_KEY set but OBJECT_STORAGE_MEDIA_BUCKET",
+            "OBJECT_STORAGE_REGION, OBJECT_STORAGE_SECRET_ACCESS_KEY set but "
+            "OBJECT_STORAGE_MEDIA_BUCKET and OBJECT_STORAGE_PRIVATE_BUCKET are not",
         ),
         (
             {**STORAGE, "OBJECT_STORAGE_SECRET_ACCESS_KEY": ""},
