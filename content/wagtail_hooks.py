@@ -15,6 +15,7 @@ from lms.bad_input import (
     CreationFormRequiredMixin,
 )
 
+from .documents import redirect_to_signed_url
 from .models import Regulation
 from .review_panel import use_review_queue_panel
 
@@ -82,3 +83,5 @@ from .models import EventSession  # noqa: E402
 
 register_permission_policy(EventSession, attendance_admin.AttendancePermissionPolicy(EventSession))
 hooks.register("register_admin_viewset", attendance_admin.AttendanceViewSet)
+# After Wagtail's own check_view_restrictions (order 0): only documents it let through.
+hooks.register("before_serve_document", redirect_to_signed_url, order=100)

@@ -1,12 +1,119 @@
-"""Where private files live: certificate PDFs and audit evidence.
+"""Where private files live, and how a view hands one out once it has checked who is asking.
 
-They go to the ``private`` storage (``PRIVATE_MEDIA_ROOT``), outside ``MEDIA_ROOT``, which the
-reverse proxy serves to anyone; views that check permissions stream them instead.
+Certificate PDFs, audit evidence and admission licences go to the ``private`` storage: a folder
+outside ``MEDIA_ROOT`` (which the reverse proxy serves to anyone), or a private bucket when
+object storage is configured (``lms/settings/storage.py``). Nothing links to them directly.
+
+:func:`serve_private` is the one way out, so every download behaves the same:
+
+- object storage and ``PRIVATE_FILES_DELIVERY = "redirect"`` (the default): a 302 to a URL
+  signed for ``PRIVATE_URL_EXPIRY`` seconds, carrying the file name and type as S3 response
+  overrides. The file does not pass through the app (no worker held for a large download),
+  the 302 is ``private, no-store`` so no cache keeps the signed URL, and ``no-referrer`` keeps
+  the app's URL out of the object store's logs;
+- stream mode, or local files: the file streamed through the app, as before.
 """
 
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.conf import settings
 from django.core.files.storage import Storage, storages
+from django.core.signals import setting_changed
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http.response import HttpResponseBase
+from django.utils.functional import LazyObject, empty
+from django.utils.http import content_disposition_header
+
+NEVER_CACHE = "private, no-store"
+
+
+class _PrivateStorage(LazyObject):
+    """``storages["private"]``, looked up on first use and again after STORAGES changes, as
+    Django's ``default_storage`` is: a FileField evaluates its storage callable once, when the
+    model class is built, so returning the storage itself would pin the one configured then."""
+
+    def _setup(self) -> None:
+        self._wrapped = storages["private"]
+
+
+_private = _PrivateStorage()
+
+
+def _forget_private_storage(*, setting: str, **kwargs: Any) -> None:
+    if setting == "STORAGES":
+        _private._wrapped = empty  # type: ignore[assignment]  # the stubs type it as Storage
+
+
+# Django's own receiver resets ``storages`` and ``default_storage`` the same way (tests).
+setting_changed.connect(_forget_private_storage)
 
 
 def private_storage() -> Storage:
-    """A callable, so the storage is looked up at run time (tests and settings can swap it)."""
-    return storages["private"]
+    """The storage of private files' FileFields (a callable, so migrations name it, not the
+    backend configured on the machine that made them)."""
+    return cast(Storage, _private)
+
+
+def is_object_storage(storage: Storage) -> bool:
+    """True for django-storages' S3 backend (or a subclass): it signs URLs with response
+    overrides and an expiry. Told by class name, so a process on local files never imports
+    boto3 to find out; ``__class__`` resolves the lazy private storage."""
+    return any(
+        (klass.__module__, klass.__qualname__) == ("storages.backends.s3", "S3Storage")
+        for klass in storage.__class__.__mro__
+    )
+
+
+def signed_redirect(
+    file: FieldFile, *, content_type: str, content_disposition: str, expire: int | None = None
+) -> HttpResponseRedirect | None:
+    """A 302 to a short-lived signed URL for ``file`` when it sits in object storage and
+    private files are delivered by redirect; None otherwise (the caller streams it).
+
+    The object store does not check that the object exists before the URL is handed out: a
+    missing file is the store's 404, not ours (one round trip saved on every download)."""
+    storage = file.storage
+    if settings.PRIVATE_FILES_DELIVERY != "redirect" or not is_object_storage(storage):
+        return None
+    if not file.name:
+        raise Http404("No file.")
+    url = storage.url(  # type: ignore[call-arg]  # S3Storage.url takes these
+        file.name,
+        parameters={
+            "ResponseContentDisposition": content_disposition,
+            "ResponseContentType": content_type,
+            "ResponseCacheControl": NEVER_CACHE,
+        },
+        expire=settings.PRIVATE_URL_EXPIRY if expire is None else expire,
+    )
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = NEVER_CACHE
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def serve_private(
+    file: FieldFile, *, content_type: str, filename: str, as_attachment: bool = True
+) -> HttpResponseBase:
+    """``file`` to a user the calling view has authorised: a redirect to a signed URL or the
+    bytes (module docstring), as ``content_type`` under ``filename``, never cached and never
+    sniffed. A missing file is a 404."""
+    if not file:
+        raise Http404("No file.")
+    disposition = content_disposition_header(as_attachment, filename) or "inline"
+    redirect = signed_redirect(file, content_type=content_type, content_disposition=disposition)
+    if redirect is not None:
+        return redirect
+    try:
+        handle = file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("The file is missing from storage.") from error
+    response = FileResponse(
+        handle, as_attachment=as_attachment, filename=filename, content_type=content_type
+    )
+    response["Cache-Control"] = NEVER_CACHE
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

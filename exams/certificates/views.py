@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
@@ -25,6 +25,7 @@ from exams.models import Attempt
 from lms.accounts.request_types import AuthenticatedHttpRequest
 from lms.lib.masking import mask_name
 from lms.lib.ratelimit import client_ip, limit_view
+from lms.storage import serve_private
 
 from . import basis, updates
 from .attendance import replacement
@@ -290,7 +291,7 @@ def _programme_progress(user, certified: set[int], completed: set[int]) -> list[
 
 @require_safe
 @login_required
-def download_pdf(request: HttpRequest, pk: int) -> FileResponse:
+def download_pdf(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The certificate's PDF, as ``<serial>.pdf``: for its holder, or staff who may view
     certificates. Anyone else gets the same 404 as for a certificate that does not exist."""
     certificate = get_object_or_404(Certificate, pk=pk)
@@ -299,22 +300,16 @@ def download_pdf(request: HttpRequest, pk: int) -> FileResponse:
         raise Http404("No such certificate.")
     if not certificate.pdf:
         raise Http404("This certificate has no PDF yet.")
-    try:
-        pdf = certificate.pdf.open("rb")
-    except FileNotFoundError as error:
-        raise Http404("The PDF file is missing.") from error
-    response = FileResponse(
-        pdf,
-        as_attachment=True,
-        filename=f"{certificate.serial}.pdf",
-        content_type="application/pdf",
+    return _private(
+        serve_private(
+            certificate.pdf, content_type="application/pdf", filename=f"{certificate.serial}.pdf"
+        )
     )
-    return _private(response)
 
 
 @require_safe
 @login_required
-def download_attendance_pdf(request: HttpRequest, pk: int) -> FileResponse:
+def download_attendance_pdf(request: HttpRequest, pk: int) -> HttpResponseBase:
     """A certificate of attendance's PDF, as ``<serial>.pdf``: for its holder while it is in
     force, or staff who may view certificates of attendance (revoked ones too, for the record).
     Anyone else gets the same 404 as for one that does not exist."""
@@ -324,14 +319,8 @@ def download_attendance_pdf(request: HttpRequest, pk: int) -> FileResponse:
         certificate.holder_id != user.pk or certificate.revoked_at is not None
     ):
         raise Http404("No such certificate.")
-    try:
-        pdf = certificate.pdf.open("rb")
-    except (FileNotFoundError, ValueError) as error:
-        raise Http404("The PDF file is missing.") from error
-    response = FileResponse(
-        pdf,
-        as_attachment=True,
-        filename=f"{certificate.serial}.pdf",
-        content_type="application/pdf",
+    return _private(
+        serve_private(
+            certificate.pdf, content_type="application/pdf", filename=f"{certificate.serial}.pdf"
+        )
     )
-    return _private(response)

@@ -9,26 +9,22 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404
+from django.http import Http404
+from django.http.response import HttpResponseBase
 
 from lms import uploads
+from lms.storage import serve_private
 
 
-def serve(file: FieldFile, content_type: str, name: str = "") -> FileResponse:
-    """``file`` as ``content_type``, under ``name`` (default: the stored file's name)."""
+def serve(file: FieldFile, content_type: str, name: str = "") -> HttpResponseBase:
+    """``file`` as ``content_type``, under ``name`` (default: the stored file's name): a
+    redirect to a signed URL or the bytes (``lms.storage.serve_private``)."""
     if not file:
         raise Http404("No file.")
-    try:
-        handle = file.open("rb")
-    except FileNotFoundError as error:
-        raise Http404("The file is missing from storage.") from error
     kind = uploads.kind_of(content_type)
-    response = FileResponse(
-        handle,
-        as_attachment=not (kind and kind.inline),
-        filename=name or PurePosixPath(file.name or "file").name,
+    return serve_private(
+        file,
         content_type=kind.mime if kind else uploads.OCTET_STREAM,
+        filename=name or PurePosixPath(file.name or "file").name,
+        as_attachment=not (kind and kind.inline),
     )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.forms import Form
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -162,7 +163,7 @@ def status_page(request: HttpRequest, application: Application) -> HttpResponse:
     )
 
 
-def licence_file(request: HttpRequest, token: str, pk: int) -> FileResponse:
+def licence_file(request: HttpRequest, token: str, pk: int) -> HttpResponseBase:
     """A licence of the application whose link this is (to its holder only)."""
     licence = _application(token).licences.filter(pk=pk).first()
     if licence is None:
@@ -170,7 +171,7 @@ def licence_file(request: HttpRequest, token: str, pk: int) -> FileResponse:
     return serve(licence.file, licence.content_type)
 
 
-def evidence_file(request: HttpRequest, token: str, pk: int) -> FileResponse:
+def evidence_file(request: HttpRequest, token: str, pk: int) -> HttpResponseBase:
     """The evidence of one answer (``pk``: the question) of the application of this link."""
     answer = _application(token).answers.filter(question_id=pk).exclude(evidence="").first()
     if answer is None:

@@ -14,7 +14,7 @@ from celery.schedules import crontab
 from django.utils.csp import CSP
 
 from .env import env_bool, env_int, env_list, env_secret, env_str, env_url
-from .storage import private_files_delivery, storages
+from .storage import media_origins, private_files_delivery, private_url_expiry, storages
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -229,6 +229,9 @@ STORAGES = storages(
     static_backend="django.contrib.staticfiles.storage.StaticFilesStorage",
 )
 PRIVATE_FILES_DELIVERY = private_files_delivery()
+PRIVATE_URL_EXPIRY = private_url_expiry()
+# The media bucket's origin (none with local files): pages show its images and play its media.
+MEDIA_ORIGINS = media_origins()
 
 # Email: console output unless an SMTP host is configured (Django 6.1's MAILERS setting).
 _smtp_host = env_str("EMAIL_HOST")
@@ -265,6 +268,11 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILDOCS_EXTENSIONS = ["pdf", "pptx", "ppt", "docx", "doc", "xlsx", "xls", "mp4", "mp3"]
 # Trainers' documents are checked by content too (lms.uploads), not only by extension.
 WAGTAILDOCS_DOCUMENT_FORM_BASE = "content.documents.DocumentForm"
+# Document links always go through Wagtail's serve view, which checks a private collection's
+# restrictions first; never "direct" (a link to the file itself, unchecked). With object storage
+# the view then redirects to a short-lived signed URL (content/documents.py, a hook after
+# Wagtail's check) or streams the file (PRIVATE_FILES_DELIVERY = stream).
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
 # Wagtail's default, pinned: raster formats decoded by Pillow, never SVG (it can carry script).
 WAGTAILIMAGES_EXTENSIONS = ["avif", "gif", "jpg", "jpeg", "png", "webp"]
 
@@ -412,10 +420,10 @@ SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF],
+    "img-src": [CSP.SELF, *MEDIA_ORIGINS],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
-    "media-src": [CSP.SELF],
+    "media-src": [CSP.SELF, *MEDIA_ORIGINS],
     "frame-src": [CSP.SELF, *EMBED_FRAME_SOURCES],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.NONE],
@@ -432,7 +440,7 @@ SECURE_CSP_ADMIN: dict[str, list[str]] = {
     **SECURE_CSP,
     "script-src": [CSP.SELF, CSP.UNSAFE_INLINE],
     "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
-    "img-src": [CSP.SELF, "data:", "blob:"],
+    "img-src": [CSP.SELF, "data:", "blob:", *MEDIA_ORIGINS],
     "frame-ancestors": [CSP.SELF],
 }
 # Swagger UI (/api/v1/docs) draws its icons as data: SVG images from its own stylesheet.

@@ -18,8 +18,10 @@ Two buckets, both private (no public ACL, no listing):
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -39,11 +41,52 @@ def private_files_delivery() -> str:
     return value
 
 
+def private_url_expiry() -> int:
+    """Seconds a signed URL to a private file stays valid: long enough to follow the redirect,
+    too short to be worth sharing."""
+    seconds = env_int("PRIVATE_URL_EXPIRY", 60)
+    if not 1 <= seconds <= 3600:
+        raise ImproperlyConfigured(f"PRIVATE_URL_EXPIRY must be 1 to 3600 seconds, not {seconds}")
+    return seconds
+
+
+def media_origins() -> list[str]:
+    """The origins pages load media from (images, audio, video), for the CSP's img-src and
+    media-src: none with local files (they are same-origin), else the CDN domain or the
+    bucket's origin under the endpoint (path style: the endpoint itself; virtual-hosted
+    style: the bucket's subdomain; AWS when no endpoint is set)."""
+    s3 = object_storage_options()
+    if s3 is None:
+        return []
+    if domain := env_str("OBJECT_STORAGE_MEDIA_DOMAIN"):
+        return [f"https://{domain}"]
+    bucket, region = s3["media_bucket"], s3["region_name"]
+    virtual = s3["addressing_style"] == "virtual"
+    if endpoint := s3["endpoint_url"]:
+        parts = urlsplit(endpoint)
+        host = f"{bucket}.{parts.netloc}" if virtual else parts.netloc
+        return [f"{parts.scheme}://{host}"]
+    if virtual:
+        return [f"https://{bucket}.s3.amazonaws.com", f"https://{bucket}.s3.{region}.amazonaws.com"]
+    return ["https://s3.amazonaws.com", f"https://s3.{region}.amazonaws.com"]
+
+
 def object_storage_options() -> dict[str, Any] | None:
     """The S3 connection options shared by both buckets, or None when not configured."""
     media_bucket = env_str("OBJECT_STORAGE_MEDIA_BUCKET")
     private_bucket = env_str("OBJECT_STORAGE_PRIVATE_BUCKET")
     if not media_bucket and not private_bucket:
+        stray = sorted(
+            name
+            for name in os.environ
+            if name.startswith("OBJECT_STORAGE_") and os.environ[name].strip()
+        )
+        if stray:
+            # Files would silently stay on local disk, which other nodes cannot see.
+            raise ImproperlyConfigured(
+                f"{', '.join(stray)} set but OBJECT_STORAGE_MEDIA_BUCKET and "
+                "OBJECT_STORAGE_PRIVATE_BUCKET are not: set the buckets, or unset the rest"
+            )
         return None
     if not (media_bucket and private_bucket):
         raise ImproperlyConfigured(
@@ -53,12 +96,30 @@ def object_storage_options() -> dict[str, Any] | None:
         raise ImproperlyConfigured(
             "OBJECT_STORAGE_MEDIA_BUCKET and OBJECT_STORAGE_PRIVATE_BUCKET must differ"
         )
+    endpoint_url = env_str("OBJECT_STORAGE_ENDPOINT_URL")
+    if endpoint_url and urlsplit(endpoint_url).scheme not in {"http", "https"}:
+        raise ImproperlyConfigured(
+            f"OBJECT_STORAGE_ENDPOINT_URL must be an http(s) URL, not {endpoint_url!r}"
+        )
+    access_key = env_str("OBJECT_STORAGE_ACCESS_KEY_ID")
+    secret_key = env_secret("OBJECT_STORAGE_SECRET_ACCESS_KEY")
+    if bool(access_key) != bool(secret_key):
+        # Neither: boto3 finds credentials itself (instance role, ~/.aws); one alone is a typo.
+        raise ImproperlyConfigured(
+            "Set both OBJECT_STORAGE_ACCESS_KEY_ID and OBJECT_STORAGE_SECRET_ACCESS_KEY "
+            "(or _FILE), or neither to use the machine's own credentials"
+        )
+    addressing_style = env_str("OBJECT_STORAGE_ADDRESSING_STYLE", "path")
+    if addressing_style not in {"path", "virtual"}:
+        raise ImproperlyConfigured(
+            f"OBJECT_STORAGE_ADDRESSING_STYLE must be path or virtual, not {addressing_style!r}"
+        )
     options: dict[str, Any] = {
-        "endpoint_url": env_str("OBJECT_STORAGE_ENDPOINT_URL"),
+        "endpoint_url": endpoint_url,
         "region_name": env_str("OBJECT_STORAGE_REGION", "us-east-1"),
-        "access_key": env_str("OBJECT_STORAGE_ACCESS_KEY_ID"),
-        "secret_key": env_secret("OBJECT_STORAGE_SECRET_ACCESS_KEY"),
-        "addressing_style": env_str("OBJECT_STORAGE_ADDRESSING_STYLE", "path"),
+        "access_key": access_key,
+        "secret_key": secret_key,
+        "addressing_style": addressing_style,
         "signature_version": "s3v4",
         "default_acl": None,
         "file_overwrite": False,
@@ -99,7 +160,7 @@ def storages(*, media_root: Path, private_root: Path, static_backend: str) -> di
             "OPTIONS": {
                 **s3,
                 "bucket_name": private_bucket,
-                "querystring_expire": env_int("PRIVATE_URL_EXPIRY", 60),
+                "querystring_expire": private_url_expiry(),
             },
         },
         "staticfiles": static,

@@ -8,7 +8,8 @@ open in the browser, anything else is an attachment, never cached, never sniffed
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 
 from ..downloads import serve
@@ -17,7 +18,7 @@ from ..models import Answer, LicenceDocument
 VIEW_PERMISSION = "admission.view_application"
 
 
-def download_licence(request: HttpRequest, pk: int) -> FileResponse:
+def download_licence(request: HttpRequest, pk: int) -> HttpResponseBase:
     """A licence of an application, to users who may view applications."""
     if not request.user.has_perm(VIEW_PERMISSION):
         raise PermissionDenied
@@ -25,7 +26,7 @@ def download_licence(request: HttpRequest, pk: int) -> FileResponse:
     return serve(licence.file, licence.content_type, licence.original_name)
 
 
-def download_evidence(request: HttpRequest, pk: int) -> FileResponse:
+def download_evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The evidence attached to an answer (by the answer's pk), to the same users."""
     if not request.user.has_perm(VIEW_PERMISSION):
         raise PermissionDenied

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -125,7 +126,7 @@ def edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return TemplateResponse(request, "admission/admin/apply_edit.html", context)
 
 
-def licence_file(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
+def licence_file(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     _require(request)
     licence = LicenceDocument.objects.filter(pk=pk, application__created_by=request.user).first()
     if licence is None:
@@ -133,7 +134,7 @@ def licence_file(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     return serve(licence.file, licence.content_type)
 
 
-def evidence_file(request: AuthenticatedHttpRequest, pk: int, question: int) -> FileResponse:
+def evidence_file(request: AuthenticatedHttpRequest, pk: int, question: int) -> HttpResponseBase:
     application = _own_application(request, pk)
     answer = application.answers.filter(question_id=question).exclude(evidence="").first()
     if answer is None:

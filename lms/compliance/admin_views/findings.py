@@ -35,7 +35,8 @@ from django import forms
 from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
@@ -72,6 +73,7 @@ from lms.lib.admin_actions import (
     display_date,
     display_text,
 )
+from lms.storage import serve_private
 
 from .. import findings
 from ..models import (
@@ -138,7 +140,7 @@ class EvidenceFileInput(forms.ClearableFileInput):
         return context
 
 
-def download_evidence(request: HttpRequest, pk: int) -> FileResponse:
+def download_evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
     """An evidence file to auditors and superusers only; each download is written to the
     personal-data access log.
 
@@ -150,10 +152,8 @@ def download_evidence(request: HttpRequest, pk: int) -> FileResponse:
     evidence = get_object_or_404(
         FindingEvidence.objects.select_related("finding__collector"), pk=pk
     )
-    try:
-        handle = evidence.file.open("rb")
-    except FileNotFoundError as error:
-        raise Http404("The evidence file is missing from storage.") from error
+    if not evidence.file:
+        raise Http404("The evidence has no file.")
     log_access(
         [evidence.finding.collector],
         fields=["finding_evidence"],
@@ -161,18 +161,14 @@ def download_evidence(request: HttpRequest, pk: int) -> FileResponse:
         viewer=request.user,
         firms=[evidence.finding.firm],
     )
-    assert evidence.file.name is not None  # it was opened above
-    filename = PurePosixPath(evidence.file.name).name
+    assert evidence.file.name is not None  # a FieldFile is true when it has a name
     kind = uploads.kind_of(evidence.content_type)
-    response = FileResponse(
-        handle,
-        as_attachment=not (kind and kind.inline),
-        filename=filename,
+    return serve_private(
+        evidence.file,
         content_type=kind.mime if kind else uploads.OCTET_STREAM,
+        filename=PurePosixPath(evidence.file.name).name,
+        as_attachment=not (kind and kind.inline),
     )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # --- The form ----------------------------------------------------------------------------------

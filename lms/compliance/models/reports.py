@@ -6,13 +6,16 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lms.storage import private_storage
+
 
 class MonthlyReport(models.Model):
     """The compliance report of one firm for one month, and when it went to the managers.
 
     Why a row: Celery delivers at least once and beat may fire twice, so the unique
     (firm, month) row is what makes each report go out exactly once; the stored PDF is what
-    the managers received, kept for the record.
+    the managers received, kept for the record. It names a firm's collectors and findings, so
+    it sits in private storage (never served by the proxy or a public URL).
     """
 
     firm = models.ForeignKey(
@@ -25,7 +28,13 @@ class MonthlyReport(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     recipients = models.JSONField(_("sent to"), default=list, blank=True)
-    pdf = models.FileField(_("PDF"), upload_to="compliance/reports/%Y/", max_length=200, blank=True)
+    pdf = models.FileField(
+        _("PDF"),
+        upload_to="compliance/reports/%Y/",
+        max_length=200,
+        blank=True,
+        storage=private_storage,
+    )
 
     class Meta:
         verbose_name = _("monthly compliance report")
