@@ -101,7 +101,7 @@ def object_storage_options() -> dict[str, Any] | None:
         raise ImproperlyConfigured(
             f"OBJECT_STORAGE_ENDPOINT_URL must be an http(s) URL, not {endpoint_url!r}"
         )
-    access_key = env_str("OBJECT_STORAGE_ACCESS_KEY_ID")
+    access_key = env_secret("OBJECT_STORAGE_ACCESS_KEY_ID")
     secret_key = env_secret("OBJECT_STORAGE_SECRET_ACCESS_KEY")
     if bool(access_key) != bool(secret_key):
         # Neither: boto3 finds credentials itself (instance role, ~/.aws); one alone is a typo.
