@@ -89,7 +89,8 @@ def stream_csv(
             buffer.seek(0)
             buffer.truncate()
             pending = 0
-    yield buffer.getvalue().encode("utf-8")
+    if buffer.tell():
+        yield buffer.getvalue().encode("utf-8")
 
 
 def table_xlsx(

@@ -31,7 +31,7 @@ import random
 import time as clock
 from argparse import ArgumentParser
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -304,16 +304,16 @@ class Seeder:
             serial += 1
             while credit_code(serial) in taken:
                 serial += 1
-            lender = number == 0
+            is_lender = number == 0
             firms.append(
                 Firm(
                     name=(
                         f"大型压测消费金融{self.seed}"
-                        if lender
+                        if is_lender
                         else f"大型压测资产管理{self.seed}-{number:02d}"
                     ),
                     credit_code=credit_code(serial),
-                    kind=FirmKind.LENDER if lender else FirmKind.AGENCY,
+                    kind=FirmKind.LENDER if is_lender else FirmKind.AGENCY,
                     status=FirmStatus.ADMITTED,
                     created_at=self.now - timedelta(days=1000),
                 )
@@ -355,7 +355,8 @@ class Seeder:
     def make_memberships(
         self, users: list[tuple[int, str]], staff: list[tuple[int, int]], agency_ids: list[int]
     ) -> dict[int, int]:
-        rng, rows, firm_of = self.rng, [], {}
+        rng, firm_of = self.rng, {}
+        rows: list[tuple[int, int, str, date, date | None]] = []
         people = iter(users)
         for firm_id, size in staff:
             for number in range(size):

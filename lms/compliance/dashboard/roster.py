@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db.models import (
     Avg,
@@ -229,7 +229,7 @@ def rating_columns(now: datetime) -> dict:
 
 
 def with_figures(
-    roster: QuerySet[RosterMembership], *, needs: Requirements, on=None
+    roster: QuerySet[Membership], *, needs: Requirements, on=None
 ) -> QuerySet[RosterMembership]:
     """``roster`` with each collector's programme progress and overdue assignments (one
     correlated subquery each: use it on the rows to show, not to filter a whole roster)."""
@@ -253,10 +253,16 @@ def with_figures(
         )
     else:
         exams_passed = Value(0)
-    return roster.annotate(
-        courses_done=courses_done,
-        exams_passed=exams_passed,
-        overdue_assignments=_count(ProgrammeAssignment.objects.overdue(today).filter(user_id=user)),
+    # The stubs type only what this annotate adds; scoped_roster added the rest.
+    return cast(
+        "QuerySet[RosterMembership]",
+        roster.annotate(
+            courses_done=courses_done,
+            exams_passed=exams_passed,
+            overdue_assignments=_count(
+                ProgrammeAssignment.objects.overdue(today).filter(user_id=user)
+            ),
+        ),
     )
 
 
@@ -453,7 +459,7 @@ def summarise(roster: QuerySet[RosterMembership], matching: Q | None = None) -> 
     certified = Q(certificate_state__in=CERTIFIED_STATES)
     valid = Q(certificate_state=CertificateStatus.VALID)
     grades = {f"grade_{grade}": Count("pk", filter=Q(grade=grade)) for grade in Grade.values}
-    members = roster.order_by()
+    members: QuerySet[Any] = roster.order_by()
     if FIGURES & set(roster.query.annotations):
         # Only the rating's columns: aggregating over the figures' subqueries would run them
         # for every collector.

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import islice
+from typing import cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -37,6 +38,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from exams.certificates import updates
 from exams.certificates.models import Certificate, ProgrammeAssignment
+from lms.accounts.models import Membership
 from lms.compliance import firm_flags
 from lms.compliance.models import CollectorRating, Finding, FindingStatus, Grade
 from lms.compliance.privacy import log_access
@@ -107,9 +109,10 @@ def roster(request: HttpRequest) -> HttpResponse:
     # The page's ids from the joins alone (a slice used as a subquery; the summary counted the
     # matches), the figures for those rows only: every page costs the same few queries.
     paginator = Paginator(filtered.values_list("pk", flat=True), PAGE_SIZE)
-    paginator.count = summary.matching  # type: ignore[misc]  # a cached_property: no COUNT
+    paginator.count = summary.matching  # a cached_property: no COUNT query
     page = paginator.get_page(request.GET.get("page"))
-    members = page_rows(page.object_list, scope, needs=needs, sort=filters.sort)
+    page_ids = cast("QuerySet[Membership, int]", page.object_list)
+    members = page_rows(page_ids, scope, needs=needs, sort=filters.sort)
     rows = with_pending_updates([to_row(membership, scope, needs) for membership in members])
     if filters.firm_id:
         chosen = scope.firm(filters.firm_id)
