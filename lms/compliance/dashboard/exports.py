@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 
 from django.http import StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
@@ -88,10 +88,18 @@ def filename(scope: Scope, firm_id: int | None, extension: str) -> str:
 
 
 def attachment(content: Iterator[bytes], content_type: str, name: str) -> StreamingHttpResponse:
-    """The file as a download, sent piece by piece as ``content`` yields it."""
-    response = StreamingHttpResponse(content, content_type=content_type)
+    """The file as a download, sent piece by piece as ``content`` yields it (in the viewer's
+    language: the pieces are written after the view has returned)."""
+    response = StreamingHttpResponse(
+        _in_language(content, translation.get_language()), content_type=content_type
+    )
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
+
+
+def _in_language(pieces: Iterator[bytes], language: str) -> Iterator[bytes]:
+    with translation.override(language):
+        yield from pieces
 
 
 def log_export(rows: Sequence[RosterRow], *, viewer, kind: str) -> int:
