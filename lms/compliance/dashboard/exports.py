@@ -2,22 +2,24 @@
 
 Exports carry the same rows and the same masking as the page: phone numbers are always
 masked, names outside the viewer's own firm too. Each export records, in the personal-data
-access log, the rows whose full name it contained. Cells are guarded against running as
+access log, the rows whose full name it contains, a chunk at a time before the chunk is
+written. Both formats stream (``StreamingHttpResponse``) with memory that does not grow with
+the roster: see :mod:`lms.lib.spreadsheet`. Cells are guarded against running as
 formulas by :mod:`lms.lib.spreadsheet`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
-from django.http import HttpResponse
-from django.utils import timezone
+from django.http import StreamingHttpResponse
+from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from lms.compliance.privacy import log_access
-from lms.lib.spreadsheet import table_csv, table_xlsx
+from lms.lib.spreadsheet import stream_csv, stream_xlsx
 
 from .roster import RosterRow, Scope
 
@@ -65,12 +67,12 @@ def values(row: RosterRow) -> list:
 ROSTER_WIDTHS = (14, 14, 24, 16, 12, 14, 8, 8, 12, 10, 12, 10, 12)
 
 
-def csv_bytes(rows: Iterable[RosterRow]) -> bytes:
-    return table_csv(header(), (values(row) for row in rows))
+def csv_stream(rows: Iterable[RosterRow]) -> Iterator[bytes]:
+    return stream_csv(header(), (values(row) for row in rows))
 
 
-def xlsx_bytes(rows: Iterable[RosterRow], title: str) -> bytes:
-    return table_xlsx(
+def xlsx_stream(rows: Iterable[RosterRow], title: str) -> Iterator[bytes]:
+    return stream_xlsx(
         header(), (values(row) for row in rows), title=title or "Roster", widths=ROSTER_WIDTHS
     )
 
@@ -85,14 +87,24 @@ def filename(scope: Scope, firm_id: int | None, extension: str) -> str:
     return get_valid_filename(stem) + "." + extension
 
 
-def attachment(content: bytes, content_type: str, name: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
+def attachment(content: Iterator[bytes], content_type: str, name: str) -> StreamingHttpResponse:
+    """The file as a download, sent piece by piece as ``content`` yields it (in the viewer's
+    language: the pieces are written after the view has returned)."""
+    response = StreamingHttpResponse(
+        _in_language(content, translation.get_language()), content_type=content_type
+    )
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 
 
+def _in_language(pieces: Iterator[bytes], language: str) -> Iterator[bytes]:
+    with translation.override(language):
+        yield from pieces
+
+
 def log_export(rows: Sequence[RosterRow], *, viewer, kind: str) -> int:
-    """Log the rows whose full legal name the export contained (one INSERT)."""
+    """Log the rows whose full legal name the export contains (one INSERT and one audit
+    event; the views call it once per chunk of rows, before the chunk is written)."""
     unmasked = [row.user for row in rows if not row.name_is_masked]
     if not unmasked:
         return 0

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db.models import (
     Avg,
@@ -33,7 +33,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
 )
@@ -73,6 +72,8 @@ class _RosterFigures(TypedDict):
 
 
 type RosterMembership = WithAnnotations[Membership, _RosterFigures]
+# The annotations of with_figures: one correlated subquery per row each.
+FIGURES = frozenset({"courses_done", "exams_passed", "overdue_assignments"})
 
 NO_CERTIFICATE = "none"
 NOT_REQUIRED = formula.NOTHING_REQUIRED
@@ -179,11 +180,59 @@ def _count(queryset: QuerySet, counted: str = "pk", distinct: bool = False) -> C
     return Coalesce(Subquery(grouped, output_field=IntegerField()), Value(0))
 
 
-def base_roster(
-    scope: Scope, *, needs: Requirements, firm_ids: list[int] | None = None, on=None
+def scoped_roster(
+    scope: Scope, *, firm_ids: list[int] | None = None, on=None
 ) -> QuerySet[RosterMembership]:
-    """Active collector memberships in the scope, each annotated with the roster's figures."""
-    now = timezone.now()
+    """Active collector memberships in the scope with their rating's columns: joins only.
+
+    Why apart from :func:`base_roster`: filtering, counting, ordering and paging touch every
+    collector of the scope (20,000 for a lender with 20 agencies), and a correlated subquery
+    per row costs PostgreSQL tens of microseconds each, i.e. over a second for such a roster.
+    Everything that reads the whole roster goes through this query; only the rows that are
+    shown get the per-collector figures (:func:`with_figures`).
+    """
+    today = on or timezone.localdate()
+    return (
+        Membership.objects.active(today)
+        .filter(
+            role=MembershipRole.COLLECTOR,
+            firm_id__in=scope.firm_ids if firm_ids is None else firm_ids,
+            user__is_active=True,
+        )
+        .select_related("user", "firm")
+        .annotate(**rating_columns(timezone.now()))
+    )
+
+
+def rating_columns(now: datetime) -> dict:
+    """The current rating's columns and the certificate state derived from them (a valid or
+    suspended status past its expiry is already expired), as annotations on memberships."""
+    return {
+        "grade": F("user__rating__grade"),
+        "score": F("user__rating__score"),
+        "certificate_status": F("user__rating__certificate_status"),
+        "certificate_expires_at": F("user__rating__certificate_expires_at"),
+        "certificate_state": Case(
+            When(
+                Q(certificate_status__isnull=True) | Q(certificate_status=""),
+                then=Value(NO_CERTIFICATE),
+            ),
+            When(
+                certificate_status__in=HELD_STATUSES,
+                certificate_expires_at__lte=now,
+                then=Value(CertificateStatus.EXPIRED.value),
+            ),
+            default=F("certificate_status"),
+            output_field=CharField(),
+        ),
+    }
+
+
+def with_figures(
+    roster: QuerySet[Membership], *, needs: Requirements, on=None
+) -> QuerySet[RosterMembership]:
+    """``roster`` with each collector's programme progress and overdue assignments (one
+    correlated subquery each: use it on the rows to show, not to filter a whole roster)."""
     today = on or timezone.localdate()
     user = OuterRef("user_id")
     courses_done: Coalesce | Value
@@ -204,39 +253,43 @@ def base_roster(
         )
     else:
         exams_passed = Value(0)
-    return (
-        Membership.objects.active(today)
-        .filter(
-            role=MembershipRole.COLLECTOR,
-            firm_id__in=scope.firm_ids if firm_ids is None else firm_ids,
-            user__is_active=True,
-        )
-        .select_related("user", "firm")
-        .annotate(
-            grade=F("user__rating__grade"),
-            score=F("user__rating__score"),
-            certificate_status=F("user__rating__certificate_status"),
-            certificate_expires_at=F("user__rating__certificate_expires_at"),
-            certificate_state=Case(
-                When(
-                    Q(certificate_status__isnull=True) | Q(certificate_status=""),
-                    then=Value(NO_CERTIFICATE),
-                ),
-                When(
-                    certificate_status__in=HELD_STATUSES,
-                    certificate_expires_at__lte=now,
-                    then=Value(CertificateStatus.EXPIRED.value),
-                ),
-                default=F("certificate_status"),
-                output_field=CharField(),
-            ),
+    # The stubs type only what this annotate adds; scoped_roster added the rest.
+    return cast(
+        "QuerySet[RosterMembership]",
+        roster.annotate(
             courses_done=courses_done,
             exams_passed=exams_passed,
             overdue_assignments=_count(
                 ProgrammeAssignment.objects.overdue(today).filter(user_id=user)
             ),
-        )
+        ),
     )
+
+
+def base_roster(
+    scope: Scope, *, needs: Requirements, firm_ids: list[int] | None = None, on=None
+) -> QuerySet[RosterMembership]:
+    """Active collector memberships in the scope, each annotated with the roster's figures."""
+    return with_figures(scoped_roster(scope, firm_ids=firm_ids, on=on), needs=needs, on=on)
+
+
+def page_rows(
+    page_ids: QuerySet | list[int],
+    scope: Scope,
+    *,
+    needs: Requirements,
+    sort: str = "name",
+    on=None,
+) -> QuerySet[RosterMembership]:
+    """The memberships of one page, with their figures, in the page's order.
+
+    ``page_ids`` is a slice of the filtered, ordered :func:`scoped_roster` (its ``pk``), or a
+    list of ids: the database picks the page with joins only, then computes the figures for
+    those rows alone (one query: the slice is a subquery), so the last page costs what the
+    first does.
+    """
+    roster = scoped_roster(scope, on=on).filter(pk__in=page_ids)
+    return with_figures(roster, needs=needs, on=on).order_by(*_ordering(sort))
 
 
 def certificate_state_of(rating: CollectorRating | None, now: datetime | None = None) -> str:
@@ -258,29 +311,38 @@ def apply_filters(
     roster: QuerySet[RosterMembership], filters: RosterFilters, scope: Scope
 ) -> QuerySet[RosterMembership]:
     """Narrow and order the roster as the viewer asked."""
+    return roster.filter(filter_condition(filters, scope)).order_by(*_ordering(filters.sort))
+
+
+def filter_condition(filters: RosterFilters, scope: Scope) -> Q:
+    """The viewer's filters as one condition on :func:`scoped_roster`'s rows (so the summary
+    can count the matching rows in its own query, see :func:`summarise`)."""
+    condition = Q()
     if filters.firm_id is not None:
-        roster = roster.filter(firm_id=filters.firm_id)
+        condition &= Q(firm_id=filters.firm_id)
     if filters.grade == NOT_RATED:
-        roster = roster.filter(grade__isnull=True)
+        condition &= Q(grade__isnull=True)
     elif filters.grade in Grade.values:
-        roster = roster.filter(grade=filters.grade)
+        condition &= Q(grade=filters.grade)
     if filters.certificate in CERTIFICATE_STATES:
-        roster = roster.filter(certificate_state=filters.certificate)
+        condition &= Q(certificate_state=filters.certificate)
     if filters.expiring_within:
-        roster = roster.filter(
+        condition &= Q(
             certificate_state=CertificateStatus.VALID,
             certificate_expires_at__lte=timezone.now() + timedelta(days=filters.expiring_within),
         )
     if filters.overdue_only:
-        roster = roster.filter(overdue_assignments__gt=0)
+        # An uncorrelated IN: PostgreSQL hashes the overdue collectors once (a correlated count
+        # or EXISTS inside a FILTER would run once per collector).
+        overdue = ProgrammeAssignment.objects.overdue(timezone.localdate())
+        condition &= Q(user_id__in=overdue.values("user_id"))
     if filters.search:
         # Names are searched only where the viewer sees them: searching an agency's staff by
         # name would let a lender confirm who works there, which masking is meant to prevent.
-        roster = roster.filter(
-            Q(employee_number__icontains=filters.search)
-            | Q(firm_id=scope.own_firm.pk, user__legal_name__icontains=filters.search)
+        condition &= Q(employee_number__icontains=filters.search) | Q(
+            firm_id=scope.own_firm.pk, user__legal_name__icontains=filters.search
         )
-    return roster.order_by(*_ordering(filters.sort))
+    return condition
 
 
 def _ordering(sort: str) -> list:
@@ -376,6 +438,7 @@ class Summary:
     overdue_assignments: int
     collectors_overdue: int
     grade_counts: dict[str, int]  # "A".."D" and NOT_RATED
+    matching: int = 0  # rows matching the viewer's filters (summarise's ``matching``)
 
     @property
     def certified_share(self) -> float:
@@ -386,13 +449,24 @@ class Summary:
         return round(100 * self.certified_share)
 
 
-def summarise(roster: QuerySet[RosterMembership]) -> Summary:
-    """The headline figures: one aggregate query."""
+def summarise(roster: QuerySet[RosterMembership], matching: Q | None = None) -> Summary:
+    """The headline figures: two aggregate queries (the ratings' columns over the roster's
+    joins, then the overdue assignments of its collectors as a semi-join), whatever its size.
+
+    ``matching`` (a :func:`filter_condition`): also count the rows it selects, in the same
+    scan, so the roster's pager needs no COUNT of its own."""
     now = timezone.now()
     certified = Q(certificate_state__in=CERTIFIED_STATES)
     valid = Q(certificate_state=CertificateStatus.VALID)
     grades = {f"grade_{grade}": Count("pk", filter=Q(grade=grade)) for grade in Grade.values}
-    figures = roster.order_by().aggregate(
+    members: QuerySet[Any] = roster.order_by()
+    if FIGURES & set(roster.query.annotations):
+        # Only the rating's columns: aggregating over the figures' subqueries would run them
+        # for every collector.
+        members = Membership.objects.filter(pk__in=members.values("pk")).annotate(
+            **rating_columns(now)
+        )
+    figures = members.aggregate(
         active=Count("pk"),
         certified=Count("pk", filter=certified),
         mean_score=Avg("score"),
@@ -402,10 +476,14 @@ def summarise(roster: QuerySet[RosterMembership]) -> Summary:
         expiring_60=Count(
             "pk", filter=valid & Q(certificate_expires_at__lte=now + timedelta(days=60))
         ),
-        overdue=Sum("overdue_assignments"),
-        collectors_overdue=Count("pk", filter=Q(overdue_assignments__gt=0)),
         not_rated=Count("pk", filter=Q(grade__isnull=True)),
+        matching=Count("pk", filter=matching if matching is not None else Q()),
         **grades,
+    )
+    overdue = (
+        ProgrammeAssignment.objects.overdue(timezone.localdate())
+        .filter(user_id__in=roster.order_by().values("user_id"))
+        .aggregate(assignments=Count("pk"), collectors=Count("user_id", distinct=True))
     )
     counts = {grade: figures[f"grade_{grade}"] for grade in Grade.values}
     counts[NOT_RATED] = figures["not_rated"]
@@ -416,7 +494,8 @@ def summarise(roster: QuerySet[RosterMembership]) -> Summary:
         mean_score=Decimal(mean).quantize(Decimal("0.1")) if mean is not None else None,
         expiring_30=figures["expiring_30"],
         expiring_60=figures["expiring_60"],
-        overdue_assignments=figures["overdue"] or 0,
-        collectors_overdue=figures["collectors_overdue"],
+        overdue_assignments=overdue["assignments"],
+        collectors_overdue=overdue["collectors"],
         grade_counts=counts,
+        matching=figures["matching"],
     )

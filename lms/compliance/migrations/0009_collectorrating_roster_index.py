@@ -1,0 +1,38 @@
+"""A covering index for the roster and the API list (issue 17, big firms), PostgreSQL only.
+
+Both read four columns of every rating in a scope (20,000 for a lender with 20 agencies); the
+table's rows carry two JSON documents each, so a sequential scan reads some thirty times the
+pages an index-only scan of ``(user_id) INCLUDE (...)`` does. SQLite has no INCLUDE (Django
+would warn on every start, models.W040), so the index lives here rather than in the model's
+Meta: the model state is unchanged and ``makemigrations --check`` stays clean. Built
+concurrently (no lock on the nightly recompute's writes), hence a non-atomic migration.
+"""
+
+from __future__ import annotations
+
+from django.db import migrations
+
+CREATE = (
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS rating_roster_idx "
+    "ON compliance_collectorrating (user_id) "
+    "INCLUDE (grade, score, certificate_status, certificate_expires_at)"
+)
+DROP = "DROP INDEX CONCURRENTLY IF EXISTS rating_roster_idx"
+
+
+def create(apps, schema_editor) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE)
+
+
+def drop(apps, schema_editor) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP)
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [("compliance", "0008_webhook_event_firm_status_changed")]
+
+    operations = [migrations.RunPython(create, drop, elidable=False)]
