@@ -33,6 +33,6 @@ def drop(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
     atomic = False
 
-    dependencies = [("compliance", "0008_webhook_event_firm_status_changed")]
+    dependencies = [("compliance", "0009_monthly_report_private_storage")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]
