@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import date, datetime
 
 from django.contrib.auth.models import Group
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 from courses.models import CPDEntry
 from exams.certificates.models import Certificate, ProgrammeAssignment
@@ -188,7 +189,6 @@ def due(salt_text: str, version: str, today: date, now: datetime) -> list[tuple[
     now, sorted: the population (see :mod:`lms.compliance.recompute`) less those whose rating
     was computed from the same inputs, by the same formula, and needs no recheck yet. One
     query."""
-    _prepare()
     fp_sql, params = _fingerprint_sql(salt_text, today, None)
     rating = _quote(CollectorRating._meta.db_table)
     user = _column(CollectorRating, "user")
@@ -210,9 +210,13 @@ def due(salt_text: str, version: str, today: date, now: datetime) -> list[tuple[
         f"OR r.{_column(CollectorRating, 'recheck_at')} <= %s) END "
         "ORDER BY 1"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, group_id, version, now])
-        return cursor.fetchall()
+    # On PostgreSQL in a transaction of its own, for the SET LOCAL of _prepare (SQLite's
+    # transactions take the write lock at once: none there).
+    with transaction.atomic() if connection.vendor == "postgresql" else nullcontext():
+        _prepare()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, group_id, version, now])
+            return cursor.fetchall()
 
 
 def _groups_table() -> tuple[str, str, str]:

@@ -1,16 +1,24 @@
 """Recomputing compliance ratings, set-based: a fixed number of queries per chunk of collectors.
 
-For each chunk of (at most :data:`CHUNK_SIZE`) collectors, six aggregate queries gather every
-input the formula needs — current memberships, certificates per collector × programme,
-overdue assignments, CPD hours of the last 365 days, confirmed findings, current ratings — then the
-formula (:mod:`lms.compliance.formula`) runs in Python and only what changed is written:
+The full recompute first asks one query which collectors are due (:mod:`.fingerprints`):
+those not rated yet, those whose inputs' fingerprint differs from the one stored with their
+rating, those rated by another formula version, and those whose recheck time (the first moment
+the date alone may change their rating, :class:`_Recheck`) has come. The others are skipped:
+nothing is read or written for them.
+
+For each chunk of (at most :data:`CHUNK_SIZE`) due collectors, six aggregate queries gather
+every input the formula needs — collector memberships, certificates per collector ×
+programme, open assignments, CPD hours of the last 365 days, confirmed findings, current
+ratings — then the formula (:mod:`lms.compliance.formula`) runs in Python and only what
+changed is written:
 
 * a rating *changes* when its score, grade or formula version differs from the current one (or
   there is none yet): the current row is upserted and a :class:`RatingSnapshot` appended, with
   the reason, the inputs and the breakdown;
 * when only what surrounds the score moved (the collector changed firm, a certificate was
-  renewed at the same score, the inputs differ without changing the result), the current row is
-  refreshed but no snapshot is written: history records changes of rating.
+  renewed at the same score, the inputs differ without changing the result, the fingerprint or
+  the recheck time moved), the current row is refreshed but no snapshot is written: history
+  records changes of rating.
 
 Firm ratings follow from the collectors' current ratings in one aggregate query (plus one for
 findings), with a :class:`FirmRatingSnapshot` whenever a firm's figures change. A firm may be
