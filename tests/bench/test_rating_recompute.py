@@ -101,12 +101,14 @@ def measure() -> tuple[str, dict[str, recompute.Outcome], int]:
     many collectors were given a finding."""
     certificates = Certificate.objects.count()
     findings = Finding.objects.count()
-    first, first_mb = peak_rss(recompute.full)
-    unchanged, unchanged_mb = peak_rss(recompute.full)
+    # One clock for the first three runs: a certificate expiring while the first run takes its
+    # minute would rightly be rated again by the second, which is not what "unchanged" measures.
+    now = timezone.now()
+    first, first_mb = peak_rss(lambda: recompute.full(now=now))
+    unchanged, unchanged_mb = peak_rss(lambda: recompute.full(now=now))
     affected = confirm_findings_for(0.01)
-    changed, changed_mb = peak_rss(recompute.full)
-    tomorrow = timezone.now() + timedelta(days=1)
-    next_day, next_day_mb = peak_rss(lambda: recompute.full(now=tomorrow))
+    changed, changed_mb = peak_rss(lambda: recompute.full(now=now))
+    next_day, next_day_mb = peak_rss(lambda: recompute.full(now=now + timedelta(days=1)))
     line = (
         f"BENCH rating_recompute collectors={first.collectors} certificates={certificates} "
         f"findings={findings} firms={first.firms} flagged={first.firms_flagged} "
@@ -144,7 +146,7 @@ def test_the_full_recompute_of_a_million_collectors_takes_at_most_a_minute(repor
     assert RatingSnapshot.objects.count() == (
         first.changed + changed.changed + runs["next_day"].changed
     )
-    assert seeded <= 600 * COLLECTORS / 1_000_000 + 30, f"seed_bench took {seeded:.0f} s"
     assert unchanged.seconds < UNCHANGED_RATIO * first.seconds
+    assert seeded <= 600 * COLLECTORS / 1_000_000 + 30, f"seed_bench took {seeded:.0f} s"
     limit = FIRST_RUN_LIMIT * max(COLLECTORS / 1_000_000, 0.1)
     assert first.seconds <= limit, f"first full recompute took {first.seconds:.1f} s"
