@@ -1,16 +1,24 @@
 """Recomputing compliance ratings, set-based: a fixed number of queries per chunk of collectors.
 
-For each chunk of (at most :data:`CHUNK_SIZE`) collectors, six aggregate queries gather every
-input the formula needs — current memberships, certificates per collector × programme,
-overdue assignments, CPD hours of the last 365 days, confirmed findings, current ratings — then the
-formula (:mod:`lms.compliance.formula`) runs in Python and only what changed is written:
+The full recompute first asks one query which collectors are due (:mod:`.fingerprints`):
+those not rated yet, those whose inputs' fingerprint differs from the one stored with their
+rating, those rated by another formula version, and those whose recheck time (the first moment
+the date alone may change their rating, :class:`_Recheck`) has come. The others are skipped:
+nothing is read or written for them.
+
+For each chunk of (at most :data:`CHUNK_SIZE`) due collectors, six aggregate queries gather
+every input the formula needs — collector memberships, certificates per collector ×
+programme, open assignments, CPD hours of the last 365 days, confirmed findings, current
+ratings — then the formula (:mod:`lms.compliance.formula`) runs in Python and only what
+changed is written:
 
 * a rating *changes* when its score, grade or formula version differs from the current one (or
   there is none yet): the current row is upserted and a :class:`RatingSnapshot` appended, with
   the reason, the inputs and the breakdown;
 * when only what surrounds the score moved (the collector changed firm, a certificate was
-  renewed at the same score, the inputs differ without changing the result), the current row is
-  refreshed but no snapshot is written: history records changes of rating.
+  renewed at the same score, the inputs differ without changing the result, the fingerprint or
+  the recheck time moved), the current row is refreshed but no snapshot is written: history
+  records changes of rating.
 
 Firm ratings follow from the collectors' current ratings in one aggregate query (plus one for
 findings), with a :class:`FirmRatingSnapshot` whenever a firm's figures change. A firm may be
@@ -37,12 +45,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from datetime import time as day_start
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, Sum
+from django.db.models import Count, DecimalField, Exists, Max, Min, OuterRef, Q, Sum
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
@@ -57,7 +66,7 @@ from lms.accounts.models import Membership, MembershipRole, User
 from lms.accounts.roles import Role
 from lms.auditlog import chain
 
-from . import bulk, formula, signals
+from . import bulk, fingerprints, formula, signals
 from .models import (
     CollectorRating,
     Finding,
@@ -68,6 +77,7 @@ from .models import (
 )
 
 logger = logging.getLogger(__name__)
+_ONE_DAY = timedelta(days=1)
 
 CHUNK_SIZE = 5000  # collectors per transaction: bounds memory; queries grow with chunks only
 LOCK_KEY = 0x5241_5445  # pg_advisory_xact_lock key ("RATE"): one recompute writes at a time
@@ -96,6 +106,8 @@ RATING_FIELDS = (
     "certificate_expires_at",
     "computed_at",
     "changed_at",
+    "input_fingerprint",
+    "recheck_at",
 )
 
 # Compact JSON, one encoder reused (json.dumps with options builds a new one per call).
@@ -130,6 +142,7 @@ class Outcome:
     collectors: int = 0
     changed: int = 0
     refreshed: int = 0
+    skipped: int = 0  # inputs and formula as at their last rating, no recheck due: not read
     firms: int = 0
     firms_changed: int = 0
     firms_flagged: int = 0
@@ -153,6 +166,8 @@ class _Current:
     certificate_expires_at: datetime | None
     digest: str | None
     changed_at: datetime
+    input_fingerprint: int | None
+    recheck_at: datetime | None
 
 
 # --- Entry points -------------------------------------------------------------------------------
@@ -161,25 +176,40 @@ class _Current:
 def full(
     now: datetime | None = None, reason: str = NIGHTLY, chunk_size: int = CHUNK_SIZE
 ) -> Outcome:
-    """Recompute every collector's rating and every firm's; returns what changed."""
+    """Recompute every collector's rating and every firm's; returns what changed.
+
+    Collectors whose inputs have the fingerprint stored with their rating, rated by the same
+    formula and with no recheck due (see :mod:`lms.compliance.fingerprints`), are skipped
+    without reading their inputs: the formula would give them what they already have."""
     started = time.perf_counter()
     now = now or timezone.now()
     today = timezone.localdate(now)
     programmes = _required_programmes()
-    ids = _population(today)
-    outcome = Outcome(collectors=len(ids))
+    salt = _salt(programmes)
+    due = fingerprints.due(salt, formula.FORMULA_VERSION, today, now)
+    rated = CollectorRating.objects.count()
+    new = sum(1 for _, _, is_new in due if is_new)
+    outcome = Outcome(collectors=rated + new, skipped=rated + new - len(due))
+    prints = {pk: fingerprint for pk, fingerprint, _ in due}
+    ids = [pk for pk, _, _ in due]
+    del due
     for chunk in _chunks(ids, chunk_size):
-        # Contiguous id ranges: index range scans, no parameter lists of thousands of ids.
         lo, hi = chunk[0], chunk[-1]
+        # A dense chunk (the first run, a new formula) reads an id range: index range scans,
+        # no parameter lists of thousands of ids; a sparse one (a few changed here and there)
+        # reads its ids only.
+        dense = hi - lo < 2 * len(chunk)
         _rate_chunk(
             chunk,
-            partial(_id_between, lo=lo, hi=hi),
+            partial(_id_between, lo=lo, hi=hi) if dense else partial(_id_in, ids=chunk),
             programmes,
             now,
             today,
             reason,
             outcome,
             relaxed=True,
+            prints={pk: prints[pk] for pk in chunk},
+            salt=salt,
         )
     _rate_firms(None, today, now, outcome)
     outcome.seconds = time.perf_counter() - started
@@ -214,6 +244,7 @@ def for_users(
                 today,
                 reason,
                 outcome,
+                salt=_salt(programmes),
             )
     if firms:
         _rate_firms(firms, today, now, outcome)
@@ -222,6 +253,10 @@ def for_users(
 
 
 # --- Collectors ---------------------------------------------------------------------------------
+
+
+def _salt(programmes: list[_Programme]) -> str:
+    return fingerprints.salt(formula.FORMULA_VERSION, [(p.pk, p.code, p.name) for p in programmes])
 
 
 def _required_programmes() -> list[_Programme]:
@@ -291,18 +326,26 @@ def _rate_chunk(
     reason: str,
     outcome: Outcome,
     relaxed: bool = False,
+    *,
+    salt: str,
+    prints: Mapping[int, int] | None = None,
 ) -> set[int]:
     """Rate one chunk of collectors in one transaction; returns the firms whose collectors'
-    ratings were written (before and after)."""
+    ratings were written (before and after). ``prints``: their input fingerprints, when the
+    caller has them (read before this transaction: an input changed since only makes the next
+    run rate them again)."""
     touched: set[int] = set()
     with transaction.atomic():
         _lock(relaxed)
-        firms = _memberships(where("user_id"), today)
-        standings = _standings(where("holder_id"), programmes, now)
-        overdue = _overdue(where("user_id"), today)
-        cpd_hours = _cpd_hours(where("user_id"), today)
+        if prints is None:
+            prints = fingerprints.of(ids, salt, today)
+        firms, membership_turns = _memberships(where("user_id"), today)
+        standings, flips = _standings(where("holder_id"), programmes, now)
+        overdue, falling_due = _overdue(where("user_id"), today)
+        cpd_hours, cpd_turns = _cpd_hours(where("user_id"), today)
         findings = _findings(where("collector_id"), today)
         current = _current(where("user_id"))
+        recheck = _Recheck(today, flips, (membership_turns, falling_due, cpd_turns), findings)
 
         never = tuple(formula.ProgrammeStanding(p.code, p.name, None) for p in programmes)
         version = formula.FORMULA_VERSION
@@ -321,6 +364,8 @@ def _rate_chunk(
             inputs_text, digest = inputs.as_json_text()
             firm_id = firms.get(user_id)
             before = current.get(user_id)
+            fingerprint = prints.get(user_id, 0)
+            recheck_at = recheck.at(user_id, inputs.programmes)
             changed = (
                 before is None
                 or before.score != result.score
@@ -335,8 +380,17 @@ def _rate_chunk(
                     before.certificate_status,
                     before.certificate_expires_at,
                     before.digest,
+                    before.input_fingerprint,
+                    before.recheck_at,
                 )
-                == (firm_id, result.certificate_status, result.certificate_expires_at, digest)
+                == (
+                    firm_id,
+                    result.certificate_status,
+                    result.certificate_expires_at,
+                    digest,
+                    fingerprint,
+                    recheck_at,
+                )
             ):
                 continue
             components = _encode(result.components)
@@ -353,6 +407,8 @@ def _rate_chunk(
                     result.certificate_expires_at,
                     now,
                     now if changed or before is None else before.changed_at,
+                    fingerprint,
+                    recheck_at,
                 )
             )
             touched.update(pk for pk in (firm_id, before.firm_id if before else None) if pk)
@@ -453,25 +509,40 @@ def _snapshot(user_ids: list[int], reason: str, now: datetime) -> dict[int, int]
     return {snapshot.user_id: snapshot.pk for snapshot in created}
 
 
-def _memberships(where: Q, today: date) -> dict[int, int]:
+def _memberships(where: Q, today: date) -> tuple[dict[int, int], dict[int, date]]:
     """user id → firm id of their active collector membership (the latest-started wins, for
-    the day one ends and the next begins)."""
-    return dict(
-        Membership.objects.active(today)
-        .filter(where, role=MembershipRole.COLLECTOR)
+    the day one ends and the next begins); and user id → the first day one of their collector
+    memberships starts or ends (a recheck)."""
+    firms: dict[int, int] = {}
+    turns: dict[int, date] = {}
+    rows = (
+        Membership.objects.filter(where, role=MembershipRole.COLLECTOR)
+        .filter(Q(active_to__isnull=True) | Q(active_to__gte=today))
         .order_by("user_id", "active_from", "pk")
-        .values_list("user_id", "firm_id")
+        .values_list("user_id", "firm_id", "active_from", "active_to")
     )
+    for user_id, firm_id, active_from, active_to in rows:
+        if active_from > today:  # starts later
+            turn = active_from
+        else:
+            firms[user_id] = firm_id
+            if active_to is None:
+                continue
+            turn = active_to + timedelta(days=1)
+        if turn < turns.get(user_id, turn + timedelta(days=1)):
+            turns[user_id] = turn
+    return firms, turns
 
 
 def _standings(
     where: Q, programmes: list[_Programme], now: datetime
-) -> dict[int, tuple[formula.ProgrammeStanding, ...]]:
+) -> tuple[dict[int, tuple[formula.ProgrammeStanding, ...]], dict[int, datetime]]:
     """user id → their standing on each required programme. One GROUP BY query: for each
     holder × programme, the valid certificate (at most one, by constraint) and which status the
-    latest certificate has, from the latest issue time per status."""
+    latest certificate has, from the latest issue time per status. And user id → the next
+    moment a valid or suspended certificate of theirs expires (a recheck)."""
     if not programmes:
-        return {}
+        return {}, {}
     valid = Q(status=CertificateStatus.VALID, expires_at__gt=now)
     # Suspended is not valid (formula 2026.2); past its expiry it is expired, like a valid one.
     suspended = Q(status=CertificateStatus.SUSPENDED, expires_at__gt=now)
@@ -489,6 +560,13 @@ def _standings(
             latest_suspended=Max("issued_at", filter=suspended),
             latest_expired=Max("issued_at", filter=expired),
             last_expires=Max("expires_at"),
+            next_expiry=Min(
+                "expires_at",
+                filter=Q(
+                    status__in=[CertificateStatus.VALID, CertificateStatus.SUSPENDED],
+                    expires_at__gt=now,
+                ),
+            ),
         )
         .order_by()
         .values_list(
@@ -501,9 +579,11 @@ def _standings(
             "latest_suspended",
             "latest_expired",
             "last_expires",
+            "next_expiry",
         )
     )
     found: dict[int, dict[int, formula.ProgrammeStanding]] = {}
+    flips: dict[int, datetime] = {}
     names = {p.pk: p for p in programmes}
     zone = timezone.get_current_timezone()
     for (
@@ -516,7 +596,10 @@ def _standings(
         suspended_at,
         expired,
         last,
+        next_expiry,
     ) in rows:
+        if next_expiry is not None and next_expiry < flips.get(holder, next_expiry + _ONE_DAY):
+            flips[holder] = next_expiry
         programme = names[programme_id]
         if valid_expires is not None:
             status, expires = "valid", valid_expires
@@ -536,38 +619,69 @@ def _standings(
             expires_on=expires.astimezone(zone).date() if expires else None,
             expires_at=expires,
         )
-    return {
+    standings = {
         holder: tuple(
             by_programme.get(p.pk) or formula.ProgrammeStanding(p.code, p.name, None)
             for p in programmes
         )
         for holder, by_programme in found.items()
     }
+    return standings, flips
 
 
-def _overdue(where: Q, today: date) -> dict[int, int]:
-    return dict(
-        ProgrammeAssignment.objects.overdue(today)
+def _overdue(where: Q, today: date) -> tuple[dict[int, int], dict[int, date]]:
+    """user id → open assignments past their due date; and user id → the first day another
+    one falls overdue (a recheck)."""
+    counts: dict[int, int] = {}
+    turns: dict[int, date] = {}
+    rows = (
+        ProgrammeAssignment.objects.open()
         .filter(where)
         .values("user_id")
-        .annotate(n=Count("pk"))
+        .annotate(
+            n=Count("pk", filter=Q(due_on__lt=today)),
+            next_due=Min("due_on", filter=Q(due_on__gte=today)),
+        )
         .order_by()
-        .values_list("user_id", "n")
+        .values_list("user_id", "n", "next_due")
     )
+    for user_id, n, next_due in rows:
+        if n:
+            counts[user_id] = n
+        if next_due is not None:
+            turns[user_id] = next_due + _ONE_DAY
+    return counts, turns
 
 
-def _cpd_hours(where: Q, today: date) -> dict[int, Decimal]:
+def _cpd_hours(where: Q, today: date) -> tuple[dict[int, Decimal], dict[int, date]]:
     """user id → CPD hours earned in the formula's window — the CPD_WINDOW_DAYS days ending
     today, today included — (entries of any sign), one aggregate query over the ledger grouped
-    by user."""
+    by user; and user id → the first day an entry leaves the window or a future-dated one
+    enters it (a recheck)."""
     since = today - timedelta(days=formula.CPD_WINDOW_DAYS)
-    return dict(
-        CPDEntry.objects.filter(where, earned_on__gt=since, earned_on__lte=today)
+    hours: dict[int, Decimal] = {}
+    turns: dict[int, date] = {}
+    rows = (
+        CPDEntry.objects.filter(where, earned_on__gt=since)
         .values("user_id")
-        .annotate(total=Sum("hours"))
+        .annotate(
+            total=Sum("hours", filter=Q(earned_on__lte=today)),
+            oldest=Min("earned_on", filter=Q(earned_on__lte=today)),
+            coming=Min("earned_on", filter=Q(earned_on__gt=today)),
+        )
         .order_by()
-        .values_list("user_id", "total")
+        .values_list("user_id", "total", "oldest", "coming")
     )
+    window = timedelta(days=formula.CPD_WINDOW_DAYS)
+    for user_id, total, oldest, coming in rows:
+        if total is not None:
+            hours[user_id] = total
+        turn = oldest + window if oldest is not None else None
+        if coming is not None and (turn is None or coming < turn):
+            turn = coming
+        if turn is not None:
+            turns[user_id] = turn
+    return hours, turns
 
 
 def _findings(where: Q, today: date) -> dict[int, tuple[formula.FindingFact, ...]]:
@@ -602,9 +716,63 @@ def _current(where: Q) -> dict[int, _Current]:
             "certificate_expires_at",
             "digest",
             "changed_at",
+            "input_fingerprint",
+            "recheck_at",
         )
     )
     return {row[0]: _Current(*row[1:]) for row in rows}
+
+
+class _Recheck:
+    """When a collector's rating may next change with no new input: the earliest of a
+    certificate expiring (the moment), the expiry points starting to count down
+    (EXPIRY_FULL_DAYS before the earliest expiry), a finding fading (tomorrow, as long as one
+    counts), an assignment falling overdue, CPD hours leaving or entering the window, and a
+    membership starting or ending (the start of that day). None: never.
+
+    Keep in step with the formula: whatever it reads of the date must appear here (a new
+    formula version recomputes everyone anyway, but not a forgotten dependency)."""
+
+    def __init__(
+        self,
+        today: date,
+        flips: Mapping[int, datetime],
+        turns: Iterable[Mapping[int, date]],
+        findings: Mapping[int, object],
+    ) -> None:
+        self.today = today
+        self.tomorrow = today + _ONE_DAY
+        self.flips = flips
+        self.turns = list(turns)
+        self.findings = findings
+        self.zone = timezone.get_current_timezone()
+        self.starts: dict[date, datetime] = {}
+
+    def at(
+        self, user_id: int, programmes: tuple[formula.ProgrammeStanding, ...]
+    ) -> datetime | None:
+        day: date | None = self.tomorrow if user_id in self.findings else None
+        for turns in self.turns:
+            turn = turns.get(user_id)
+            if turn is not None and (day is None or turn < day):
+                day = turn
+        valid = [p.expires_on for p in programmes if p.valid and p.expires_on]
+        if valid:
+            countdown = min(valid) - timedelta(days=formula.EXPIRY_FULL_DAYS - 1)
+            if day is None or countdown < day:
+                day = countdown
+        moment = None
+        if day is not None:
+            day = max(day, self.tomorrow)
+            moment = self.starts.get(day)
+            if moment is None:
+                moment = self.starts[day] = timezone.make_aware(
+                    datetime.combine(day, day_start.min), self.zone
+                )
+        flip = self.flips.get(user_id)
+        if flip is not None and (moment is None or flip < moment):
+            moment = flip
+        return moment
 
 
 def _announce(changes: list[RatingChange]) -> None:

@@ -60,6 +60,13 @@ class CollectorRating(models.Model):
     certificate_expires_at = models.DateTimeField(_("certificate expires"), null=True, blank=True)
     computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
     changed_at = models.DateTimeField(_("changed at"), default=timezone.now, db_index=True)
+    # What lets the nightly recompute skip a collector (lms/compliance/fingerprints.py): a hash
+    # of the rows the formula read, and the first moment the result may change with no new
+    # input (a certificate expiring, a finding fading a day more); null: no such moment.
+    input_fingerprint = models.BigIntegerField(
+        _("input fingerprint"), null=True, blank=True, editable=False
+    )
+    recheck_at = models.DateTimeField(_("recheck at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("collector rating")
