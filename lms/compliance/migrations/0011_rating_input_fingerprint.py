@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("compliance", "0008_webhook_event_firm_status_changed"),
+        ("compliance", "0010_collectorrating_roster_index"),
     ]
 
     operations = [
