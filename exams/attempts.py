@@ -43,7 +43,8 @@ from lms.accounts.models import Membership
 from lms.auditlog import chain
 from lms.bad_input import fits_column
 
-from . import grading
+from . import autosave, grading
+from .autosave import Saved
 from .drawing import BlueprintError, draw_paper
 from .eligibility import Prerequisites, prerequisites_for
 from .models import (
@@ -284,9 +285,21 @@ def save_answer(
     now: datetime | None = None,
     *,
     user: User | None = None,
-) -> AttemptQuestion:
-    """Autosave one question's answer (an empty list clears it). A constant number of queries."""
-    return save_answers(attempt, {position: choice_ids}, now, user=user)[0]
+) -> Saved:
+    """Autosave one question's answer (an empty list clears it); with ``user``, only on their
+    attempt (:class:`Attempt.DoesNotExist` otherwise).
+
+    One statement (:mod:`exams.autosave`) when the answer is accepted. When it is refused,
+    :func:`save_answers` finds out why and raises accordingly, closing an expired attempt.
+    """
+    now = now or timezone.now()
+    saved = autosave.save_one(
+        attempt.pk, position, choice_ids, now, GRACE, user_id=None if user is None else user.pk
+    )
+    if saved is not None:
+        return saved
+    row = save_answers(attempt, {position: choice_ids}, now, user=user)[0]
+    return Saved(position=row.position, answered=bool(row.response))
 
 
 def save_answers(

@@ -64,16 +64,28 @@ def draw_paper(
         rng.shuffle(draws)
 
     questions = Question.objects.prefetch_related("choices").in_bulk(draws)
+    subs_of = {
+        pk: list(
+            questions[pk]
+            .sub_questions.filter(active=True)
+            .prefetch_related("choices")
+            .order_by("sort_order", "pk")
+        )
+        for pk in draws
+        if questions[pk].type == QuestionType.CASE
+    }
+    # Frozen in question order, not the paper's: when many candidates start a fresh exam at
+    # once, their transactions insert the same new versions in the same order and queue on the
+    # first one, where shuffled orders would deadlock (PostgreSQL aborts one: a 500).
+    to_freeze = [questions[pk] for pk in draws] + [s for subs in subs_of.values() for s in subs]
+    versions = {q.pk: current_version(q) for q in sorted(to_freeze, key=lambda q: q.pk)}
     paper: list[tuple[QuestionVersion, QuestionVersion | None]] = []
     for pk in draws:
-        question = questions[pk]
-        if question.type != QuestionType.CASE:
-            paper.append((current_version(question), None))
+        if pk not in subs_of:
+            paper.append((versions[pk], None))
             continue
-        case = current_version(question)
-        subs = question.sub_questions.filter(active=True).prefetch_related("choices")
-        for sub in subs.order_by("sort_order", "pk"):
-            paper.append((current_version(sub), case))
+        case = versions[pk]
+        paper.extend((versions[sub.pk], case) for sub in subs_of[pk])
     return paper
 
 

@@ -277,7 +277,7 @@ def _posted_answers(request: HttpRequest, attempt: Attempt) -> dict[int, list[in
 def save(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpResponse:
     """Autosave (JSON: ``{"position": 3, "choices": [12]}``) or the plain form's "Save"."""
     if request.content_type == "application/json":
-        # The service's locked read checks ownership and the deadline: no look-up here.
+        # The service's one statement checks ownership and the deadline: no look-up here.
         return _private(_save_json(request, Attempt(pk=attempt_id)))
     attempt = _own_attempt(request, attempt_id)
     try:
@@ -300,7 +300,7 @@ def _save_json(request: AuthenticatedHttpRequest, attempt: Attempt) -> JsonRespo
     except (ValueError, KeyError, TypeError, OverflowError):
         return JsonResponse({"error": _("The answer could not be read.")}, status=400)
     try:
-        row = service.save_answer(attempt, position, choices, user=request.user)
+        saved = service.save_answer(attempt, position, choices, user=request.user)
     except Attempt.DoesNotExist:
         raise Http404 from None
     except service.AttemptClosed as error:
@@ -311,8 +311,8 @@ def _save_json(request: AuthenticatedHttpRequest, attempt: Attempt) -> JsonRespo
     return JsonResponse(
         {
             "saved": True,
-            "position": row.position,
-            "answered": bool(row.response),
+            "position": saved.position,
+            "answered": saved.answered,
             "saved_at": timezone.now().isoformat(),
         }
     )

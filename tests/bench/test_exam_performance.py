@@ -1,9 +1,10 @@
 """Exam performance (issue 4): autosave keeps up with a trivial view, and its cost is constant.
 
-* Throughput: gunicorn (two sync workers) serves autosaves at least half as fast as a view that
-  only returns "ok" through the same middleware, measured in the same run and interleaved in
-  rounds, so load from anything else on the machine hits both alike. Each client thread is a
-  collector saving answers to their own attempt, as many collectors do during an exam.
+* Throughput: gunicorn (two sync workers) serves autosaves at least 0.7 times as fast as a view
+  that only returns "ok" through the same middleware (autosave is one SQL statement after the
+  middleware's session and user look-ups: exams/autosave.py), measured in the same run and
+  interleaved in rounds, so load from anything else on the machine hits both alike. Each client
+  thread is a collector saving answers to their own attempt, as many collectors do during an exam.
 * Queries: autosave and submit cost the same for a 10- or a 100-question paper, and grading a
   100-question paper takes a handful of queries.
 
@@ -38,8 +39,11 @@ pytestmark = [pytest.mark.bench]
 ROUNDS = 9  # trivial, autosave, trivial, autosave, ...
 ROUND_SECONDS = 0.75
 MAX_REQUESTS = 400  # per client thread and round: the loop stops at whichever comes first
-MIN_RATIO = 0.5
-GRADING_QUERY_BUDGET = 10
+MIN_RATIO = 0.7
+# Grading itself (7 at most), the collector's firms, and the audit log's two events (savepoint,
+# chain head, event, person index row, release, and PostgreSQL's advisory lock), as in
+# tests/exams/test_attempt_query_counts.py.
+GRADING_QUERY_BUDGET = 7 + 1 + 2 * 6
 
 Request = tuple[str, bytes]  # (path, JSON body)
 
@@ -151,7 +155,7 @@ def add(total: Tally, part: Tally) -> None:
     total.failures += part.failures
 
 
-def test_autosave_throughput_is_at_least_half_of_a_trivial_views_under_gunicorn(
+def test_autosave_throughput_is_at_least_0_7_of_a_trivial_views_under_gunicorn(
     bench_server: BenchServer, report: Callable[[str], None]
 ) -> None:
     # Warm up both paths in both workers (URL resolver, templates, connections).
