@@ -33,7 +33,8 @@ command line carries the drill's ``-X sunshine_drill=<workdir>`` marker). Config
 database ``sunshine_drill``; the drill drops and recreates it, and only ever drops databases
 whose name contains "drill"), ``DRILL_REDIS_URL`` (default: the server of
 ``CELERY_BROKER_URL`` or 127.0.0.1:6379), ``DRILL_BROKER_DB`` (2) and ``DRILL_CACHE_DB`` (3),
-which the drill empties.
+which the drill empties: only on a Redis on this machine (127.0.0.1, localhost, ::1) unless
+``DRILL_REDIS_URL`` names the server.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = "bench.drill_settings"
 DEFAULT_DATABASE = "sunshine_drill"
 DEFAULT_REDIS = "redis://127.0.0.1:6379"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MEDIA_BUCKET = "drill-media"
 PRIVATE_BUCKET = "drill-private"
 # A lost message comes back after this many seconds (production: an hour, see base.py).
@@ -105,6 +107,8 @@ class Config:
     broker_db: int
     cache_db: int
     workdir: Path
+    # DRILL_REDIS_URL given: the drill may empty its databases there, wherever it is.
+    redis_explicit: bool = False
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Config:
@@ -125,6 +129,7 @@ class Config:
             broker_db=int(env.get("DRILL_BROKER_DB", "2")),
             cache_db=int(env.get("DRILL_CACHE_DB", "3")),
             workdir=ROOT / "var" / "drill",
+            redis_explicit=bool(env.get("DRILL_REDIS_URL")),
         )
 
     @property
@@ -140,6 +145,13 @@ class Config:
         return _with_path(self.database_url, "/postgres")
 
     @property
+    def redis_is_local(self) -> bool:
+        parts = urlsplit(self.redis_url)
+        if parts.scheme in {"redis+socket", "unix"}:
+            return True
+        return (parts.hostname or "") in LOCAL_HOSTS
+
+    @property
     def broker_url(self) -> str:
         return f"{self.redis_url}/{self.broker_db}"
 
@@ -149,9 +161,19 @@ class Config:
 
 
 def check_services(config: Config) -> None:
-    """Fail with a clear message when PostgreSQL or Redis is not there."""
+    """Fail with a clear message when PostgreSQL or Redis is not there, or is not the drill's
+    to empty."""
     import psycopg
     from kombu import Connection
+
+    if not (config.redis_is_local or config.redis_explicit):
+        # CELERY_BROKER_URL may point at a shared or production Redis: emptying two of its
+        # databases is only done where asked for by name.
+        raise DrillError(
+            f"refusing to empty databases {config.broker_db} and {config.cache_db} of the Redis "
+            f"server at {urlsplit(config.redis_url).hostname} (taken from CELERY_BROKER_URL): it "
+            "is not on this machine; set DRILL_REDIS_URL to a Redis server the drill may empty"
+        )
 
     try:
         psycopg.connect(config.maintenance_url, connect_timeout=3).close()
