@@ -25,11 +25,16 @@ then walks a collector's journey over HTTP and checks what must hold across node
    message put back at once (``reject_on_worker_lost``); every certificate exists exactly once.
 
 Run ``make drill`` or ``python -m bench.drill``; it exits non-zero on any failure and stops every
-process it started, on Ctrl-C too. Configuration (environment): ``DRILL_DATABASE_URL`` (default:
-the server of ``DATABASE_URL`` or 127.0.0.1, database ``sunshine_drill``; the drill drops and
-recreates it, and only ever drops databases whose name contains "drill"), ``DRILL_REDIS_URL``
-(default: the server of ``CELERY_BROKER_URL`` or 127.0.0.1:6379), ``DRILL_BROKER_DB`` (2) and
-``DRILL_CACHE_DB`` (3), which the drill empties.
+process it started, on Ctrl-C and SIGTERM too. Killed outright (SIGKILL), it cannot: its
+children then get SIGTERM from the kernel (Linux, ``PR_SET_PDEATHSIG``), and the next run
+first stops whatever is left of the PIDs recorded in ``var/drill/pids`` (only processes whose
+command line carries the drill's ``-X sunshine_drill=<workdir>`` marker). Configuration
+(environment): ``DRILL_DATABASE_URL`` (default: the server of ``DATABASE_URL`` or 127.0.0.1,
+database ``sunshine_drill``; the drill drops and recreates it, and only ever drops databases
+whose name contains "drill"), ``DRILL_REDIS_URL`` (default: the server of
+``CELERY_BROKER_URL`` or 127.0.0.1:6379), ``DRILL_BROKER_DB`` (2) and ``DRILL_CACHE_DB`` (3),
+which the drill empties: only on a Redis on this machine (127.0.0.1, localhost, ::1) unless
+``DRILL_REDIS_URL`` names the server.
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
 from http.cookies import SimpleCookie
@@ -60,6 +65,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = "bench.drill_settings"
 DEFAULT_DATABASE = "sunshine_drill"
 DEFAULT_REDIS = "redis://127.0.0.1:6379"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MEDIA_BUCKET = "drill-media"
 PRIVATE_BUCKET = "drill-private"
 # A lost message comes back after this many seconds (production: an hour, see base.py).
@@ -101,6 +107,8 @@ class Config:
     broker_db: int
     cache_db: int
     workdir: Path
+    # DRILL_REDIS_URL given: the drill may empty its databases there, wherever it is.
+    redis_explicit: bool = False
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Config:
@@ -121,6 +129,7 @@ class Config:
             broker_db=int(env.get("DRILL_BROKER_DB", "2")),
             cache_db=int(env.get("DRILL_CACHE_DB", "3")),
             workdir=ROOT / "var" / "drill",
+            redis_explicit=bool(env.get("DRILL_REDIS_URL")),
         )
 
     @property
@@ -136,6 +145,13 @@ class Config:
         return _with_path(self.database_url, "/postgres")
 
     @property
+    def redis_is_local(self) -> bool:
+        parts = urlsplit(self.redis_url)
+        if parts.scheme in {"redis+socket", "unix"}:
+            return True
+        return (parts.hostname or "") in LOCAL_HOSTS
+
+    @property
     def broker_url(self) -> str:
         return f"{self.redis_url}/{self.broker_db}"
 
@@ -145,9 +161,19 @@ class Config:
 
 
 def check_services(config: Config) -> None:
-    """Fail with a clear message when PostgreSQL or Redis is not there."""
+    """Fail with a clear message when PostgreSQL or Redis is not there, or is not the drill's
+    to empty."""
     import psycopg
     from kombu import Connection
+
+    if not (config.redis_is_local or config.redis_explicit):
+        # CELERY_BROKER_URL may point at a shared or production Redis: emptying two of its
+        # databases is only done where asked for by name.
+        raise DrillError(
+            f"refusing to empty databases {config.broker_db} and {config.cache_db} of the Redis "
+            f"server at {urlsplit(config.redis_url).hostname} (taken from CELERY_BROKER_URL): it "
+            "is not on this machine; set DRILL_REDIS_URL to a Redis server the drill may empty"
+        )
 
     try:
         psycopg.connect(config.maintenance_url, connect_timeout=3).close()
@@ -230,13 +256,134 @@ class Process:
         return "\n".join(f"    {self.name}| {line}" for line in text[-lines:])
 
 
+# Every child's command line carries this (``python -X sunshine_drill=<workdir>``; CPython
+# accepts and ignores unknown -X options): how a later run tells the drill's leftovers from
+# other gunicorns, Celery workers and S3 servers on the machine.
+MARKER_OPTION = "sunshine_drill"
+PIDS_FILE = "pids"
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def marker(workdir: Path) -> str:
+    return f"{MARKER_OPTION}={workdir}"
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes a Linux child get SIGTERM when the drill dies, even by
+    SIGKILL (``PR_SET_PDEATHSIG``); None elsewhere. libc is loaded here, in the parent: the
+    child only calls into it between fork and exec."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the drill died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
+
+
+def _proc_stat(pid: int) -> tuple[str, int] | None:
+    """(state, session id) of a process from /proc, or None when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()  # the name may hold spaces and parentheses
+    return fields[0], int(fields[3])
+
+
+def _proc_argv(pid: int) -> list[str]:
+    """A process's arguments (compared whole: one workdir's marker is a prefix of another's)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return raw.decode(errors="replace").split("\0")
+
+
+def marked_processes(workdir: Path) -> list[tuple[int, int]]:
+    """(PID, session id) of every live process whose command line has the drill's marker for
+    ``workdir``; empty where there is no /proc."""
+    if not Path("/proc/self/stat").exists():
+        return []
+    mark = marker(workdir)
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        pid = int(entry.name)
+        stat = _proc_stat(pid)
+        if stat and stat[0] != "Z" and mark in _proc_argv(pid):
+            found.append((pid, stat[1]))
+    return sorted(found)
+
+
+def find_leftovers(workdir: Path) -> list[int]:
+    """Processes left by an earlier drill in ``workdir`` (killed before it could stop them): in
+    the session of a child it recorded in ``workdir/pids`` (each child leads a session of its
+    own, so this takes in pool processes and gunicorn workers) and with the drill's marker as an
+    argument. Both must hold: a recorded PID may since belong to someone else."""
+    try:
+        lines = (workdir / PIDS_FILE).read_text().splitlines()
+        recorded = {int(line.split()[0]) for line in lines if line.strip()}
+    except (OSError, ValueError):
+        return []
+    return [pid for pid, session in marked_processes(workdir) if session in recorded]
+
+
+def kill_leftovers(workdir: Path, grace: float = 10) -> list[int]:
+    """Stop an earlier run's leftovers (SIGTERM, SIGKILL after ``grace`` seconds); their PIDs.
+    Left running, they would keep consuming the broker database and hold ports and the
+    database the new run recreates."""
+    leftovers = find_leftovers(workdir)
+    for pid in leftovers:
+        _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    alive = leftovers
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [pid for pid in alive if _still_ours(pid, workdir)]
+    for pid in alive:
+        _signal(pid, signal.SIGKILL)
+    (workdir / PIDS_FILE).unlink(missing_ok=True)
+    return leftovers
+
+
+def _still_ours(pid: int, workdir: Path) -> bool:
+    stat = _proc_stat(pid)
+    return stat is not None and stat[0] != "Z" and marker(workdir) in _proc_argv(pid)
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 class Processes:
     """The drill's children, each in a session of its own, so that stopping one stops its pool
-    children too and Ctrl-C reaches only the drill, which then stops them all."""
+    children too and Ctrl-C reaches only the drill, which then stops them all.
 
-    def __init__(self, logs: Path) -> None:
+    Should the drill itself be killed (SIGKILL: no ``finally`` runs), its children still go:
+    on Linux each gets SIGTERM when the drill dies (``PR_SET_PDEATHSIG``), and every child's
+    PID is written to ``workdir/pids``, whose survivors the next run stops first
+    (:func:`kill_leftovers`)."""
+
+    def __init__(self, logs: Path, workdir: Path) -> None:
         self.logs = logs
+        self.workdir = workdir
         self.started: list[Process] = []
+
+    @property
+    def python(self) -> list[str]:
+        """The start of a child's command: this Python, with the drill's marker."""
+        return [sys.executable, "-X", marker(self.workdir)]
 
     def start(self, name: str, command: list[str], env: dict[str, str]) -> Process:
         log = self.logs / f"{name}.log"
@@ -249,7 +396,10 @@ class Processes:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=_die_with_parent(),
             )
+        with (self.workdir / PIDS_FILE).open("a") as pids:
+            pids.write(f"{popen.pid} {name}\n")
         process = Process(name, popen, log)
         self.started.append(process)
         return process
@@ -273,6 +423,8 @@ class Processes:
                 process.popen.wait(timeout=5)
             # A pool child left behind by a parent that died first.
             self.kill(process, signal.SIGKILL)
+        if not find_leftovers(self.workdir):
+            (self.workdir / PIDS_FILE).unlink(missing_ok=True)
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.2):
@@ -344,6 +496,7 @@ def manage(args: list[str], env: dict[str, str], log: Path) -> None:
             stdout=handle,
             stderr=subprocess.STDOUT,
             check=False,
+            preexec_fn=_die_with_parent(),
         )
     if done.returncode:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
@@ -543,38 +696,61 @@ class Drill:
         config = self.config
         config.workdir.mkdir(parents=True, exist_ok=True)
         logs = self.processes.logs
+        with self.report.step("leftovers of an earlier run stopped") as step:
+            leftovers = kill_leftovers(config.workdir)
+            step.detail = f"PIDs {leftovers}" if leftovers else "none"
         with self.report.step("services"):
             check_services(config)
             self.report.steps[-1].detail = f"PostgreSQL {config.maintenance_url}, Redis "
             self.report.steps[-1].detail += f"{config.redis_url} (broker db {config.broker_db}, "
             self.report.steps[-1].detail += f"cache db {config.cache_db})"
-        from bench.s3server import free_port, running
+        from bench.s3server import free_port
 
-        with ExitStack() as stack:
-            with self.report.step("object store (moto S3 server, two buckets)") as step:
-                self.s3 = stack.enter_context(running())
-                self.s3.create_buckets(MEDIA_BUCKET, PRIVATE_BUCKET)
-                step.detail = f"{self.s3.endpoint_url}: {MEDIA_BUCKET}, {PRIVATE_BUCKET}"
-            self.nodes = {"A": Node("A", free_port()), "B": Node("B", free_port())}
-            self.env = self._environment()
-            with self.report.step("database") as step:
-                step.detail = prepare_database(config, self.env, logs / "setup.log", self.rebuild)
-            with self.report.step("Redis: the drill's broker and cache databases emptied"):
-                self._flush_redis(config.broker_db)
-                self._flush_redis(config.cache_db)
-            self._setup_django()
-            with self.report.step("processes: 2 gunicorn nodes, 2 Celery workers, 1 beat") as s:
-                s.detail = self._start_processes()
-            self.journey()
-            self.login_rate_limit()
-            self.verification_rate_limit()
-            self.kill_mid_issuance()
-            self.kill_pool_child()
-            self.every_certificate_once()
-            with self.report.step("every process still up but the one killed") as step:
-                down = [p.name for p in self.processes.started if not p.alive]
-                check(down == ["worker-1"], f"processes down: {down}")
-                step.detail = ", ".join(p.name for p in self.processes.started if p.alive)
+        with self.report.step("object store (moto S3 server, two buckets)") as step:
+            self.s3 = self._start_s3()
+            self.s3.create_buckets(MEDIA_BUCKET, PRIVATE_BUCKET)
+            step.detail = f"{self.s3.endpoint_url}: {MEDIA_BUCKET}, {PRIVATE_BUCKET}"
+        self.nodes = {"A": Node("A", free_port()), "B": Node("B", free_port())}
+        self.env = self._environment()
+        with self.report.step("database") as step:
+            step.detail = prepare_database(config, self.env, logs / "setup.log", self.rebuild)
+        with self.report.step("Redis: the drill's broker and cache databases emptied"):
+            self._flush_redis(config.broker_db)
+            self._flush_redis(config.cache_db)
+        self._setup_django()
+        with self.report.step("processes: 2 gunicorn nodes, 2 Celery workers, 1 beat") as s:
+            s.detail = self._start_processes()
+        self.journey()
+        self.login_rate_limit()
+        self.verification_rate_limit()
+        self.kill_mid_issuance()
+        self.kill_pool_child()
+        self.every_certificate_once()
+        with self.report.step("every process still up but the one killed") as step:
+            down = [p.name for p in self.processes.started if not p.alive]
+            check(down == ["worker-1"], f"processes down: {down}")
+            step.detail = ", ".join(p.name for p in self.processes.started if p.alive)
+
+    def _start_s3(self) -> Any:
+        """``bench.s3server`` as one of the drill's processes (marked, stopped with the rest)."""
+        from bench.s3server import S3Server, free_port
+
+        port = free_port()
+        command = [*self.processes.python, "-m", "bench.s3server", "--host", "127.0.0.1"]
+        server = self.processes.start("s3", [*command, "--port", str(port)], dict(os.environ))
+        endpoint = f"http://127.0.0.1:{port}"
+
+        def answers() -> bool:
+            if not server.alive:
+                raise DrillError(f"the S3 server exited:\n{server.tail()}")
+            try:
+                fetch(endpoint + "/")
+            except OSError:
+                return False
+            return True
+
+        wait_for(answers, 30, "the S3 server to answer")
+        return S3Server(endpoint_url=endpoint)
 
     def _environment(self) -> dict[str, str]:
         config = self.config
@@ -617,26 +793,26 @@ class Drill:
 
     def _start_processes(self) -> str:
         env = self.env
-        python = sys.executable
+        python = self.processes.python
         for node in self.nodes.values():
             control = self.config.workdir / f"gunicorn-{node.name}.ctl"  # one per gunicorn
             gunicorn = f"-m gunicorn lms.wsgi:application --bind 127.0.0.1:{node.port} "
             gunicorn += "--workers 2 --preload --timeout 120 --access-logfile -"
-            command = [python, *gunicorn.split(), "--control-socket", str(control)]
+            command = [*python, *gunicorn.split(), "--control-socket", str(control)]
             self.processes.start(f"node-{node.name}", command, env)
         for number in (1, 2):
             name = f"drill-w{number}@drill"
             # Mingle and gossip (worker-to-worker chatter at start-up) only slow the start here.
             worker = f"-m celery -A lms worker --hostname {name} --pool prefork --concurrency 1 "
             worker += "--without-mingle --without-gossip --loglevel INFO"
-            started = self.processes.start(f"worker-{number}", [python, *worker.split()], env)
+            started = self.processes.start(f"worker-{number}", [*python, *worker.split()], env)
             self.workers[name] = started
         schedule = self.config.workdir / "celerybeat-schedule"
         for stale in self.config.workdir.glob("celerybeat-schedule*"):
             stale.unlink()
         self.processes.start(
             "beat",
-            [python, "-m", "celery", "-A", "lms", "beat", "-s", str(schedule), "-l", "INFO"],
+            [*python, "-m", "celery", "-A", "lms", "beat", "-s", str(schedule), "-l", "INFO"],
             env,
         )
         for node in self.nodes.values():
@@ -1135,7 +1311,7 @@ def run(
     for old in logs.glob("*.log"):
         old.unlink()
     report = Report(out)
-    processes = Processes(logs)
+    processes = Processes(logs, config.workdir)
     drill = Drill(config, report, processes, rebuild=rebuild)
     out(f"Two-node drill: logs in {logs}")
     passed = False
@@ -1171,6 +1347,10 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
 
     def stop(signum: int, frame: object) -> None:
+        # Once: a second Ctrl-C or SIGTERM (a terminal sends SIGINT to the test runner and the
+        # drill alike, and the runner then sends SIGTERM) must not cut the stopping short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise KeyboardInterrupt
 
     # SIGTERM too, and SIGINT even where the shell started the drill with it ignored (a

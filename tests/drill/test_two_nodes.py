@@ -10,14 +10,14 @@ and the Redis server of ``CELERY_BROKER_URL`` (databases 2 and 3); its report is
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from urllib.parse import urlsplit
 
 import pytest
 
-from bench.drill import ROOT, Config, ServiceMissing, check_services
+from bench.drill import ROOT, Config, ServiceMissing, check_services, marked_processes
 from tests.conftest import require_service
+from tests.drill.child import run_child
 
 pytestmark = pytest.mark.broker
 
@@ -62,21 +62,17 @@ def _services() -> Config:
 
 
 def test_two_nodes_two_workers_and_a_beat_behave_as_one_site():
-    _services()
+    config = _services()
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.drill"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=15 * 60,
-        check=False,
-    )
+    # On timeout or Ctrl-C the drill gets SIGTERM and stops every process it started.
+    result = run_child([sys.executable, "-m", "bench.drill"], cwd=ROOT, env=env, timeout=15 * 60)
     sys.stdout.write(result.stdout)
     report = result.stdout + result.stderr
+    assert not result.timed_out, f"the drill took over 15 minutes:\n{report[-6000:]}"
     assert result.returncode == 0, report[-6000:]
     passed = [line for line in result.stdout.splitlines() if " ok   " in line]
     for title in REQUIRED_STEPS:
         assert any(title in line for line in passed), f"no passing step {title!r}:\n{report}"
     assert "drill passed" in result.stdout
+    leftovers = marked_processes(config.workdir)
+    assert not leftovers, f"processes the drill started still run: {leftovers}"
