@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from celery import signals
@@ -25,6 +25,38 @@ current_actor: contextvars.ContextVar[Any] = contextvars.ContextVar("audit_actor
 def set_actor(actor: Any) -> None:
     """Name the actor of the rest of this request (the API's token authentication calls it)."""
     current_actor.set(actor)
+
+
+def keep_context[T](pieces: Iterable[T]) -> Iterator[T]:
+    """``pieces`` iterated under the request id and actor current *now*.
+
+    A ``StreamingHttpResponse`` is iterated by the server after the view has returned, when
+    :class:`AuditContextMiddleware` has already reset both; whatever the stream records on the
+    way (an export logging each chunk it writes) would otherwise name no request and no actor.
+    Call it in the view. The context is set around each step and reset after it, so nothing
+    leaks into the server's thread, and a server that steps the iterator in a different context
+    each time (ASGI) gets the same values.
+    """
+    return _kept(iter(pieces), current_request_id.get(), current_actor.get())
+
+
+def _kept[T](pieces: Iterator[T], request_id: str, actor: Any) -> Iterator[T]:
+    try:
+        while True:
+            id_token = current_request_id.set(request_id)
+            actor_token = current_actor.set(actor)
+            try:
+                piece = next(pieces)
+            except StopIteration:
+                return
+            finally:
+                current_request_id.reset(id_token)
+                current_actor.reset(actor_token)
+            yield piece
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:  # a download cut short: let the source clean up now
+            close()
 
 
 class AuditContextMiddleware:

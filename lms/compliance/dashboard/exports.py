@@ -6,11 +6,22 @@ access log, the rows whose full name it contains, a chunk at a time before the c
 written. Both formats stream (``StreamingHttpResponse``) with memory that does not grow with
 the roster: see :mod:`lms.lib.spreadsheet`. Cells are guarded against running as
 formulas by :mod:`lms.lib.spreadsheet`.
+
+The rows are read and logged while the server sends the file, after the view has returned:
+:func:`attachment` keeps the viewer's language and the request's audit context (request id,
+actor) for that time. An export that fails half-way must not pass for a whole one: the error
+is logged and raised again, so the server cuts the chunked response short without its last
+chunk (the browser marks the download failed, ``curl`` exits 18) or, before any byte was
+sent, answers 500; a CSV also gets a last line saying it is incomplete, for whoever opens a
+partial file anyway.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import csv
+import io
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone, translation
@@ -18,6 +29,7 @@ from django.utils.http import content_disposition_header
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from lms.auditlog.context import current_request_id, keep_context
 from lms.compliance.privacy import log_access
 from lms.lib.spreadsheet import stream_csv, stream_xlsx
 
@@ -25,6 +37,8 @@ from .roster import RosterRow, Scope
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+logger = logging.getLogger(__name__)
 
 
 def header() -> list[str]:
@@ -87,12 +101,19 @@ def filename(scope: Scope, firm_id: int | None, extension: str) -> str:
     return get_valid_filename(stem) + "." + extension
 
 
-def attachment(content: Iterator[bytes], content_type: str, name: str) -> StreamingHttpResponse:
+def attachment(
+    content: Iterator[bytes],
+    content_type: str,
+    name: str,
+    *,
+    incomplete: Callable[[], bytes] | None = None,
+) -> StreamingHttpResponse:
     """The file as a download, sent piece by piece as ``content`` yields it (in the viewer's
-    language: the pieces are written after the view has returned)."""
-    response = StreamingHttpResponse(
-        _in_language(content, translation.get_language()), content_type=content_type
-    )
+    language and the request's audit context: the pieces are written after the view has
+    returned). If ``content`` fails after a piece was sent, ``incomplete()`` is sent last
+    before the error is raised again (see the module's docstring)."""
+    pieces = _in_language(_guarded(content, name, incomplete), translation.get_language())
+    response = StreamingHttpResponse(keep_context(pieces), content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 
@@ -100,6 +121,42 @@ def attachment(content: Iterator[bytes], content_type: str, name: str) -> Stream
 def _in_language(pieces: Iterator[bytes], language: str) -> Iterator[bytes]:
     with translation.override(language):
         yield from pieces
+
+
+def _guarded(
+    pieces: Iterator[bytes], name: str, incomplete: Callable[[], bytes] | None
+) -> Iterator[bytes]:
+    sent = 0
+    try:
+        for piece in pieces:
+            yield piece
+            sent += 1
+    except Exception:
+        # The response's status and headers are long gone: only the log and the cut-short
+        # transfer can tell that this file is not the whole roster.
+        logger.exception(
+            "Export %s failed after %d piece(s) (request %s); the download is cut short",
+            name,
+            sent,
+            current_request_id.get() or "-",
+        )
+        if sent and incomplete is not None:
+            yield incomplete()
+        raise
+
+
+def csv_incomplete() -> bytes:
+    """The CSV's last line when the export failed half-way (one cell, its own row)."""
+    out = io.StringIO()
+    csv.writer(out).writerow(
+        [
+            _(
+                "EXPORT INCOMPLETE: an error stopped this export; the rows above are not the "
+                "whole roster. Download it again."
+            )
+        ]
+    )
+    return out.getvalue().encode("utf-8")
 
 
 def log_export(rows: Sequence[RosterRow], *, viewer, kind: str) -> int:

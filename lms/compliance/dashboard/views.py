@@ -176,11 +176,15 @@ def _export_rows(
     # The ordered ids through a server-side cursor (PostgreSQL), then each chunk's rows with
     # their figures: constant memory, and no query computes figures for the whole roster.
     ids = filtered.values_list("pk", flat=True).iterator(chunk_size=EXPORT_CHUNK)
-    while chunk := list(islice(ids, EXPORT_CHUNK)):
-        members = page_rows(chunk, scope, needs=needs, sort=filters.sort)
-        rows = [to_row(membership, scope, needs) for membership in members]
-        exports.log_export(rows, viewer=viewer, kind=kind)
-        yield from rows
+    try:
+        while chunk := list(islice(ids, EXPORT_CHUNK)):
+            members = page_rows(chunk, scope, needs=needs, sort=filters.sort)
+            rows = [to_row(membership, scope, needs) for membership in members]
+            exports.log_export(rows, viewer=viewer, kind=kind)
+            yield from rows
+    finally:
+        # The cursor now, also when the export failed or the download was cut short.
+        getattr(ids, "close", lambda: None)()
 
 
 @never_cache
@@ -189,7 +193,10 @@ def _export_rows(
 def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     scope, filters, rows = _export(request, "CSV")
     return exports.attachment(
-        exports.csv_stream(rows), exports.CSV_TYPE, exports.filename(scope, filters.firm_id, "csv")
+        exports.csv_stream(rows),
+        exports.CSV_TYPE,
+        exports.filename(scope, filters.firm_id, "csv"),
+        incomplete=exports.csv_incomplete,
     )
 
 
