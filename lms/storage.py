@@ -11,7 +11,9 @@ object storage is configured (``lms/settings/storage.py``). Nothing links to the
   overrides. The file does not pass through the app (no worker held for a large download),
   the 302 is ``private, no-store`` so no cache keeps the signed URL, and ``no-referrer`` keeps
   the app's URL out of the object store's logs;
-- stream mode, or local files: the file streamed through the app, as before.
+- stream mode, or local files: the file streamed through the app, as before. From object
+  storage it is read from the GET's body in blocks as it is sent (:func:`_object_body`), not
+  first downloaded whole into a temporary file as django-storages' ``open()`` does.
 """
 
 from __future__ import annotations
@@ -128,6 +130,23 @@ def signed_redirect(
     return response
 
 
+def _object_body(file: FieldFile) -> tuple[Any, int]:
+    """The object's body as a stream read in blocks, and its length; Http404 when missing."""
+    # Only here: a process on local files never imports boto3.
+    from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+    from storages.utils import clean_name  # type: ignore[import-untyped]
+
+    s3 = cast(Any, file.storage)
+    key = s3._normalize_name(clean_name(file.name))
+    try:
+        answer = s3.bucket.Object(key).get()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+            raise Http404("The file is missing from storage.") from error
+        raise
+    return answer["Body"], answer["ContentLength"]
+
+
 def serve_private(
     file: FieldFile, *, content_type: str, filename: str, as_attachment: bool = True
 ) -> HttpResponseBase:
@@ -140,13 +159,19 @@ def serve_private(
     redirect = signed_redirect(file, content_type=content_type, content_disposition=disposition)
     if redirect is not None:
         return redirect
-    try:
-        handle = file.open("rb")
-    except FileNotFoundError as error:
-        raise Http404("The file is missing from storage.") from error
+    length = None
+    if is_object_storage(file.storage):
+        handle, length = _object_body(file)
+    else:
+        try:
+            handle = file.open("rb")
+        except FileNotFoundError as error:
+            raise Http404("The file is missing from storage.") from error
     response = FileResponse(
         handle, as_attachment=as_attachment, filename=filename, content_type=content_type
     )
+    if length is not None:
+        response["Content-Length"] = str(length)
     response["Cache-Control"] = NEVER_CACHE
     response["X-Content-Type-Options"] = "nosniff"
     return response
