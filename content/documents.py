@@ -11,12 +11,19 @@ Serving: documents in object storage sit in a private bucket, and a document in 
 collection must reach only those Wagtail lets through. Links always go through Wagtail's serve
 view (``WAGTAILDOCS_SERVE_METHOD = "serve_view"``), and :func:`redirect_to_signed_url`, a
 ``before_serve_document`` hook that runs after Wagtail's own restriction check, answers with a
-redirect to a URL signed for ``PRIVATE_URL_EXPIRY`` seconds, never cached. Wagtail's own
-"redirect" method would hand out the media bucket's hour-long URL with no cache header.
+redirect to a signed URL, never cached. Wagtail's own "redirect" method would hand out the
+media storage's URL with no cache header — with ``OBJECT_STORAGE_MEDIA_DOMAIN`` an unsigned,
+permanent CDN URL; :func:`lms.storage.signed_redirect` signs through the bucket instead.
+
+The URL lasts ``MEDIA_URL_EXPIRY`` seconds (``OBJECT_STORAGE_MEDIA_URL_EXPIRY``, an hour by
+default), not the 60 s of ``PRIVATE_URL_EXPIRY``: lesson videos and recordings play from it, and
+the browser keeps sending range requests (seek, resume) to that URL long after the redirect;
+PDF viewers fetch large files in ranges too.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponseRedirect
@@ -42,13 +49,14 @@ class DocumentForm(BaseDocumentForm):
 def redirect_to_signed_url(
     document: AbstractDocument, request: HttpRequest
 ) -> HttpResponseRedirect | None:
-    """After Wagtail's restriction check passed: a redirect to a short-lived signed URL when
+    """After Wagtail's restriction check passed: a redirect to a signed URL (module docstring) when
     the document is in object storage and private files are delivered by redirect; None (so
     Wagtail streams it) otherwise."""
     response = signed_redirect(
         document.file,
         content_type=document.content_type,
         content_disposition=document.content_disposition,
+        expire=settings.MEDIA_URL_EXPIRY,
     )
     if response is not None:
         # Wagtail sends this only when its own view goes on to serve the file.

@@ -14,7 +14,13 @@ from celery.schedules import crontab
 from django.utils.csp import CSP
 
 from .env import env_bool, env_int, env_list, env_secret, env_str, env_url
-from .storage import media_origins, private_files_delivery, private_url_expiry, storages
+from .storage import (
+    media_origins,
+    media_url_expiry,
+    private_files_delivery,
+    private_url_expiry,
+    storages,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -230,6 +236,8 @@ STORAGES = storages(
 )
 PRIVATE_FILES_DELIVERY = private_files_delivery()
 PRIVATE_URL_EXPIRY = private_url_expiry()
+# Wagtail documents' signed URLs (lesson videos keep seeking for the whole lesson).
+MEDIA_URL_EXPIRY = media_url_expiry()
 # The media bucket's origin (none with local files): pages show its images and play its media.
 MEDIA_ORIGINS = media_origins()
 

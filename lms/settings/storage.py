@@ -10,7 +10,8 @@ Two buckets, both private (no public ACL, no listing):
 
 - ``OBJECT_STORAGE_MEDIA_BUCKET`` — Wagtail images and documents, slides: pages link to them
   through signed URLs valid for ``OBJECT_STORAGE_MEDIA_URL_EXPIRY`` seconds (default an hour),
-  or through ``OBJECT_STORAGE_MEDIA_DOMAIN`` (a CDN in front of the bucket) when set.
+  or through ``OBJECT_STORAGE_MEDIA_DOMAIN`` (a CDN in front of the bucket) when set. Documents
+  are always handed out signed, after Wagtail's check, even with a CDN (``lms/storage.py``).
 - ``OBJECT_STORAGE_PRIVATE_BUCKET`` — certificate PDFs, audit evidence, licences: only views
   that checked who is asking hand them out, as a redirect to a URL signed for
   ``PRIVATE_URL_EXPIRY`` seconds (default 60) or streamed (``PRIVATE_FILES_DELIVERY``).
@@ -47,6 +48,24 @@ def private_url_expiry() -> int:
     seconds = env_int("PRIVATE_URL_EXPIRY", 60)
     if not 1 <= seconds <= 3600:
         raise ImproperlyConfigured(f"PRIVATE_URL_EXPIRY must be 1 to 3600 seconds, not {seconds}")
+    return seconds
+
+
+# SigV4 presigned URLs are valid for at most seven days.
+MAX_SIGNED_URL_EXPIRY = 604800
+
+
+def media_url_expiry() -> int:
+    """Seconds a signed URL to media stays valid: image links on pages, and Wagtail documents
+    (slides, handouts, lesson videos and recordings) after the serve view's check. An hour by
+    default, because a browser playing a video goes on sending range requests (seek, resume) to
+    the same URL for as long as the lesson lasts; a 60-second URL would break them."""
+    seconds = env_int("OBJECT_STORAGE_MEDIA_URL_EXPIRY", 3600)
+    if not 1 <= seconds <= MAX_SIGNED_URL_EXPIRY:
+        raise ImproperlyConfigured(
+            f"OBJECT_STORAGE_MEDIA_URL_EXPIRY must be 1 to {MAX_SIGNED_URL_EXPIRY} seconds "
+            f"(seven days, the most a signed URL allows), not {seconds}"
+        )
     return seconds
 
 
@@ -149,7 +168,7 @@ def storages(*, media_root: Path, private_root: Path, static_backend: str) -> di
     media = {
         **s3,
         "bucket_name": media_bucket,
-        "querystring_expire": env_int("OBJECT_STORAGE_MEDIA_URL_EXPIRY", 3600),
+        "querystring_expire": media_url_expiry(),
     }
     if media_domain:
         media |= {"custom_domain": media_domain, "querystring_auth": False}

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
+from storages.backends.s3 import S3File
 
 from content.models import RegistrationState
 from content.signals import session_closed
@@ -125,11 +126,19 @@ def test_anonymous_visitors_are_sent_to_sign_in_not_to_the_bucket(client, certif
     assert "X-Amz" not in response["Location"] and "login" in response["Location"]
 
 
-def test_in_stream_mode_the_app_streams_the_pdf_from_the_bucket(client, collector, certificate):
+def test_in_stream_mode_the_app_streams_the_pdf_from_the_bucket(
+    client, collector, certificate, monkeypatch
+):
+    # Read from the GET's body as it is sent, never spooled whole into a temporary file first.
+    def no_spooling(self):
+        raise AssertionError("the object was downloaded whole before sending")
+
+    monkeypatch.setattr(S3File, "_get_file", no_spooling)
     client.force_login(collector)
     with override_settings(PRIVATE_FILES_DELIVERY="stream"):
         response = download(client, certificate)
     assert response.status_code == 200
+    assert response["Content-Length"] == str(len(FAKE_PDF))
     assert b"".join(response.streaming_content) == FAKE_PDF
     assert response["Content-Disposition"] == f'attachment; filename="{certificate.serial}.pdf"'
     assert "no-store" in response["Cache-Control"]
@@ -168,3 +177,14 @@ def test_a_certificate_of_attendance_is_issued_into_the_bucket_and_redirected_to
     assert certificate.serial in fetched.headers["content-disposition"]
     client.force_login(other_collector)
     assert client.get(url).status_code == 404
+
+
+def test_in_stream_mode_a_file_missing_from_the_bucket_is_a_404(
+    client, collector, certificate, object_storage
+):
+    object_storage.client.delete_object(
+        Bucket=object_storage.private_bucket, Key=certificate.pdf.name
+    )
+    client.force_login(collector)
+    with override_settings(PRIVATE_FILES_DELIVERY="stream"):
+        assert download(client, certificate).status_code == 404

@@ -46,3 +46,29 @@ def test_the_migration_moves_earlier_report_pdfs_out_of_the_public_media_folder(
     with storages["private"].open(name, "rb") as moved:
         assert moved.read() == b"%PDF-1.7 old"
     storages["private"].delete(name)
+
+
+def test_a_rerun_of_the_migration_deletes_public_copies_an_interrupted_run_left_behind():
+    # An earlier run copied these to private storage, then stopped before deleting them.
+    migration = import_module("lms.compliance.migrations.0009_monthly_report_private_storage")
+    private = storages["private"]
+    copied = f"compliance/reports/2026/report-{uuid.uuid4().hex}.pdf"
+    differs = f"compliance/reports/2026/report-{uuid.uuid4().hex}.pdf"
+    for name in (copied, differs):
+        assert default_storage.save(name, ContentFile(b"%PDF-1.7 public")) == name
+        MonthlyReport.objects.create(
+            firm=FirmFactory(), month=monthly_report.previous_month(), pdf=name
+        )
+    assert private.save(copied, ContentFile(b"%PDF-1.7 public")) == copied
+    assert private.save(differs, ContentFile(b"%PDF-1.7 something else")) == differs
+    migration.move_to_private_storage(apps, None)
+    assert not default_storage.exists(copied)
+    with private.open(copied, "rb") as kept:
+        assert kept.read() == b"%PDF-1.7 public"
+    # Another file under the same name: both are left for a person to look at.
+    assert default_storage.exists(differs)
+    with private.open(differs, "rb") as kept:
+        assert kept.read() == b"%PDF-1.7 something else"
+    for name in (copied, differs):
+        private.delete(name)
+    default_storage.delete(differs)

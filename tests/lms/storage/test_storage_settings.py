@@ -86,6 +86,14 @@ def test_production_with_object_storage_uses_two_private_buckets():
         ),
         ({**STORAGE, "PRIVATE_FILES_DELIVERY": "email"}, "PRIVATE_FILES_DELIVERY must be one of"),
         ({**STORAGE, "PRIVATE_URL_EXPIRY": "86400"}, "PRIVATE_URL_EXPIRY must be 1 to 3600"),
+        (
+            {**STORAGE, "OBJECT_STORAGE_MEDIA_URL_EXPIRY": "604801"},
+            "OBJECT_STORAGE_MEDIA_URL_EXPIRY must be 1 to 604800 seconds",
+        ),
+        (
+            {**STORAGE, "OBJECT_STORAGE_MEDIA_URL_EXPIRY": "0"},
+            "OBJECT_STORAGE_MEDIA_URL_EXPIRY must be 1 to 604800 seconds",
+        ),
     ],
 )
 def test_a_half_configured_object_storage_stops_start_up_with_a_clear_message(env, message):
