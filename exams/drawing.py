@@ -8,7 +8,7 @@ until a trainer updates it, and so is a case with such a sub-question (attempts 
 keep their frozen questions). The draw and the question order (when the exam shuffles
 questions) come from the ``random.Random`` it is given, so replaying an attempt's seed gives the
 same paper as long as the bank has not changed. Each question is frozen with
-:func:`exams.versions.current_version`.
+:func:`exams.versions.current_versions`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from .models import ExamPage, ExamRule, Question, QuestionCategory, QuestionType, QuestionVersion
-from .versions import current_version
+from .versions import active_sub_questions, current_versions
 
 
 class BlueprintError(Exception):
@@ -32,8 +32,10 @@ def draw_paper(
 ) -> list[tuple[QuestionVersion, QuestionVersion | None]]:
     """The paper as (question version, case version or None) pairs, in paper order.
 
-    One query per rule to find candidates, then one per drawn question to freeze it (more for a
-    case: its sub-questions are frozen too).
+    One query per rule to find candidates, then a constant number whatever the paper's size: the
+    drawn questions with their choices (two), the cases' sub-questions with theirs (two, when
+    there are cases), the latest versions (one), and when some question changed, inserting its
+    new version and re-reading it (two).
     """
     rules = list(exam.rules.select_related("bank", "category").order_by("sort_order", "pk"))
     if not rules:
@@ -64,21 +66,15 @@ def draw_paper(
         rng.shuffle(draws)
 
     questions = Question.objects.prefetch_related("choices").in_bulk(draws)
-    subs_of = {
-        pk: list(
-            questions[pk]
-            .sub_questions.filter(active=True)
-            .prefetch_related("choices")
-            .order_by("sort_order", "pk")
-        )
-        for pk in draws
-        if questions[pk].type == QuestionType.CASE
-    }
-    # Frozen in question order, not the paper's: when many candidates start a fresh exam at
-    # once, their transactions insert the same new versions in the same order and queue on the
-    # first one, where shuffled orders would deadlock (PostgreSQL aborts one: a 500).
+    cases = [questions[pk] for pk in draws if questions[pk].type == QuestionType.CASE]
+    found = active_sub_questions(cases)
+    subs_of = {case.pk: found.get(case.pk, []) for case in cases}
+    # Frozen in question order, not the paper's (current_versions inserts new versions sorted by
+    # question id): when many candidates start a fresh exam at once, their transactions insert
+    # the same new versions in the same order and queue on the first one, where shuffled orders
+    # would deadlock (PostgreSQL aborts one: a 500).
     to_freeze = [questions[pk] for pk in draws] + [s for subs in subs_of.values() for s in subs]
-    versions = {q.pk: current_version(q) for q in sorted(to_freeze, key=lambda q: q.pk)}
+    versions = current_versions(to_freeze, subs_of)
     paper: list[tuple[QuestionVersion, QuestionVersion | None]] = []
     for pk in draws:
         if pk not in subs_of:
