@@ -1,5 +1,6 @@
-"""Fixtures shared by the compliance tests: the lender and manager the roster-export tests
-download as (a module defining a fixture of the same name uses its own)."""
+"""Fixtures shared by the compliance tests: the firm and certification programme the rating
+tests certify collectors in, and the lender and manager the roster-export tests download as (a
+module defining a fixture of the same name uses its own)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,25 @@ from collections.abc import Iterator
 import pytest
 from django.utils import translation
 
+from exams.certificates.models import CertificationProgramme
 from lms.accounts.models import Firm, FirmKind, User
 from lms.compliance.dashboard import views
+from tests.exams.certificate_factories import make_programme, use_fast_pdf
 from tests.factories import FirmFactory
 
 from .dashboard_factories import make_manager
+
+
+@pytest.fixture
+def programme(monkeypatch) -> CertificationProgramme:
+    """A certification programme without required courses; its PDFs are rendered fast."""
+    use_fast_pdf(monkeypatch)
+    return make_programme(courses=0).programme
+
+
+@pytest.fixture
+def firm() -> Firm:
+    return FirmFactory(name="阳光资产管理有限公司")
 
 
 @pytest.fixture

@@ -20,23 +20,12 @@ from lms.auditlog.models import AuditEvent
 from lms.compliance import formula, recompute
 from lms.compliance.models import CollectorRating, Finding, FindingStatus, RatingSnapshot
 from tests.compliance.factories import make_finding
-from tests.exams.certificate_factories import issue_certificate, make_programme, use_fast_pdf
-from tests.factories import FirmFactory, MembershipFactory
+from tests.exams.certificate_factories import issue_certificate, make_programme
+from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
 A_CLEAN = Decimal("93.13")  # certified today at 92.50 %, nothing else (see test_recompute.py)
-
-
-@pytest.fixture
-def programme(monkeypatch):
-    use_fast_pdf(monkeypatch)
-    return make_programme(courses=0).programme
-
-
-@pytest.fixture
-def firm():
-    return FirmFactory(name="阳光资产管理有限公司")
 
 
 @pytest.fixture
