@@ -704,7 +704,7 @@ class Drill:
             self.report.steps[-1].detail = f"PostgreSQL {config.maintenance_url}, Redis "
             self.report.steps[-1].detail += f"{config.redis_url} (broker db {config.broker_db}, "
             self.report.steps[-1].detail += f"cache db {config.cache_db})"
-        from bench.s3server import free_port
+        from bench.processes import free_port
 
         with self.report.step("object store (moto S3 server, two buckets)") as step:
             self.s3 = self._start_s3()
@@ -733,7 +733,8 @@ class Drill:
 
     def _start_s3(self) -> Any:
         """``bench.s3server`` as one of the drill's processes (marked, stopped with the rest)."""
-        from bench.s3server import S3Server, free_port
+        from bench.processes import free_port
+        from bench.s3server import S3Server
 
         port = free_port()
         command = [*self.processes.python, "-m", "bench.s3server", "--host", "127.0.0.1"]

@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import hmac
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -49,6 +48,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
+
+from bench.processes import free_port, stop
 
 ACCESS_KEY_ID = "AKIASUNSHINETEST0001"
 SECRET_ACCESS_KEY = "sunshine-local-s3-secret-not-used-anywhere-else"
@@ -78,24 +79,24 @@ class S3Server:
             "OBJECT_STORAGE_PRIVATE_BUCKET": private_bucket,
         }
 
-    def create_buckets(self, *names: str) -> None:
+    def client(self, config: Any = None) -> Any:
+        """A boto3 S3 client of this server, signing with its credentials (``config``: a
+        ``botocore.config.Config``, e.g. the signature version)."""
         import boto3
 
-        client = boto3.client(
+        return boto3.client(
             "s3",
             endpoint_url=self.endpoint_url,
             region_name=self.region,
             aws_access_key_id=self.access_key_id,
             aws_secret_access_key=self.secret_access_key,
+            config=config,
         )
+
+    def create_buckets(self, *names: str) -> None:
+        client = self.client()
         for name in names:
             client.create_bucket(Bucket=name)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
@@ -124,11 +125,7 @@ def running(port: int | None = None) -> Iterator[S3Server]:
         _wait_until_up(endpoint + "/", process)
         yield S3Server(endpoint_url=endpoint)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process, timeout=10)
 
 
 class PresignedUrlGate:

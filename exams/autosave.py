@@ -57,9 +57,10 @@ def _single_types() -> str:
     return ", ".join(f"'{kind}'" for kind in sorted(grading.SINGLE_ANSWER_TYPES))
 
 
-# PostgreSQL: the attempt read and key-share locked in a CTE, the paper's option order kept with
-# WITH ORDINALITY, containment (``@>``) for "every chosen option is on the question".
-POSTGRESQL = f"""
+# What the saving and the clearing statement of each database share, written once.
+# PostgreSQL: the attempt read and key-share locked in a CTE (with the commit setting for the
+# statement's own transaction), and the question row joined to it.
+_OPEN_ATTEMPT_POSTGRESQL = f"""
 WITH async_commit AS (
     SELECT set_config(
         'synchronous_commit',
@@ -71,7 +72,21 @@ WITH async_commit AS (
     WHERE id = %(attempt)s {{owner}} AND status = %(status)s
       AND deadline >= %(cutoff)s
     FOR KEY SHARE
-)
+)"""
+_ON_OPEN_ATTEMPT_POSTGRESQL = """FROM open_attempt, async_commit
+WHERE question.attempt_id = open_attempt.id AND question.position = %(position)s"""
+
+# SQLite: the same check of the attempt as an EXISTS (one writer at a time: no lock needed).
+_OPEN_ATTEMPT_SQLITE = f"""WHERE attempt_id = %(attempt)s AND position = %(position)s
+  AND EXISTS (
+      SELECT 1 FROM {ATTEMPT} AS attempt
+      WHERE attempt.id = %(attempt)s {{owner}}
+        AND attempt.status = %(status)s AND attempt.deadline >= %(cutoff)s
+  )"""
+
+# PostgreSQL: the paper's option order kept with WITH ORDINALITY, containment (``@>``) for
+# "every chosen option is on the question".
+POSTGRESQL = f"""{_OPEN_ATTEMPT_POSTGRESQL}
 UPDATE {QUESTION} AS question
 SET response = (
         SELECT jsonb_agg(option.value ORDER BY option.ord)
@@ -79,14 +94,13 @@ SET response = (
         WHERE %(chosen)s::jsonb @> option.value
     ),
     answered_at = %(now)s
-FROM open_attempt, async_commit
-WHERE question.attempt_id = open_attempt.id AND question.position = %(position)s
+{_ON_OPEN_ATTEMPT_POSTGRESQL}
   AND question.choice_order @> %(chosen)s::jsonb
   {{single}}
 RETURNING question.position
 """
 
-# SQLite: the same conditions with EXISTS and json_each (one writer at a time: no lock needed).
+# SQLite: the options with json_each.
 SQLITE = f"""
 UPDATE {QUESTION}
 SET response = (
@@ -96,12 +110,7 @@ SET response = (
         ) AS option
     ),
     answered_at = %(now)s
-WHERE attempt_id = %(attempt)s AND position = %(position)s
-  AND EXISTS (
-      SELECT 1 FROM {ATTEMPT} AS attempt
-      WHERE attempt.id = %(attempt)s {{owner}}
-        AND attempt.status = %(status)s AND attempt.deadline >= %(cutoff)s
-  )
+{_OPEN_ATTEMPT_SQLITE}
   AND NOT EXISTS (
       SELECT 1 FROM json_each(%(chosen)s) AS chosen
       WHERE chosen.value NOT IN (SELECT value FROM json_each({QUESTION}.choice_order))
@@ -111,33 +120,15 @@ RETURNING position
 """
 
 # Clearing an answer needs no check of the options.
-CLEAR_POSTGRESQL = f"""
-WITH async_commit AS (
-    SELECT set_config(
-        'synchronous_commit',
-        coalesce(%(synchronous_commit)s, current_setting('synchronous_commit')),
-        true
-    )
-), open_attempt AS (
-    SELECT id FROM {ATTEMPT}
-    WHERE id = %(attempt)s {{owner}} AND status = %(status)s
-      AND deadline >= %(cutoff)s
-    FOR KEY SHARE
-)
+CLEAR_POSTGRESQL = f"""{_OPEN_ATTEMPT_POSTGRESQL}
 UPDATE {QUESTION} AS question SET response = NULL, answered_at = NULL
-FROM open_attempt, async_commit
-WHERE question.attempt_id = open_attempt.id AND question.position = %(position)s
+{_ON_OPEN_ATTEMPT_POSTGRESQL}
 RETURNING question.position
 """
 
 CLEAR_SQLITE = f"""
 UPDATE {QUESTION} SET response = NULL, answered_at = NULL
-WHERE attempt_id = %(attempt)s AND position = %(position)s
-  AND EXISTS (
-      SELECT 1 FROM {ATTEMPT} AS attempt
-      WHERE attempt.id = %(attempt)s {{owner}}
-        AND attempt.status = %(status)s AND attempt.deadline >= %(cutoff)s
-  )
+{_OPEN_ATTEMPT_SQLITE}
 RETURNING position
 """
 

@@ -13,16 +13,18 @@ import http.client
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from bench.processes import free_port, stop
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -32,23 +34,22 @@ QUESTIONS = 30  # the demo exam's paper size
 STARTUP_TIMEOUT = 60.0
 COMMAND_TIMEOUT = 300.0
 
-# Run in a separate process (``python -c``) with the bench settings; prints one JSON line.
-SETUP_SCRIPT = """
+# The start of each set-up script, run in a separate process (``python -c``) with the bench
+# settings: Django set up, and a question bank named {bank_name} of {single} single- and
+# {multiple} multiple-answer questions. Each script goes on to make its exam and people, and
+# prints one JSON line.
+BANK_SCRIPT = """
 import json
 import django
 
 django.setup()
 
 from django.conf import settings
-from django.test import Client
 
-from exams import attempts
-from lms.accounts.roles import Role
-from tests.conftest import make_user
 from tests.exams.factories import fill_bank, make_bank, make_exam
 
 SINGLE, MULTIPLE = {single}, {multiple}
-bank = make_bank("Benchmark bank")
+bank = make_bank({bank_name!r})
 fill_bank(bank, SINGLE)
 fill_bank(
     bank,
@@ -56,6 +57,17 @@ fill_bank(
     type="multiple",
     choices=[("A", "0.5", ""), ("B", "0.5", ""), ("C", "-1", ""), ("D", "-1", "")],
 )
+"""
+
+SETUP_SCRIPT = (
+    BANK_SCRIPT
+    + """
+from django.test import Client
+
+from exams import attempts
+from lms.accounts.roles import Role
+from tests.conftest import make_user
+
 exam = make_exam(
     [{{"bank": bank, "count": SINGLE + MULTIPLE}}],
     title="Benchmark exam",
@@ -83,6 +95,7 @@ for number in range({clients}):
     )
 print("BENCH-SETUP " + json.dumps({{"exam": exam.pk, "users": users}}))
 """
+)
 
 
 BENCH_LINES: list[str] = []
@@ -125,12 +138,6 @@ class BenchServer:
     database: str  # "sqlite" or "postgresql", for the printout
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def run_python(args: list[str], env: dict[str, str]) -> str:
     """Run ``python <args>`` from the project folder; its stdout, or a failure with its output."""
     completed = subprocess.run(
@@ -148,6 +155,55 @@ def run_python(args: list[str], env: dict[str, str]) -> str:
             f"{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
         )
     return completed.stdout
+
+
+def bench_environment(database: str) -> dict[str, str]:
+    """The environment of the benchmark's child processes: the bench settings on ``database``."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.bench.settings",
+        "BENCH_DATABASE_URL": database,
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def migrate_and_fill(env: dict[str, str], script: str, marker: str) -> dict:
+    """Migrate the benchmark's database, fill it with ``script`` (run as ``python -c``) and
+    return the JSON document the script prints after ``marker``."""
+    run_python(["manage.py", "migrate", "--no-input", "--verbosity", "0"], env)
+    output = run_python(["-c", script], env)
+    return json.loads(output.split(f"{marker} ", 1)[1])
+
+
+@contextmanager
+def serving(env: dict[str, str], options: list[str], folder: Path) -> Iterator[tuple[int, Path]]:
+    """gunicorn serving the site on a free port of :data:`HOST`, with ``options`` (worker class,
+    workers, threads...) and its log in ``folder``; yields the port and the log's path once the
+    site answers, and stops gunicorn on exit."""
+    port = free_port(HOST)
+    log_path = folder / "gunicorn.log"
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                str(gunicorn),
+                "lms.wsgi:application",
+                "--bind",
+                f"{HOST}:{port}",
+                *options,
+                "--timeout",
+                "60",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_serving(process, port, log_path)
+        yield port, log_path
+    finally:
+        stop(process, timeout=15)
 
 
 @pytest.fixture(scope="module")
@@ -179,58 +235,23 @@ def bench_server(
     bench_database: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[BenchServer]:
     """Migrate and fill the database, start gunicorn, and stop it when the module is done."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.bench.settings",
-        "BENCH_DATABASE_URL": bench_database,
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
+    env = bench_environment(bench_database)
     started = time.monotonic()
-    run_python(["manage.py", "migrate", "--no-input", "--verbosity", "0"], env)
-    output = run_python(
-        ["-c", SETUP_SCRIPT.format(single=24, multiple=QUESTIONS - 24, clients=CLIENTS)], env
+    setup = migrate_and_fill(
+        env,
+        SETUP_SCRIPT.format(
+            bank_name="Benchmark bank", single=24, multiple=QUESTIONS - 24, clients=CLIENTS
+        ),
+        "BENCH-SETUP",
     )
-    setup = json.loads(output.split("BENCH-SETUP ", 1)[1])
     request.config.pluginmanager.getplugin("terminalreporter").write_line(
         f"bench: database migrated and filled in {time.monotonic() - started:.1f} s"
     )
-
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                str(gunicorn),
-                "lms.wsgi:application",
-                "--bind",
-                f"{HOST}:{port}",
-                "--workers",
-                str(WORKERS),
-                "--threads",
-                "1",
-                "--worker-class",
-                "sync",
-                "--timeout",
-                "60",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_serving(process, port, log_path)
+    options = ["--workers", str(WORKERS), "--threads", "1", "--worker-class", "sync"]
+    with serving(env, options, tmp_path_factory.mktemp("gunicorn")) as (port, _log_path):
         users = [sign_in(port, user) for user in setup["users"]]
         engine = "postgresql" if bench_database.startswith("postgres") else "sqlite"
         yield BenchServer(HOST, port, users, engine)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 def wait_until_serving(process: subprocess.Popen, port: int, log_path: Path) -> None:

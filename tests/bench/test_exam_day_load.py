@@ -37,7 +37,7 @@ import pytest
 
 from tests.conftest import require_service
 
-from .conftest import BASE_DIR, HOST, free_port, run_python, wait_until_serving
+from .conftest import BANK_SCRIPT, BASE_DIR, HOST, bench_environment, migrate_and_fill, serving
 
 pytestmark = [pytest.mark.bench]
 
@@ -50,13 +50,9 @@ TARGET = 1500
 WORKERS, THREADS = 2, 8
 QUESTIONS = 30
 
-SETUP_SCRIPT = """
-import json
-import django
-
-django.setup()
-
-from django.conf import settings
+SETUP_SCRIPT = (
+    BANK_SCRIPT
+    + """
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -67,17 +63,8 @@ from django.utils import timezone
 
 from lms.accounts.models import User
 from lms.accounts.roles import Role
-from tests.exams.factories import fill_bank, make_bank, make_exam
 
-SINGLE, MULTIPLE, COUNT = {single}, {multiple}, {count}
-bank = make_bank("Exam day bank")
-fill_bank(bank, SINGLE)
-fill_bank(
-    bank,
-    MULTIPLE,
-    type="multiple",
-    choices=[("A", "0.5", ""), ("B", "0.5", ""), ("C", "-1", ""), ("D", "-1", "")],
-)
+COUNT = {count}
 exam = make_exam(
     [{{"bank": bank, "count": SINGLE + MULTIPLE}}],
     title="Exam day",
@@ -110,6 +97,7 @@ Session.objects.bulk_create(sessions, batch_size=1000)
 cookies = [f"{{settings.SESSION_COOKIE_NAME}}={{session.session_key}}" for session in sessions]
 print("EXAMDAY-SETUP " + json.dumps({{"exam": exam.pk, "sessions": cookies}}))
 """
+)
 
 
 @dataclass
@@ -134,61 +122,33 @@ def exam_day_server(
 ) -> Iterator[tuple[int, dict, dict[str, str], Path]]:
     if not bench_database.startswith("postgres"):
         require_service("PostgreSQL", "the exam-day load test needs PostgreSQL (DATABASE_URL)")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.bench.settings",
-        "BENCH_DATABASE_URL": bench_database,
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
+    env = bench_environment(bench_database)
     started = time.monotonic()
-    run_python(["manage.py", "migrate", "--no-input", "--verbosity", "0"], env)
-    output = run_python(
-        ["-c", SETUP_SCRIPT.format(single=24, multiple=QUESTIONS - 24, count=max(STEPS))], env
+    setup = migrate_and_fill(
+        env,
+        SETUP_SCRIPT.format(
+            bank_name="Exam day bank", single=24, multiple=QUESTIONS - 24, count=max(STEPS)
+        ),
+        "EXAMDAY-SETUP",
     )
-    setup = json.loads(output.split("EXAMDAY-SETUP ", 1)[1])
     created = time.monotonic() - started
     request.config.pluginmanager.getplugin("terminalreporter").write_line(
         f"exam day: database migrated, {max(STEPS)} candidates created in {created:.1f} s"
     )
-
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                str(gunicorn),
-                "lms.wsgi:application",
-                "--bind",
-                f"{HOST}:{port}",
-                "--worker-class",
-                "gthread",
-                "--workers",
-                str(WORKERS),
-                "--threads",
-                str(THREADS),
-                "--worker-connections",
-                "4000",
-                "--backlog",
-                "4096",
-                "--timeout",
-                "60",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_serving(process, port, log_path)
+    options = [
+        "--worker-class",
+        "gthread",
+        "--workers",
+        str(WORKERS),
+        "--threads",
+        str(THREADS),
+        "--worker-connections",
+        "4000",
+        "--backlog",
+        "4096",
+    ]
+    with serving(env, options, tmp_path_factory.mktemp("gunicorn")) as (port, log_path):
         yield port, setup, env, log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 def run_locust(port: int, exam: int, sessions: list[str], env: dict[str, str], folder: Path):

@@ -92,3 +92,15 @@ def contract(lender: Firm, agency: Firm, *, starts_on: date, ends_on: date | Non
 
 def add_role(user: User, role: str) -> None:
     user.groups.add(Group.objects.get(name=role))
+
+
+def rated_staff(firms: list[Firm], count: int) -> list[User]:
+    """``count`` collectors taking turns among ``firms`` (the first to ``firms[0]``), each rated:
+    grades A, B, C, D in turn and scores 60, 61, 62...; all with the same phone number."""
+    people = []
+    for number in range(count):
+        firm = firms[number % len(firms)]
+        user = make_collector(firm, f"员工{chr(0x4E00 + 37 * number)}", phone="13812345678")
+        rate(user, grade="ABCD"[number % 4], score=f"{60 + number}", firm=firm)
+        people.append(user)
+    return people

@@ -14,34 +14,25 @@ from datetime import timedelta
 import pytest
 from django.http import StreamingHttpResponse
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from openpyxl import load_workbook
 
-from lms.accounts.models import FirmKind
 from lms.compliance.dashboard import views
 from lms.compliance.models import PersonalDataAccess
 from lms.lib import spreadsheet
 from tests.factories import FirmFactory
 
-from .dashboard_factories import contract, make_collector, make_manager, rate
+from .dashboard_factories import contract, rated_staff
 
 CSV_URL = reverse("dashboard:export_csv")
 XLSX_URL = reverse("dashboard:export_xlsx")
 ROSTER = reverse("dashboard:roster")
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_export_chunks")]
 
 
 @pytest.fixture(autouse=True)
-def _english_and_small_chunks(monkeypatch):
-    monkeypatch.setattr(views, "EXPORT_CHUNK", 4)
+def _one_roster_page(monkeypatch):
     monkeypatch.setattr(views, "PAGE_SIZE", 100)
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def lender():
-    return FirmFactory(name="诚信消费金融", kind=FirmKind.LENDER)
 
 
 @pytest.fixture
@@ -54,18 +45,7 @@ def agency(lender):
 @pytest.fixture
 def staff(lender, agency):
     """Seven of the lender's own collectors and six of the agency's, in a mixed order."""
-    people = []
-    for number in range(13):
-        firm = lender if number % 2 == 0 else agency
-        user = make_collector(firm, f"员工{chr(0x4E00 + 37 * number)}", phone="13812345678")
-        rate(user, grade="ABCD"[number % 4], score=f"{60 + number}", firm=firm)
-        people.append(user)
-    return people
-
-
-@pytest.fixture
-def boss(lender):
-    return make_manager("boss@lender.example", "钱总", lender)
+    return rated_staff([lender, agency], 13)
 
 
 def download(client, user, url, **params) -> tuple[StreamingHttpResponse, bytes]:

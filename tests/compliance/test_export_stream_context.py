@@ -17,47 +17,22 @@ from functools import partial
 import pytest
 from django.db import DatabaseError
 from django.urls import reverse
-from django.utils import translation
 
-from lms.accounts.models import FirmKind
 from lms.auditlog import context
 from lms.auditlog.models import AuditEvent
-from lms.compliance.dashboard import exports, views
+from lms.compliance.dashboard import exports
 from lms.lib import spreadsheet
-from tests.factories import FirmFactory
 
-from .dashboard_factories import make_collector, make_manager, rate
+from .dashboard_factories import rated_staff
 
 CSV_URL = reverse("dashboard:export_csv")
 XLSX_URL = reverse("dashboard:export_xlsx")
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english_and_small_chunks(monkeypatch):
-    monkeypatch.setattr(views, "EXPORT_CHUNK", 4)
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def lender():
-    return FirmFactory(name="诚信消费金融", kind=FirmKind.LENDER)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_export_chunks")]
 
 
 @pytest.fixture
 def staff(lender):
-    people = []
-    for number in range(10):
-        user = make_collector(lender, f"员工{chr(0x4E00 + 37 * number)}", phone="13812345678")
-        rate(user, grade="ABCD"[number % 4], score=f"{60 + number}", firm=lender)
-        people.append(user)
-    return people
-
-
-@pytest.fixture
-def boss(lender):
-    return make_manager("boss@lender.example", "钱总", lender)
+    return rated_staff([lender], 10)
 
 
 def exported_events(after: int) -> list[AuditEvent]:

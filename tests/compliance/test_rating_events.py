@@ -25,23 +25,12 @@ from lms.compliance import findings, formula
 from lms.compliance.models import CollectorRating, FirmRating, RatingSnapshot
 from lms.compliance.tasks import ratings as tasks
 from tests.compliance.factories import make_finding
-from tests.exams.certificate_factories import issue_certificate, make_programme, use_fast_pdf
+from tests.exams.certificate_factories import issue_certificate
 from tests.factories import FirmFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
 A_CLEAN = Decimal("93.13")  # 48.13 + 15 + 30: certified today at 92.50 %, clean record
-
-
-@pytest.fixture
-def programme(monkeypatch):
-    use_fast_pdf(monkeypatch)
-    return make_programme(courses=0).programme
-
-
-@pytest.fixture
-def firm():
-    return FirmFactory(name="阳光资产管理有限公司")
 
 
 @pytest.fixture

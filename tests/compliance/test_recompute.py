@@ -36,23 +36,12 @@ from lms.compliance.models import (
 )
 from tests.compliance.factories import make_finding
 from tests.conftest import make_user
-from tests.exams.certificate_factories import issue_certificate, make_programme, use_fast_pdf
+from tests.exams.certificate_factories import issue_certificate
 from tests.factories import FirmFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
 A_CLEAN = Decimal("93.13")
-
-
-@pytest.fixture
-def programme(monkeypatch):
-    use_fast_pdf(monkeypatch)
-    return make_programme(courses=0).programme
-
-
-@pytest.fixture
-def firm():
-    return FirmFactory(name="阳光资产管理有限公司")
 
 
 def certified(firm, programme, **certificate):

@@ -8,35 +8,30 @@ gets no snapshot and no audit event. Runs on SQLite and on PostgreSQL (``DATABAS
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from courses.models import CPDEntry, CPDSource
-from exams.certificates.models import Certificate, CertificateStatus, ProgrammeAssignment
+from exams.certificates.models import (
+    Certificate,
+    CertificateStatus,
+    CertificationProgramme,
+    ProgrammeAssignment,
+)
+from lms.accounts.models import Firm, User
 from lms.auditlog.models import AuditEvent
 from lms.compliance import formula, recompute
 from lms.compliance.models import CollectorRating, Finding, FindingStatus, RatingSnapshot
 from tests.compliance.factories import make_finding
-from tests.exams.certificate_factories import issue_certificate, make_programme, use_fast_pdf
-from tests.factories import FirmFactory, MembershipFactory
+from tests.exams.certificate_factories import issue_certificate, make_programme
+from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
 A_CLEAN = Decimal("93.13")  # certified today at 92.50 %, nothing else (see test_recompute.py)
-
-
-@pytest.fixture
-def programme(monkeypatch):
-    use_fast_pdf(monkeypatch)
-    return make_programme(courses=0).programme
-
-
-@pytest.fixture
-def firm():
-    return FirmFactory(name="阳光资产管理有限公司")
 
 
 @pytest.fixture
@@ -56,6 +51,15 @@ def snapshots_of(user) -> int:
 
 def rating_events() -> int:
     return AuditEvent.objects.filter(event_type="rating.snapshots_written").count()
+
+
+def rated_until(firm: Firm, programme: CertificationProgramme, expires: datetime) -> User:
+    """A collector of ``firm`` whose certificate expires at ``expires``, rated once."""
+    collector = MembershipFactory(firm=firm).user
+    certificate = issue_certificate(collector, programme)
+    Certificate.objects.filter(pk=certificate.pk).update(expires_at=expires)
+    recompute.full()
+    return collector
 
 
 def test_an_unchanged_run_skips_everyone_and_writes_nothing(pair):
@@ -138,11 +142,8 @@ def test_the_next_day_skips_the_timeless_and_rates_the_fading_again(pair, audito
 
 
 def test_a_certificate_expiring_is_caught_when_it_expires(firm, programme):
-    collector = MembershipFactory(firm=firm).user
-    certificate = issue_certificate(collector, programme)
     soon = timezone.now() + timedelta(days=100)
-    Certificate.objects.filter(pk=certificate.pk).update(expires_at=soon)
-    recompute.full()
+    collector = rated_until(firm, programme, soon)
     rating = CollectorRating.objects.get(user=collector)
     assert rating.recheck_at is not None and rating.recheck_at < soon  # the countdown begins
 
@@ -157,11 +158,7 @@ def test_a_certificate_expiring_is_caught_when_it_expires(firm, programme):
 
 
 def test_the_expiry_countdown_starts_sixty_days_before(firm, programme):
-    collector = MembershipFactory(firm=firm).user
-    certificate = issue_certificate(collector, programme)
-    expires = timezone.now() + timedelta(days=90)
-    Certificate.objects.filter(pk=certificate.pk).update(expires_at=expires)
-    recompute.full()
+    collector = rated_until(firm, programme, timezone.now() + timedelta(days=90))
     assert recompute.full(now=timezone.now() + timedelta(days=20)).skipped == 1
 
     outcome = recompute.full(now=timezone.now() + timedelta(days=45))

@@ -26,8 +26,8 @@ from lms.compliance.models import (
     WebhookSubscription,
 )
 from tests.compliance.test_webhooks import Receiver
-from tests.exams.certificate_factories import issue_certificate, make_programme, use_fast_pdf
-from tests.factories import FirmFactory, MembershipFactory
+from tests.exams.certificate_factories import issue_certificate
+from tests.factories import MembershipFactory
 
 from .api_factories import bearer, issue_token
 from .dashboard_factories import make_manager
@@ -37,17 +37,6 @@ FINDING = CertificateSuspension.Category.FINDING
 LAW_CHANGE = CertificateSuspension.Category.LAW_CHANGE
 A_CLEAN = Decimal("93.13")  # certified today at 92.50 %, nothing overdue, clean conduct
 WITHOUT_CERTIFICATION = Decimal("45.00")  # the same collector with no valid certificate
-
-
-@pytest.fixture
-def programme(monkeypatch):
-    use_fast_pdf(monkeypatch)
-    return make_programme(courses=0).programme
-
-
-@pytest.fixture
-def firm():
-    return FirmFactory(name="阳光资产管理有限公司")
 
 
 @pytest.fixture

@@ -16,15 +16,10 @@ READ_ERROR = "The answer could not be read."
 
 
 @pytest.fixture
-def attempt(db, client, collector) -> Attempt:
-    collector.preferred_language = "en"
-    collector.save(update_fields=["preferred_language"])
+def attempt(start_in_english) -> Attempt:
     bank = make_bank()
     fill_bank(bank, 2)
-    exam = make_exam([{"bank": bank, "count": 2}], title="催收合规考试")
-    client.force_login(collector)
-    client.post(reverse("exams:start", args=[exam.pk]))
-    return Attempt.objects.get(user=collector)
+    return start_in_english(make_exam([{"bank": bank, "count": 2}], title="催收合规考试"))
 
 
 def post(client, attempt: Attempt, body: str | bytes):

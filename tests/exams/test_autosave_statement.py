@@ -22,16 +22,11 @@ MULTIPLE = [("A", "0.5", ""), ("B", "0.5", ""), ("C", "-1", ""), ("D", "-1", "")
 
 
 @pytest.fixture
-def attempt(db, client, collector) -> Attempt:
-    collector.preferred_language = "en"
-    collector.save(update_fields=["preferred_language"])
+def attempt(start_in_english) -> Attempt:
     bank = make_bank()
     fill_bank(bank, 2)
     fill_bank(bank, 2, type="multiple", choices=MULTIPLE)
-    exam = make_exam([{"bank": bank, "count": 4}], shuffle_choices=True)
-    client.force_login(collector)
-    client.post(reverse("exams:start", args=[exam.pk]))
-    return Attempt.objects.get(user=collector)
+    return start_in_english(make_exam([{"bank": bank, "count": 4}], shuffle_choices=True))
 
 
 def post(client, attempt: Attempt, position: int, choices: list[int]):
@@ -86,28 +81,29 @@ def test_clearing_an_answer_leaves_the_question_unanswered(client, attempt):
     assert multiple.response is None and multiple.answered_at is None
 
 
-def test_two_options_on_a_single_choice_question_are_refused_and_change_nothing(client, attempt):
+def assert_refused_and_unchanged(client, attempt: Attempt, chosen: list[int], error: str) -> None:
+    """With the single-answer question answered (its first option), saving ``chosen`` on it is
+    a 400 saying ``error``, and the first option stays saved."""
     single = row(attempt, "single")
     post(client, attempt, single.position, single.choice_order[:1])
 
-    response = post(client, attempt, single.position, single.choice_order[:2])
+    response = post(client, attempt, single.position, chosen)
 
     assert response.status_code == 400
-    assert response.json()["error"] == "Choose only one answer for this question."
+    assert response.json()["error"] == error
     single.refresh_from_db()
     assert single.response == single.choice_order[:1]
+
+
+def test_two_options_on_a_single_choice_question_are_refused_and_change_nothing(client, attempt):
+    two = row(attempt, "single").choice_order[:2]
+    assert_refused_and_unchanged(client, attempt, two, "Choose only one answer for this question.")
 
 
 def test_an_option_of_another_question_is_refused_and_changes_nothing(client, attempt):
-    single, multiple = row(attempt, "single"), row(attempt, "multiple")
-    post(client, attempt, single.position, single.choice_order[:1])
-
-    response = post(client, attempt, single.position, multiple.choice_order[:1])
-
-    assert response.status_code == 400
-    assert response.json()["error"] == "That answer is not one of this question's options."
-    single.refresh_from_db()
-    assert single.response == single.choice_order[:1]
+    other = row(attempt, "multiple").choice_order[:1]
+    error = "That answer is not one of this question's options."
+    assert_refused_and_unchanged(client, attempt, other, error)
 
 
 def test_someone_elses_attempt_is_not_found_and_keeps_its_answers(client, attempt, other_collector):

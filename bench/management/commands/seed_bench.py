@@ -32,39 +32,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
-from stdnum.cn import uscc
 
-from courses.models import CourseIndexPage, CoursePage, CourseTopic, CPDEntry, Enrolment
-from exams.certificates.issuance import make_serial
+from bench import seeding
+from bench.seeding import CertificateSpec, credit_code, weighted
+from courses.models import CoursePage, CPDEntry
 from exams.certificates.models import (
-    Certificate,
     CertificateStatus,
-    CertificateSuspension,
     CertificationProgramme,
-    IssuanceKind,
-    IssuanceRequest,
     ProgrammeAssignment,
 )
-from exams.models import Attempt, AttemptStatus, ExamIndexPage, ExamPage
-from lms.accounts.models import (
-    Contract,
-    Firm,
-    FirmKind,
-    FirmStatus,
-    Membership,
-    MembershipRole,
-    User,
-)
-from lms.accounts.roles import Role
+from lms.accounts.models import Contract, Firm, FirmKind, FirmStatus, User
 from lms.compliance import bulk
 from lms.compliance.models import (
     Appeal,
-    Finding,
     FindingCategory,
     FindingSource,
     FindingStatus,
@@ -72,11 +55,8 @@ from lms.compliance.models import (
 )
 
 CHUNK = 10_000  # collectors whose certificates are built at once (bounds memory)
-PLACEHOLDER_PDF = "bench/placeholder.pdf"
 PROGRAMME_CODE = "bench-compliance"
 REVOCATION_REASON = "压测：稽核发现违规，证书撤销。"
-SUSPENSION_REASON = "压测：暂停待处理。"
-HUNDRED = Decimal(100)
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
@@ -97,26 +77,6 @@ FINDING_STATUSES = (
     (FindingStatus.APPEALED, 10),
 )
 SEVERITIES = ((Severity.MINOR, 60), (Severity.MAJOR, 30), (Severity.CRITICAL, 10))
-
-
-def organisation_code(serial: int) -> str:
-    """A 9-character organisation code (GB 11714) with its check character."""
-    body = f"{serial:08d}"
-    weights = (3, 7, 9, 10, 5, 8, 4, 2)
-    check = 11 - sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11
-    return body + {10: "X", 11: "0"}.get(check, str(check))
-
-
-def credit_code(serial: int, region: str = "310000") -> str:
-    """A valid unified social credit code (GB 32100-2015) for enterprise number ``serial``:
-    registered by the SAMR (9), a company (1), in ``region``."""
-    body = f"91{region}{organisation_code(serial)}"
-    return body + uscc.calc_check_digit(body)
-
-
-def weighted(rng: random.Random, table) -> object:
-    values, weights = zip(*table, strict=True)
-    return rng.choices(values, weights)[0]
 
 
 @dataclass
@@ -151,11 +111,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, collectors: int, seed: int, force: bool, **options) -> None:
-        if not settings.DEBUG and not force:
-            raise CommandError(
-                "seed_bench fills the database with invented people and firms; it refuses to run "
-                "with DEBUG off. Use --force if this really is a benchmark or test database."
-            )
+        seeding.refuse_without_debug("seed_bench", force)
         if collectors < 1:
             raise CommandError("--collectors must be at least 1.")
         if User.objects.filter(email__startswith=f"bench{seed}-").exists():
@@ -208,26 +164,11 @@ class Seeder:
     # --- Programme -------------------------------------------------------------------------------
 
     def ensure_programme(self) -> CertificationProgramme:
-        programme = CertificationProgramme.objects.filter(is_active=True).order_by("pk").first()
-        if programme is not None:
-            return programme
-        index = ExamIndexPage.objects.first()
-        if index is None:
-            raise CommandError("No exam index page: run `manage.py migrate` on a site first.")
-        exam = ExamPage(
-            title="压测结业考试",
+        return seeding.ensure_programme(
+            exam_title="压测结业考试",
             slug=f"bench-exam-{self.seed}",
-            pass_mark_percent=60,
-            time_limit_minutes=60,
-        )
-        index.add_child(instance=exam)
-        exam.save_revision().publish()
-        return CertificationProgramme.objects.create(
             name="压测合规催收从业资格",
             code=PROGRAMME_CODE,
-            final_exam=exam,
-            validity_months=24,
-            renewal_window_days=60,
         )
 
     def ensure_course(self) -> CoursePage | None:
@@ -237,17 +178,9 @@ class Seeder:
         if course is None:
             course = CoursePage.objects.order_by("pk").first()
         if course is None:
-            index = CourseIndexPage.objects.first()
-            if index is None:
-                return None
-            course = CoursePage(
-                title="压测复训课程",
-                slug=f"bench-course-{self.seed}",
-                topic=CourseTopic.BANKING_RULES,
-                summary="压测用复训课程。",
+            course = seeding.publish_course(
+                title="压测复训课程", slug=f"bench-course-{self.seed}", summary="压测用复训课程。"
             )
-            index.add_child(instance=course)
-            course.save_revision().publish()
         return course
 
     # --- Firms and people ------------------------------------------------------------------------
@@ -304,29 +237,14 @@ class Seeder:
 
     def make_users(self) -> list[tuple[int, str]]:
         """Returns (id, legal name) of each collector."""
-        rng = self.rng
-        names = [
-            rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2)))
-            for _ in range(self.n)
-        ]
-        ids = bulk.insert(
-            User,
-            ("email", "legal_name", "phone", "password", "date_joined"),
-            (
-                (
-                    f"bench{self.seed}-{number:06d}@example.com",
-                    name,
-                    f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}",
-                    f"!{rng.getrandbits(128):032x}",  # unusable: nobody signs in as these
-                    self.now - timedelta(days=rng.randrange(30, 1500)),
-                )
-                for number, name in enumerate(names)
-            ),
-            returning_ids=True,
+        return seeding.insert_collectors(
+            self.rng,
+            self.n,
+            surnames=SURNAMES,
+            given=GIVEN,
+            email_prefix=f"bench{self.seed}",
+            now=self.now,
         )
-        group = Group.objects.get(name=Role.COLLECTOR)
-        bulk.insert(User.groups.through, ("user_id", "group_id"), ((pk, group.pk) for pk in ids))
-        return list(zip(ids, names, strict=True))
 
     def make_memberships(self, users: list[tuple[int, str]]) -> dict[int, int]:
         """Returns user id → current firm id (absent for those who left)."""
@@ -348,11 +266,7 @@ class Seeder:
                 continue
             rows.append((user_id, firm_id, employee, joined, None))
             firm_of[user_id] = firm_id
-        bulk.insert(
-            Membership,
-            ("user_id", "firm_id", "employee_number", "active_from", "active_to", "role"),
-            (row + (MembershipRole.COLLECTOR,) for row in rows),
-        )
+        seeding.insert_memberships(rows)
         return firm_of
 
     # --- Certificates ----------------------------------------------------------------------------
@@ -399,143 +313,46 @@ class Seeder:
 
     def make_certificates(self, users: list[tuple[int, str]]) -> None:
         rng, programme = self.rng, self.programme
-        exam_id = programme.final_exam_id
-        specs = [
+        histories = [
             (user_id, name, number, issued, status, score)
             for user_id, name in users
             for number, (issued, status, score) in enumerate(self.history(), start=1)
         ]
-        if not specs:
+        if not histories:
             return
-        attempt_ids = bulk.insert(
-            Attempt,
-            (
-                "user_id",
-                "exam_id",
-                "number",
-                "seed",
-                "status",
-                "started_at",
-                "deadline",
-                "submitted_at",
-                "score",
-                "max_score",
-                "percent",
-                "passed",
-            ),
-            (
-                (
-                    user_id,
-                    exam_id,
-                    number,
-                    number,
-                    AttemptStatus.SUBMITTED,
-                    issued - timedelta(minutes=40),
-                    issued + timedelta(minutes=20),
-                    issued,
-                    score,
-                    HUNDRED,
-                    score,
-                    True,
-                )
-                for user_id, _, number, issued, _, score in specs
-            ),
-            returning_ids=True,
-        )
-        request_ids = bulk.insert(
-            IssuanceRequest,
-            (
-                "holder_id",
-                "programme_id",
-                "attempt_id",
-                "kind",
-                "created_at",
-                "dispatched_at",
-                "completed_at",
-            ),
-            (
-                (
-                    user_id,
-                    programme.pk,
-                    attempt_id,
-                    IssuanceKind.RENEWAL if number > 1 else IssuanceKind.INITIAL,
-                    issued,
-                    issued,
-                    issued,
-                )
-                for attempt_id, (user_id, _, number, issued, _, _) in zip(
-                    attempt_ids, specs, strict=True
-                )
-            ),
-            returning_ids=True,
-        )
-        rows = []
-        for request_id, (user_id, name, _, issued, status, score) in zip(
-            request_ids, specs, strict=True
-        ):
+        specs = []
+        for user_id, name, number, issued, status, score in histories:
             expires = programme.expiry_after(issued)
             revoked = None
             if status == CertificateStatus.REVOKED:
                 revoked = min(issued + (expires - issued) * rng.uniform(0.1, 0.9), self.now)
-            rows.append(
-                (
-                    request_id,
-                    user_id,
-                    programme.pk,
-                    make_serial(request_id, issued.year),
-                    name,
-                    programme.name,
-                    score,
-                    issued,
-                    expires,
-                    status,
-                    expires if status == CertificateStatus.EXPIRED else revoked or issued,
-                    revoked,
-                    REVOCATION_REASON if revoked else "",
-                    request_id,  # the status list index: sequential here, random in issuance
-                    PLACEHOLDER_PDF,
-                    issued,  # notified: nothing for the email sweep to pick up
+            specs.append(
+                CertificateSpec(
+                    user_id=user_id,
+                    name=name,
+                    number=number,
+                    issued=issued,
+                    expires=expires,
+                    status=status,
+                    score=score,
+                    status_changed_at=(
+                        expires if status == CertificateStatus.EXPIRED else revoked or issued
+                    ),
+                    revoked_at=revoked,
+                    revocation_reason=REVOCATION_REASON if revoked else "",
                 )
             )
             self.counts.by_status[status] = self.counts.by_status.get(status, 0) + 1
-        certificate_ids = bulk.insert(
-            Certificate,
-            (
-                "request_id",
-                "holder_id",
-                "programme_id",
-                "serial",
-                "holder_name",
-                "programme_name",
-                "score",
-                "issued_at",
-                "expires_at",
-                "status",
-                "status_changed_at",
-                "revoked_at",
-                "revocation_reason",
-                "status_index",
-                "pdf",
-                "notified_at",
+        # A suspended certificate's suspension began some time after issue.
+        seeding.insert_certificates(
+            rng,
+            programme,
+            specs,
+            suspended_since=lambda spec: min(
+                spec.issued + timedelta(days=rng.uniform(1, 300)), self.now
             ),
-            rows,
-            returning_ids=True,
         )
-        self.counts.certificates += len(rows)
-        # Each suspended certificate has its suspension in force (one open row, as the
-        # suspension service writes it), begun some time after issue.
-        CertificateSuspension.objects.bulk_create(
-            CertificateSuspension(
-                certificate_id=certificate_id,
-                category=rng.choice(CertificateSuspension.Category.values),
-                reason=SUSPENSION_REASON,
-                started_at=min(issued + timedelta(days=rng.uniform(1, 300)), self.now),
-            )
-            for certificate_id, (_, _, _, issued, status, _) in zip(
-                certificate_ids, specs, strict=True
-            )
-            if status == CertificateStatus.SUSPENDED
-        )
+        self.counts.certificates += len(specs)
 
     # --- Findings, assignments, training ---------------------------------------------------------
 
@@ -565,23 +382,7 @@ class Seeder:
                     else None,
                 )
             )
-        ids = bulk.insert(
-            Finding,
-            (
-                "collector_id",
-                "firm_id",
-                "occurred_on",
-                "source",
-                "category",
-                "severity",
-                "description",
-                "status",
-                "recorded_at",
-                "decided_at",
-            ),
-            rows,
-            returning_ids=True,
-        )
+        ids = seeding.insert_findings(rows, returning_ids=True)
         bulk.insert(
             Appeal,
             ("finding_id", "appellant_id", "grounds", "filed_at", "status_before"),
@@ -646,12 +447,7 @@ class Seeder:
             rows.append(
                 (user_id, self.course.pk, completed - timedelta(days=rng.uniform(1, 30)), completed)
             )
-        ids = bulk.insert(
-            Enrolment,
-            ("user_id", "course_id", "enrolled_at", "completed_at"),
-            rows,
-            returning_ids=True,
-        )
+        ids = seeding.insert_enrolments(rows, returning_ids=True)
         self.counts.enrolments = len(rows)
         # Their CPD hours (formula 2026.3 reads the ledger), and a trainer's adjustment for one
         # collector in five, some of them debits: the recompute sums entries of either sign.

@@ -35,25 +35,19 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
-from stdnum.cn import uscc
 
-from courses.models import CourseIndexPage, CoursePage, CourseTopic, Enrolment
-from exams.certificates.issuance import make_serial
+from bench import seeding
+from bench.seeding import CertificateSpec, credit_code, weighted, weighted_row
+from courses.models import CoursePage
 from exams.certificates.models import (
-    Certificate,
     CertificateStatus,
-    CertificateSuspension,
     CertificationProgramme,
-    IssuanceKind,
-    IssuanceRequest,
     ProgrammeAssignment,
 )
-from exams.models import Attempt, AttemptStatus, ExamIndexPage, ExamPage
 from lms.accounts.models import (
     Contract,
     Firm,
@@ -66,7 +60,6 @@ from lms.accounts.models import (
 from lms.accounts.roles import Role
 from lms.compliance import bulk, recompute
 from lms.compliance.models import (
-    Finding,
     FindingCategory,
     FindingSource,
     FindingStatus,
@@ -75,8 +68,6 @@ from lms.compliance.models import (
     Severity,
 )
 
-HUNDRED = Decimal(100)
-PLACEHOLDER_PDF = "bench/placeholder.pdf"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚华建国文辉力鹏宇浩然晨思雨欣怡子涵"
 # Latest certificate's state: (status, share, days to expiry lower, upper).
@@ -93,20 +84,6 @@ FINDING_STATUSES = (
     (FindingStatus.DISMISSED, 25),
     (FindingStatus.OPEN, 20),
 )
-
-
-def credit_code(serial: int) -> str:
-    """A valid unified social credit code (GB 32100-2015) for enterprise number ``serial``."""
-    body = f"{serial:08d}"
-    weights = (3, 7, 9, 10, 5, 8, 4, 2)
-    check = 11 - sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11
-    organisation = body + {10: "X", 11: "0"}.get(check, str(check))
-    code = f"91310000{organisation}"
-    return code + uscc.calc_check_digit(code)
-
-
-def weighted(rng: random.Random, table) -> tuple:
-    return rng.choices(table, [row[1] for row in table])[0]
 
 
 @dataclass
@@ -139,11 +116,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options) -> None:
-        if not settings.DEBUG and not options["force"]:
-            raise CommandError(
-                "seed_big_firm fills the database with invented people and firms; it refuses to "
-                "run with DEBUG off. Use --force if this really is a benchmark or test database."
-            )
+        seeding.refuse_without_debug("seed_big_firm", options["force"])
         if options["collectors"] < options["agencies"] or options["agencies"] < 1:
             raise CommandError("Give at least one agency and one collector per agency.")
         made = seed(
@@ -256,26 +229,11 @@ class Seeder:
     # --- Programme ---------------------------------------------------------------------------
 
     def ensure_programme(self) -> CertificationProgramme:
-        programme = CertificationProgramme.objects.filter(is_active=True).order_by("pk").first()
-        if programme is not None:
-            return programme
-        index = ExamIndexPage.objects.first()
-        if index is None:
-            raise CommandError("No exam index page: run `manage.py migrate` first.")
-        exam = ExamPage(
-            title="大型委托方压测考试",
+        return seeding.ensure_programme(
+            exam_title="大型委托方压测考试",
             slug=f"big-firm-exam-{self.seed}",
-            pass_mark_percent=60,
-            time_limit_minutes=60,
-        )
-        index.add_child(instance=exam)
-        exam.save_revision().publish()
-        return CertificationProgramme.objects.create(
             name="大型委托方压测从业资格",
             code=f"big-firm-{self.seed}",
-            final_exam=exam,
-            validity_months=24,
-            renewal_window_days=60,
         )
 
     def ensure_course(self) -> CoursePage | None:
@@ -283,18 +241,13 @@ class Seeder:
         course = self.programme.required_courses.first()
         if course is not None:
             return course
-        index = CourseIndexPage.objects.first()
-        if index is None:
-            return None
-        course = CoursePage(
+        course = seeding.publish_course(
             title="大型委托方压测课程",
             slug=f"big-firm-course-{self.seed}",
-            topic=CourseTopic.BANKING_RULES,
             summary="压测用必修课程。",
         )
-        index.add_child(instance=course)
-        course.save_revision().publish()
-        self.programme.required_courses.add(course)
+        if course is not None:
+            self.programme.required_courses.add(course)
         return course
 
     # --- Firms and people --------------------------------------------------------------------
@@ -330,30 +283,15 @@ class Seeder:
         return lender, agencies
 
     def make_users(self, count: int) -> list[tuple[int, str]]:
-        rng = self.rng
-        names = [
-            rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2)))
-            for _ in range(count)
-        ]
-        ids = bulk.insert(
-            User,
-            ("email", "legal_name", "phone", "password", "date_joined", "preferred_language"),
-            (
-                (
-                    f"bigfirm{self.seed}-{number:06d}@example.com",
-                    name,
-                    f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}",
-                    f"!{rng.getrandbits(128):032x}",  # unusable: nobody signs in as these
-                    self.now - timedelta(days=rng.randrange(30, 1500)),
-                    "zh-hans",
-                )
-                for number, name in enumerate(names)
-            ),
-            returning_ids=True,
+        return seeding.insert_collectors(
+            self.rng,
+            count,
+            surnames=SURNAMES,
+            given=GIVEN,
+            email_prefix=f"bigfirm{self.seed}",
+            now=self.now,
+            preferred_language="zh-hans",
         )
-        group = Group.objects.get(name=Role.COLLECTOR)
-        bulk.insert(User.groups.through, ("user_id", "group_id"), ((pk, group.pk) for pk in ids))
-        return list(zip(ids, names, strict=True))
 
     def make_memberships(
         self, users: list[tuple[int, str]], staff: list[tuple[int, int]], agency_ids: list[int]
@@ -372,11 +310,7 @@ class Seeder:
                     )
                 rows.append((user_id, firm_id, f"F{firm_id}-{number:05d}", joined, None))
                 firm_of[user_id] = firm_id
-        bulk.insert(
-            Membership,
-            ("user_id", "firm_id", "employee_number", "active_from", "active_to", "role"),
-            (row + (MembershipRole.COLLECTOR,) for row in rows),
-        )
+        seeding.insert_memberships(rows)
         return firm_of
 
     def make_manager(self, firm: Firm, label: str) -> User:
@@ -398,124 +332,36 @@ class Seeder:
     # --- Certificates ------------------------------------------------------------------------
 
     def make_certificates(self, users: list[tuple[int, str]]) -> None:
-        rng, programme = self.rng, self.programme
-        specs = []
+        """Each collector's latest certificate (or none), in the states of ``CERTIFICATES``."""
+        rng, specs = self.rng, []
         for user_id, name in users:
-            status, _share, low, high = weighted(rng, CERTIFICATES)
+            status, _share, low, high = weighted_row(rng, CERTIFICATES)
             if status == "none":
                 continue
             expires = self.now + timedelta(days=rng.uniform(low, high))
-            issued = expires - relativedelta(months=programme.validity_months)
-            score = Decimal(f"{rng.triangular(60, 100, 90):.2f}")
-            specs.append((user_id, name, issued, expires, status, score))
-        attempt_ids = bulk.insert(
-            Attempt,
-            (
-                "user_id",
-                "exam_id",
-                "number",
-                "seed",
-                "status",
-                "started_at",
-                "deadline",
-                "submitted_at",
-                "score",
-                "max_score",
-                "percent",
-                "passed",
-            ),
-            (
-                (
-                    user_id,
-                    programme.final_exam_id,
-                    1,
-                    1,
-                    AttemptStatus.SUBMITTED,
-                    issued - timedelta(minutes=40),
-                    issued + timedelta(minutes=20),
-                    issued,
-                    score,
-                    HUNDRED,
-                    score,
-                    True,
+            issued = expires - relativedelta(months=self.programme.validity_months)
+            revoked = status == CertificateStatus.REVOKED
+            specs.append(
+                CertificateSpec(
+                    user_id=user_id,
+                    name=name,
+                    number=1,
+                    issued=issued,
+                    expires=expires,
+                    status=status,
+                    score=Decimal(f"{rng.triangular(60, 100, 90):.2f}"),
+                    status_changed_at=(
+                        min(expires, self.now) if status == CertificateStatus.EXPIRED else issued
+                    ),
+                    revoked_at=self.now if revoked else None,
+                    revocation_reason="压测：稽核发现违规。" if revoked else "",
                 )
-                for user_id, _, issued, _, _, score in specs
-            ),
-            returning_ids=True,
-        )
-        request_ids = bulk.insert(
-            IssuanceRequest,
-            (
-                "holder_id",
-                "programme_id",
-                "attempt_id",
-                "kind",
-                "created_at",
-                "dispatched_at",
-                "completed_at",
-            ),
-            (
-                (user_id, programme.pk, attempt_id, IssuanceKind.INITIAL, issued, issued, issued)
-                for attempt_id, (user_id, _, issued, _, _, _) in zip(
-                    attempt_ids, specs, strict=True
-                )
-            ),
-            returning_ids=True,
-        )
-        certificate_ids = bulk.insert(
-            Certificate,
-            (
-                "request_id",
-                "holder_id",
-                "programme_id",
-                "serial",
-                "holder_name",
-                "programme_name",
-                "score",
-                "issued_at",
-                "expires_at",
-                "status",
-                "status_changed_at",
-                "revoked_at",
-                "revocation_reason",
-                "status_index",
-                "pdf",
-                "notified_at",
-            ),
-            (
-                (
-                    request_id,
-                    user_id,
-                    programme.pk,
-                    make_serial(request_id, issued.year),
-                    name,
-                    programme.name,
-                    score,
-                    issued,
-                    expires,
-                    status,
-                    min(expires, self.now) if status == CertificateStatus.EXPIRED else issued,
-                    self.now if status == CertificateStatus.REVOKED else None,
-                    "压测：稽核发现违规。" if status == CertificateStatus.REVOKED else "",
-                    request_id,
-                    PLACEHOLDER_PDF,
-                    issued,
-                )
-                for request_id, (user_id, name, issued, expires, status, score) in zip(
-                    request_ids, specs, strict=True
-                )
-            ),
-            returning_ids=True,
-        )
-        CertificateSuspension.objects.bulk_create(
-            CertificateSuspension(
-                certificate_id=certificate_id,
-                category=rng.choice(CertificateSuspension.Category.values),
-                reason="压测：暂停待处理。",
-                started_at=self.now - timedelta(days=rng.uniform(1, 30)),
             )
-            for certificate_id, spec in zip(certificate_ids, specs, strict=True)
-            if spec[4] == CertificateStatus.SUSPENDED
+        seeding.insert_certificates(
+            rng,
+            self.programme,
+            specs,
+            suspended_since=lambda spec: self.now - timedelta(days=rng.uniform(1, 30)),
         )
 
     # --- Assignments, training, findings -----------------------------------------------------
@@ -543,12 +389,12 @@ class Seeder:
             if rng.random() < 0.5:
                 completed = self.now - timedelta(days=rng.uniform(0, 700))
                 rows.append((user_id, self.course.pk, completed - timedelta(days=10), completed))
-        bulk.insert(Enrolment, ("user_id", "course_id", "enrolled_at", "completed_at"), rows)
+        seeding.insert_enrolments(rows)
 
     def make_findings(self, users: list[tuple[int, str]], firm_of: dict[int, int]) -> None:
         rng, rows = self.rng, []
         for user_id, _ in rng.sample(users, len(users) // 10):
-            status = weighted(rng, FINDING_STATUSES)[0]
+            status = weighted(rng, FINDING_STATUSES)
             recorded = self.now - timedelta(days=rng.uniform(1, 700))
             rows.append(
                 (
@@ -564,19 +410,4 @@ class Seeder:
                     recorded + timedelta(days=3) if status != FindingStatus.OPEN else None,
                 )
             )
-        bulk.insert(
-            Finding,
-            (
-                "collector_id",
-                "firm_id",
-                "occurred_on",
-                "source",
-                "category",
-                "severity",
-                "description",
-                "status",
-                "recorded_at",
-                "decided_at",
-            ),
-            rows,
-        )
+        seeding.insert_findings(rows)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import boto3
 import pytest
 from botocore.config import Config
 from django.conf import settings
@@ -92,14 +91,7 @@ def object_storage(s3_server, monkeypatch) -> Iterator[ObjectStore]:
         private_root=settings.PRIVATE_MEDIA_ROOT,
         static_backend=settings.STORAGES["staticfiles"]["BACKEND"],
     )
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_server.endpoint_url,
-        region_name=s3_server.region,
-        aws_access_key_id=s3_server.access_key_id,
-        aws_secret_access_key=s3_server.secret_access_key,
-        config=Config(signature_version="s3v4"),
-    )
+    client = s3_server.client(Config(signature_version="s3v4"))
     with override_settings(
         STORAGES=configured, PRIVATE_FILES_DELIVERY="redirect", PRIVATE_URL_EXPIRY=60
     ):
