@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from billiard import get_context
+from billiard.util import Finalize
 from django.db import connection, connections
 
 logger = logging.getLogger(__name__)
@@ -50,14 +51,15 @@ def usable(processes: int) -> int:
 _function: Callable[[Any], Any] | None = None
 
 
+def _start_worker() -> None:
+    """Close the worker's database connection when it exits (after its last item, when the
+    pool is closed): no session is left behind, and chunks reuse one connection."""
+    Finalize(None, connections.close_all, exitpriority=10)
+
+
 def _run(item: Any) -> Any:
-    """Run the function in a worker, then close the worker's database connection: a worker may
-    be stopped at any moment after its last item, and must leave no session behind."""
     assert _function is not None
-    try:
-        return _function(item)
-    finally:
-        connections.close_all()
+    return _function(item)
 
 
 @contextmanager
@@ -75,7 +77,7 @@ def pool[T, R](
     connections.close_all()  # forked workers must not share this process's sockets
     _function = function
     try:
-        workers = get_context("fork").Pool(processes)
+        workers = get_context("fork").Pool(processes, initializer=_start_worker)
     finally:
         _function = None  # the workers have their copy
     try:

@@ -42,6 +42,15 @@ def rating_events() -> int:
     return AuditEvent.objects.filter(event_type="rating.snapshots_written").count()
 
 
+def other_sessions() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
 def other_connection() -> BaseDatabaseWrapper:
     """A second connection to the test database, as another process would hold."""
     return connection.copy()
@@ -74,6 +83,7 @@ def test_workers_rate_every_chunk_exactly_as_one_process_would(
     assert RatingSnapshot.objects.count() == outcome.changed
     assert rating_events() == events + chunks + 1  # one per chunk, one for the firms
     assert FirmRating.objects.count() == outcome.firms > 0
+    assert other_sessions() == 0  # the workers closed their connections as they exited
     # Re-rating everyone in this process, reading every input again, finds nothing to change
     # or refresh: the workers wrote what one process writes, field for field.
     everyone = list(CollectorRating.objects.values_list("user_id", flat=True))
