@@ -726,6 +726,7 @@ class Drill:
         self.kill_mid_issuance()
         self.kill_pool_child()
         self.every_certificate_once()
+        self.nightly_recompute()
         with self.report.step("every process still up but the one killed") as step:
             down = [p.name for p in self.processes.started if not p.alive]
             check(down == ["worker-1"], f"processes down: {down}")
@@ -1213,6 +1214,38 @@ class Drill:
                 f"{len(orphans)} orphaned object(s) in {PRIVATE_BUCKET} (the killed processes' "
                 "uploads, referred to by nothing)"
             )
+
+    def nightly_recompute(self) -> None:
+        """The nightly full recompute, sent as beat sends it, runs on the surviving worker: a
+        prefork pool process, which forks its own rating workers (RATING_RECOMPUTE_PROCESSES,
+        one per core here) on PostgreSQL. Every stored fingerprint is cleared first, so every
+        rating must be read and written again by that run."""
+        from django.utils import timezone
+
+        from lms.compliance.models import CollectorRating
+        from lms.compliance.tasks.ratings import recompute_all_ratings
+
+        with self.report.step(
+            "the nightly recompute runs on a worker, in rating processes"
+        ) as step:
+            ratings = CollectorRating.objects.count()
+            check(ratings > 0, "no rating to recompute: the journey rated nobody")
+            started = timezone.now()
+            CollectorRating.objects.update(input_fingerprint=None)
+            recompute_all_ratings.delay()
+            wait_for(
+                lambda: not CollectorRating.objects.filter(computed_at__lt=started).exists(),
+                120,
+                "every rating recomputed by the nightly task",
+            )
+            log = self.processes.logs / "worker-2.log"
+            done = re.compile(r"recompute_all_ratings\[[^\]]+\] succeeded")
+            wait_for(
+                lambda: done.search(log.read_text(errors="replace")) is not None,
+                30,
+                "worker-2 to report the nightly task succeeded",
+            )
+            step.detail = f"{ratings} ratings recomputed by worker-2's task"
 
     def _busy(self, app, names: list[str], lock) -> dict[str, tuple[str, int, int]] | None:
         """Each worker's issuance task, once both are waiting for the audit lock."""

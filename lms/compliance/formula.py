@@ -42,6 +42,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import orjson
 from django.utils.translation import gettext, ngettext
 
 # 2026.2: a suspended certificate is not valid (issue 13).
@@ -99,10 +100,13 @@ FLAG_CERTIFIED_SHARE = "certified_share"
 FLAG_FINDINGS = "findings_per_100"
 FLAG_GRADE_D = "grade_d_share"
 
-# Sorted keys, no spaces: equal inputs give equal text (and digest). One encoder, reused.
-_canonical = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
-).encode
+
+def _canonical(data: Any) -> str:
+    """Sorted keys, no spaces: equal inputs give equal text (and digest). orjson writes the same
+    text as ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` for the
+    values the formula produces (tested), several times faster: it runs for every collector."""
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)

@@ -39,10 +39,10 @@ is re-rated with no firm rather than left on the old firm's roster).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as day_start
@@ -50,6 +50,8 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+import orjson
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, DecimalField, Exists, Max, Min, OuterRef, Q, Sum
 from django.db.models.fields.json import KT
@@ -66,7 +68,7 @@ from lms.accounts.models import Membership, MembershipRole, User
 from lms.accounts.roles import Role
 from lms.auditlog import chain
 
-from . import bulk, fingerprints, formula, signals
+from . import bulk, fingerprints, formula, parallel, signals
 from .models import (
     CollectorRating,
     Finding,
@@ -81,6 +83,7 @@ _ONE_DAY = timedelta(days=1)
 
 CHUNK_SIZE = 5000  # collectors per transaction: bounds memory; queries grow with chunks only
 LOCK_KEY = 0x5241_5445  # pg_advisory_xact_lock key ("RATE"): one recompute writes at a time
+FULL_RUN_LOCK_KEY = 0x5241_5446  # pg_advisory_lock key: one full run at a time
 
 FIRM_FIELDS = (
     "active_collectors",
@@ -110,8 +113,11 @@ RATING_FIELDS = (
     "recheck_at",
 )
 
-# Compact JSON, one encoder reused (json.dumps with options builds a new one per call).
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+def _encode(data: Any) -> str:
+    """Compact JSON in insertion order (orjson: the components of every rating, every night)."""
+    return orjson.dumps(data).decode()
+
 
 # Snapshot reasons written by the engine (free text is allowed too, e.g. from the command).
 NIGHTLY = "nightly"
@@ -174,46 +180,104 @@ class _Current:
 
 
 def full(
-    now: datetime | None = None, reason: str = NIGHTLY, chunk_size: int = CHUNK_SIZE
+    now: datetime | None = None,
+    reason: str = NIGHTLY,
+    chunk_size: int = CHUNK_SIZE,
+    processes: int | None = None,
 ) -> Outcome:
     """Recompute every collector's rating and every firm's; returns what changed.
 
     Collectors whose inputs have the fingerprint stored with their rating, rated by the same
     formula and with no recheck due (see :mod:`lms.compliance.fingerprints`), are skipped
-    without reading their inputs: the formula would give them what they already have."""
+    without reading their inputs: the formula would give them what they already have.
+
+    ``processes`` (default: the ``RATING_RECOMPUTE_PROCESSES`` setting) rate chunks side by side
+    in that many worker processes, each with its own database connection (:mod:`.parallel`):
+    on PostgreSQL only, and only outside a transaction, since the workers must see what is
+    committed. One full run at a time: a second one waits for the first, then finds (nearly)
+    everyone up to date."""
     started = time.perf_counter()
     now = now or timezone.now()
     today = timezone.localdate(now)
-    programmes = _required_programmes()
-    salt = _salt(programmes)
-    due = fingerprints.due(salt, formula.FORMULA_VERSION, today, now)
-    rated = CollectorRating.objects.count()
-    new = sum(1 for _, _, is_new in due if is_new)
-    outcome = Outcome(collectors=rated + new, skipped=rated + new - len(due))
-    prints = {pk: fingerprint for pk, fingerprint, _ in due}
-    ids = [pk for pk, _, _ in due]
-    del due
-    for chunk in _chunks(ids, chunk_size):
-        lo, hi = chunk[0], chunk[-1]
-        # A dense chunk (the first run, a new formula) reads an id range: index range scans,
-        # no parameter lists of thousands of ids; a sparse one (a few changed here and there)
-        # reads its ids only.
-        dense = hi - lo < 2 * len(chunk)
-        _rate_chunk(
-            chunk,
-            partial(_id_between, lo=lo, hi=hi) if dense else partial(_id_in, ids=chunk),
-            programmes,
-            now,
-            today,
-            reason,
-            outcome,
-            relaxed=True,
-            prints={pk: prints[pk] for pk in chunk},
-            salt=salt,
+    workers = parallel.usable(
+        settings.RATING_RECOMPUTE_PROCESSES if processes is None else processes
+    )
+    with parallel.pool(workers, rate_full_chunk) as rate_all, _one_full_run():
+        programmes = _required_programmes()
+        salt = _salt(programmes)
+        due = fingerprints.due(salt, formula.FORMULA_VERSION, today, now)
+        rated = CollectorRating.objects.count()
+        new = sum(1 for _, _, is_new in due if is_new)
+        outcome = Outcome(collectors=rated + new, skipped=rated + new - len(due))
+        prints = {pk: fingerprint for pk, fingerprint, _ in due}
+        ids = [pk for pk, _, _ in due]
+        del due
+        jobs = (
+            _FullChunk(
+                chunk, {pk: prints[pk] for pk in chunk}, programmes, now, today, reason, salt
+            )
+            for chunk in _chunks(ids, chunk_size)
         )
-    _rate_firms(None, today, now, outcome)
+        for changed, refreshed in rate_all(jobs):
+            outcome.changed += changed
+            outcome.refreshed += refreshed
+        _rate_firms(None, today, now, outcome)
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+@dataclass(frozen=True)
+class _FullChunk:
+    """One chunk of a full run: what a worker process needs to rate it (picklable)."""
+
+    ids: list[int]
+    prints: dict[int, int]
+    programmes: list[_Programme]
+    now: datetime
+    today: date
+    reason: str
+    salt: str
+
+
+def rate_full_chunk(job: _FullChunk) -> tuple[int, int]:
+    """Rate one chunk of a full run, in this process or a worker's; returns (changed,
+    refreshed)."""
+    ids = job.ids
+    lo, hi = ids[0], ids[-1]
+    # A dense chunk (the first run, a new formula) reads an id range: index range scans, no
+    # parameter lists of thousands of ids; a sparse one (a few changed here and there) reads
+    # its ids only.
+    dense = hi - lo < 2 * len(ids)
+    outcome = Outcome()
+    _rate_chunk(
+        ids,
+        partial(_id_between, lo=lo, hi=hi) if dense else partial(_id_in, ids=ids),
+        job.programmes,
+        job.now,
+        job.today,
+        job.reason,
+        outcome,
+        relaxed=True,
+        prints=job.prints,
+        salt=job.salt,
+    )
+    return outcome.changed, outcome.refreshed
+
+
+@contextmanager
+def _one_full_run() -> Iterator[None]:
+    """Hold the full-run lock (PostgreSQL, session level) while this run lasts: its chunks then
+    share the rating lock with each other only (see :func:`_lock`)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [FULL_RUN_LOCK_KEY])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [FULL_RUN_LOCK_KEY])
 
 
 def for_users(
@@ -298,15 +362,29 @@ def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
 def _lock(relaxed: bool = False) -> None:
     """Serialise recomputes (PostgreSQL); released when the transaction ends.
 
-    ``relaxed`` (the full recompute) also lets the transaction commit without waiting for its
-    WAL to reach disk: ratings are derived data, so a server crash can lose at most the last
-    moments of a full recompute, which the next run redoes; it never corrupts anything, and it
-    saves a disk flush per chunk. Event-driven recomputes commit durably.
+    ``relaxed``: a chunk of the full run. It takes the lock shared, so the run's chunks may be
+    rated side by side (they hold disjoint collectors, and :func:`_one_full_run` keeps other full
+    runs out), while an event-driven recompute or the firms' takes it exclusively and so never
+    interleaves with a chunk. A full-run chunk also commits without waiting for its WAL to
+    reach disk: ratings are derived data, so a server crash can lose at most the last moments
+    of a full recompute, which the next run redoes; it never corrupts anything, and it saves a
+    disk flush per chunk. Event-driven recomputes commit durably.
     """
     if connection.vendor == "postgresql":
-        relax = ", set_config('synchronous_commit', 'off', true)" if relaxed else ""
+        if relaxed:
+            sql = (
+                "SELECT pg_advisory_xact_lock_shared(%s), "
+                "set_config('synchronous_commit', 'off', true)"
+            )
+        else:
+            sql = "SELECT pg_advisory_xact_lock(%s)"
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT pg_advisory_xact_lock(%s){relax}", [LOCK_KEY])
+            cursor.execute(sql, [LOCK_KEY])
+            if relaxed:
+                # Check foreign keys as rows are written rather than at commit: the audit
+                # event, last, holds the chain's lock until commit, and a chunk's thousands of
+                # deferred checks would hold it for every other chunk too.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def _id_between(column: str, *, lo: int, hi: int) -> Q:

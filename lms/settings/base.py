@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from .env import env_bool, env_int, env_list, env_secret, env_str, env_url
@@ -385,6 +386,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=7),
     },
 }
+
+# The nightly full rating recompute rates its chunks in this many worker processes, each with
+# its own database connection (lms/compliance/parallel.py): 0 means one per CPU core of the
+# machine running it. PostgreSQL only; SQLite and calls inside a transaction use one process.
+RATING_RECOMPUTE_PROCESSES = env_int("RATING_RECOMPUTE_PROCESSES", 0)
+if RATING_RECOMPUTE_PROCESSES < 0:
+    raise ImproperlyConfigured("RATING_RECOMPUTE_PROCESSES must be 0 (one per core) or more")
 
 # Signed Open Badges 3.0 credentials (exams/certificates/signing.py). The Ed25519 secret key as a
 # multibase Multikey ("z3u2..."), printed by `manage.py generate_signing_key`. Without one, a key

@@ -38,3 +38,6 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 # Serve static files straight from the app folders; no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# One process: tests of the parallel recompute (tests/compliance/test_parallel_recompute.py) ask
+# for more themselves.
+RATING_RECOMPUTE_PROCESSES = 1

@@ -22,12 +22,13 @@ webhook fan-out it feeds) are included. Needs a PostgreSQL ``DATABASE_URL``; run
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import StringIO
 
 import psutil
@@ -37,7 +38,7 @@ from django.db import connection
 from django.utils import timezone
 
 from exams.certificates.models import Certificate
-from lms.compliance import recompute
+from lms.compliance import parallel, recompute
 from lms.compliance.models import (
     CollectorRating,
     Finding,
@@ -51,6 +52,8 @@ from lms.compliance.models import (
 pytestmark = [pytest.mark.bench, pytest.mark.django_db(transaction=True)]
 
 COLLECTORS = int(os.environ.get("RATING_BENCH_COLLECTORS", "1000000"))
+# Worker processes rating chunks (lms/compliance/parallel.py); 0: one per core, as in production.
+PROCESSES = int(os.environ.get("RATING_BENCH_PROCESSES", "0"))
 FIRST_RUN_LIMIT = 60.0  # seconds at a million collectors, from the issue
 UNCHANGED_RATIO = 0.1  # an unchanged run costs under a tenth of the first
 
@@ -77,16 +80,27 @@ def confirm_findings_for(share: float) -> int:
     return len(chosen)
 
 
+def resident(process: psutil.Process) -> int:
+    """Resident memory of this process and its worker processes (pages they share from the
+    fork are counted in each: an upper bound)."""
+    total = process.memory_info().rss
+    for child in process.children(recursive=True):
+        with contextlib.suppress(psutil.Error):  # a worker that just exited
+            total += child.memory_info().rss
+    return total
+
+
 def peak_rss(run: Callable[[], recompute.Outcome]) -> tuple[recompute.Outcome, int]:
-    """Run ``run`` while sampling this process's resident memory; returns the peak in MB."""
+    """Run ``run`` while sampling the resident memory of this process and its workers; returns
+    the peak in MB."""
     process, peak, done = psutil.Process(), [0], threading.Event()
 
     def sample() -> None:
         while not done.wait(0.05):
-            peak[0] = max(peak[0], process.memory_info().rss)
+            peak[0] = max(peak[0], resident(process))
 
     sampler = threading.Thread(target=sample, daemon=True)
-    peak[0] = process.memory_info().rss
+    peak[0] = resident(process)
     sampler.start()
     try:
         outcome = run()
@@ -94,6 +108,10 @@ def peak_rss(run: Callable[[], recompute.Outcome]) -> tuple[recompute.Outcome, i
         done.set()
         sampler.join()
     return outcome, peak[0] // 2**20
+
+
+def rate(now: datetime) -> recompute.Outcome:
+    return recompute.full(now=now, processes=PROCESSES)
 
 
 def measure() -> tuple[str, dict[str, recompute.Outcome], int]:
@@ -104,13 +122,14 @@ def measure() -> tuple[str, dict[str, recompute.Outcome], int]:
     # One clock for the first three runs: a certificate expiring while the first run takes its
     # minute would rightly be rated again by the second, which is not what "unchanged" measures.
     now = timezone.now()
-    first, first_mb = peak_rss(lambda: recompute.full(now=now))
-    unchanged, unchanged_mb = peak_rss(lambda: recompute.full(now=now))
+    first, first_mb = peak_rss(lambda: rate(now))
+    unchanged, unchanged_mb = peak_rss(lambda: rate(now))
     affected = confirm_findings_for(0.01)
-    changed, changed_mb = peak_rss(lambda: recompute.full(now=now))
-    next_day, next_day_mb = peak_rss(lambda: recompute.full(now=now + timedelta(days=1)))
+    changed, changed_mb = peak_rss(lambda: rate(now))
+    next_day, next_day_mb = peak_rss(lambda: rate(now + timedelta(days=1)))
     line = (
         f"BENCH rating_recompute collectors={first.collectors} certificates={certificates} "
+        f"processes={parallel.usable(PROCESSES)} "
         f"findings={findings} firms={first.firms} flagged={first.firms_flagged} "
         f"first={first.seconds:.2f}s ({first_mb} MB) "
         f"unchanged={unchanged.seconds:.2f}s ({unchanged_mb} MB, {unchanged.skipped} skipped) "

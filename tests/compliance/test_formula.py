@@ -6,6 +6,8 @@ as published: certification 30 + 10 + 10, training 15 + 5, conduct 30 less fadin
 
 from __future__ import annotations
 
+import json
+import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -14,7 +16,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from lms.compliance import formula
+from lms.compliance import formula, recompute
 from lms.compliance.formula import CollectorInputs, FindingFact, ProgrammeStanding
 
 TODAY = date(2026, 7, 1)
@@ -371,3 +373,44 @@ def test_the_formula_page_reads_its_numbers_from_the_formula_module(client, monk
     assert "2099.9" in page
     assert "31 × the share of required programmes" in page
     assert "<td>16</td>" in page
+
+
+def test_the_fast_json_is_the_standard_library_s_text_for_every_kind_of_rating():
+    """orjson writes the stored inputs and breakdown (a million a night); what it writes must
+    be exactly what ``json.dumps`` writes, or every stored digest would change with it."""
+    pick = random.Random(17)
+    severities = list(formula.SEVERITY_WEIGHTS)
+    checked = 0
+    for _ in range(300):
+        programmes = tuple(
+            pick.choice(
+                [
+                    valid(f"{pick.randint(6000, 10000) / 100:.2f}", pick.randint(-5, 800), code),
+                    lapsed(pick.choice(["expired", "revoked"]), code),
+                    ProgrammeStanding(code, f"银行业务规则 {code}", None),
+                ]
+            )
+            for code in ("bank", "law", "pipl")[: pick.randint(0, 3)]
+        )
+        inputs = CollectorInputs(
+            today=TODAY,
+            programmes=programmes,
+            overdue_assignments=pick.randint(0, 3),
+            cpd_hours=Decimal(pick.randint(-200, 3000)) / 100,
+            findings=tuple(
+                finding(pick.choice(severities), pick.randint(0, 800), pk)
+                for pk in range(pick.randint(0, 4))
+            ),
+        )
+        result = formula.rate_collector(inputs)
+        text, digest = inputs.as_json_text()
+        data = json.loads(text)
+        del data["as_of"], data["digest"]
+        assert text.startswith(
+            json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)[:-1]
+        )
+        assert recompute._encode(result.components) == json.dumps(
+            result.components, separators=(",", ":"), ensure_ascii=False
+        )
+        checked += 1
+    assert checked == 300

@@ -50,6 +50,9 @@ class CollectorRating(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="collector_ratings",
+        # rating_firm_grade_idx (firm, grade) serves every lookup by firm: a second index would
+        # only cost each of the nightly recompute's writes.
+        db_index=False,
     )
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2)
     grade = models.CharField(_("rating grade"), max_length=1, choices=Grade.choices)
@@ -85,6 +88,7 @@ class RatingSnapshot(AppendOnly):
         verbose_name=_("collector"),
         on_delete=models.CASCADE,
         related_name="rating_snapshots",
+        db_index=False,  # snapshot_user_time_idx (user, -created_at) serves lookups by user
     )
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2)
     grade = models.CharField(_("rating grade"), max_length=1, choices=Grade.choices)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from argparse import ArgumentParser
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from lms.compliance import recompute
 
@@ -21,9 +21,20 @@ class Command(BaseCommand):
             default=recompute.MANUAL,
             help="Recorded on each new rating snapshot (default: %(default)s).",
         )
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=None,
+            help=(
+                "Worker processes rating chunks side by side on PostgreSQL; 0 means one per "
+                "CPU core (default: the RATING_RECOMPUTE_PROCESSES setting)."
+            ),
+        )
 
-    def handle(self, *args: object, reason: str, **options: object) -> None:
-        outcome = recompute.full(reason=reason)
+    def handle(self, *args: object, reason: str, processes: int | None, **options: object) -> None:
+        if processes is not None and processes < 0:
+            raise CommandError("--processes must be 0 (one per CPU core) or more")
+        outcome = recompute.full(reason=reason, processes=processes)
         self.stdout.write(
             f"{outcome.changed} ratings changed (of {outcome.collectors} collectors) "
             f"in {outcome.seconds:.2f} s"
