@@ -20,9 +20,15 @@ from django.utils import timezone, translation
 from exams.certificates.models import ProgrammeAssignment
 from lms.accounts.models import FirmKind, Membership, MembershipRole
 from lms.compliance.dashboard import views
+from lms.compliance.dashboard.roster import (
+    RosterFilters,
+    apply_filters,
+    manager_scope,
+    scoped_roster,
+)
 from lms.compliance.models import ApiScope
 from tests.exams.certificate_factories import make_programme
-from tests.factories import FirmFactory
+from tests.factories import FirmFactory, MembershipFactory
 
 from . import api_factories
 from .dashboard_factories import contract, make_collector, make_manager, rate
@@ -171,6 +177,48 @@ def test_the_summary_and_the_pager_count_what_the_filters_match(client, world):
     graded = client.get(ROSTER, {"grade": "A"})
     assert graded.context["page"].paginator.count == summary.grade_counts["A"]
     assert {row.grade for row in graded.context["rows"]} == {"A"}
+
+
+@pytest.mark.parametrize("sort", ["name", "grade", "-grade", "expiry"])
+def test_pages_read_from_either_end_cover_the_roster_once_in_its_order(client, world, sort):
+    # Pages past the middle are picked in the reverse order (RosterPaginator): together the
+    # pages are the whole filtered roster, in the order the exports use.
+    client.force_login(world.boss)
+    world.grow_to(27)
+    everyone = []
+    for number in (1, 2, 3):
+        response = client.get(ROSTER, {"sort": sort, "page": number})
+        everyone.extend(row.user.pk for row in response.context["rows"])
+    scope = manager_scope(world.boss)
+    ordered = apply_filters(scoped_roster(scope), RosterFilters(sort=sort), scope)
+    assert everyone == list(ordered.values_list("user_id", flat=True))
+    assert len(everyone) == 27
+
+
+def test_a_collector_in_the_scope_twice_counts_their_overdue_assignments_once(client, world):
+    # Moving between two of the lender's agencies: one membership ends next month, the other
+    # has begun. Both rows are in the roster; their overdue assignments count once.
+    client.force_login(world.boss)
+    world.grow_to(3)
+    mover = make_collector(world.agencies[0], "调岗员工")
+    MembershipFactory(
+        user=mover,
+        firm=world.agencies[1],
+        employee_number="E-MOVER",
+        active_to=timezone.localdate() + timedelta(days=30),
+    )
+    other = make_programme(courses=0).programme
+    for programme in (world.programme, other):
+        ProgrammeAssignment.objects.create(
+            user=mover, programme=programme, firm=world.agencies[0], due_on=today_minus(2)
+        )
+    summary = client.get(ROSTER).context["summary"]
+    assert summary.active == world.count([world.lender, *world.agencies])
+    overdue = ProgrammeAssignment.objects.overdue()
+    assert summary.collectors_overdue == overdue.values("user_id").distinct().count()
+    assert summary.overdue_assignments == overdue.count()
+    rows = client.get(ROSTER, {"overdue": "on"}).context["rows"]
+    assert [row.overdue_assignments for row in rows if row.user == mover] == [2, 2]
 
 
 def test_the_api_list_costs_the_same_queries_on_any_page_for_5_or_50_collectors(client, world):

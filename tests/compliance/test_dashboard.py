@@ -15,6 +15,12 @@ from django.utils import timezone, translation
 from exams.certificates.models import ProgrammeAssignment
 from lms.accounts.models import FirmKind, Membership
 from lms.accounts.roles import Role
+from lms.compliance.dashboard.roster import (
+    CERTIFICATE_STATES,
+    certificate_state_is,
+    manager_scope,
+    scoped_roster,
+)
 from lms.compliance.models import (
     Finding,
     FindingCategory,
@@ -228,6 +234,35 @@ def test_a_valid_certificate_past_its_expiry_counts_as_expired(client, agency, b
     expired = set(roster_ids(get(client, boss, ROSTER, certificate="expired")))
     assert expired == {team["lapsed"].pk, stale.pk}
     assert stale.pk not in roster_ids(get(client, boss, ROSTER, certificate="valid"))
+
+
+def test_the_certificate_filter_selects_the_rows_the_roster_shows_in_that_state(agency, boss):
+    # The filter is written on the rating's columns (PostgreSQL can estimate those), the state
+    # shown is a CASE over them: both must agree for every status and expiry.
+    cases = [
+        ("valid", 30),
+        ("valid", -1),
+        ("valid", None),
+        ("suspended", 10),
+        ("suspended", -2),
+        ("expired", -3),
+        ("revoked", 40),
+        ("not_required", None),
+        ("", None),
+    ]
+    for number, (status, days) in enumerate(cases):
+        user = make_collector(agency, f"状态{number}")
+        rate(user, grade="B", score="70", certificate_status=status, expires_in_days=days)
+    make_collector(agency, "未评级")
+    scope = manager_scope(boss)
+    assert scope is not None
+    roster = scoped_roster(scope)
+    now = timezone.now()
+    for state in CERTIFICATE_STATES:
+        shown = roster.filter(certificate_state=state).values_list("pk", flat=True)
+        filtered = roster.filter(certificate_state_is(state, now)).values_list("pk", flat=True)
+        assert set(filtered) == set(shown), state
+    assert roster.filter(certificate_state="expired").count() == 3
 
 
 def test_it_filters_by_grade_and_by_not_rated(client, agency, boss, team):

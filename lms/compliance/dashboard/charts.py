@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import OuterRef, Subquery
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 
 from lms.accounts.models import Firm
@@ -200,6 +201,12 @@ def bar_chart(items: Sequence[tuple[str, int, str]]) -> BarChart:
 class CoverageMonth:
     label: str  # "2026-03"
     shares: tuple[float | None, ...]  # percent certified per firm at the month's end, in order
+
+    @property
+    def cells(self) -> list[str]:
+        """The table's cells ("85%", or "—" without a snapshot), formatted here once: a lender
+        with 20 agencies has 252 of them, each a few template tags' work otherwise."""
+        return ["—" if share is None else f"{floatformat(share, 0)}%" for share in self.shares]
 
 
 @dataclass(frozen=True)
