@@ -18,11 +18,14 @@ simulated candidate does, as the attempt page's script does:
    With steps, requests are named by phase: ``autosave ->1500`` while candidates are being added
    to reach 1,500 (and 20 s more, while the last ones start), ``autosave @1500`` during the
    ``EXAMDAY_STEADY_SECONDS`` measured with all 1,500 writing.
-3. **Submit** at a moment of their own: ``EXAMDAY_FINISH_AFTER`` seconds after starting plus a
-   uniform share of ``EXAMDAY_FINISH_SPREAD`` (default 20 + 0–300 s), as candidates finish over
-   several minutes rather than all at once (grading writes audit events under one advisory lock).
-   A candidate whose moment falls after the run's end is still writing when it stops. Submitted,
-   the candidate idles.
+3. **Submit** at a moment of their own. With steps: once the last step has been measured, within
+   the first three quarters of ``EXAMDAY_SUBMIT_SECONDS`` (default 60 s) after it, so every
+   candidate added is still writing through every later step (the 1,500 step measures 1,500
+   candidates autosaving, not 1,500 of whom some have handed in). Without steps:
+   ``EXAMDAY_FINISH_AFTER`` seconds after starting plus a uniform share of
+   ``EXAMDAY_FINISH_SPREAD`` (default 20 + 0–300 s), as candidates finish over several minutes
+   (grading writes audit events under one advisory lock); one whose moment falls after the run's
+   end is still writing when it stops. Submitted, the candidate idles.
 
 FastHttpUser (geventhttpclient) keeps the load generator light: it shares the cores with the
 server.
@@ -47,6 +50,8 @@ STEPS = [int(n) for n in os.environ.get("EXAMDAY_STEPS", "").split(",") if n.str
 SPAWN_RATE = float(os.environ.get("EXAMDAY_SPAWN_RATE", "10"))
 STEADY_SECONDS = float(os.environ.get("EXAMDAY_STEADY_SECONDS", "40"))
 SETTLE_SECONDS = 20.0  # after the last user of a step is spawned: its start and page load finish
+# With steps: after the last one, everyone hands in within this time (the end of the exam).
+SUBMIT_SECONDS = float(os.environ.get("EXAMDAY_SUBMIT_SECONDS", "60"))
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 OPTION_INPUT = re.compile(r'<input type="(radio|checkbox)" name="q-(\d+)" value="(\d+)"')
@@ -110,7 +115,13 @@ class Candidate(FastHttpUser):
             for kind, position, choice in OPTION_INPUT.findall(response.text):
                 self.questions.setdefault(int(position), (kind, []))[1].append(int(choice))
         self.positions = sorted(self.questions)
-        self.finish_at = time.monotonic() + FINISH_AFTER + random.uniform(0, FINISH_SPREAD)
+        if _schedule and _started_at:
+            # Stepped: every candidate added is still writing through every later step (a step
+            # of 1,500 measures 1,500 writing), and hands in once the last step is measured.
+            end_of_steps = _started_at[0] + _schedule[-1][3]
+            self.finish_at = end_of_steps + random.uniform(0, SUBMIT_SECONDS * 0.75)
+        else:
+            self.finish_at = time.monotonic() + FINISH_AFTER + random.uniform(0, FINISH_SPREAD)
         # Reading the first question before answering: spreads the autosaves over the period.
         time.sleep(random.uniform(0, AUTOSAVE_EVERY))
 
@@ -210,4 +221,6 @@ if STEPS:
             for users, _ramp_from, _steady_from, until in _schedule:
                 if elapsed < until:
                     return users, SPAWN_RATE
+            if elapsed < _schedule[-1][3] + SUBMIT_SECONDS:
+                return _schedule[-1][0], SPAWN_RATE  # everyone hands in
             return None
