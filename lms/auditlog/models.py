@@ -65,7 +65,13 @@ class AuditEvent(models.Model):
 class EventFirm(models.Model):
     """Index row: event ``event_id`` concerns firm ``firm_id`` (a firm's trail, its export)."""
 
-    event = models.ForeignKey(AuditEvent, on_delete=models.DO_NOTHING, related_name="+")
+    event = models.ForeignKey(
+        AuditEvent,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # looked up by firm or person only: (…_id, event) serves
+    )
     firm_id = models.BigIntegerField(_("firm id"))
 
     class Meta:
@@ -76,9 +82,22 @@ class EventFirm(models.Model):
 
 
 class EventPerson(models.Model):
-    """Index row: event ``event_id`` concerns person ``person_id`` (a collector's trail)."""
+    """Index row: event ``event_id`` concerns person ``person_id`` (a collector's trail).
 
-    event = models.ForeignKey(AuditEvent, on_delete=models.DO_NOTHING, related_name="+")
+    The index rows' ``event`` carries no foreign-key constraint in the database: only
+    :func:`lms.auditlog.chain.record` writes them, in the transaction that appends the event,
+    and no event is ever deleted (the database refuses), so the check could never fail; a
+    rating recompute writes a million of these rows, and checking each costs as much as the
+    row itself. Nor is ``event`` indexed alone: the trails look rows up by firm or person.
+    """
+
+    event = models.ForeignKey(
+        AuditEvent,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # looked up by firm or person only: (…_id, event) serves
+    )
     person_id = models.BigIntegerField(_("person id"))
 
     class Meta:

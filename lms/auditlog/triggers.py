@@ -47,17 +47,23 @@ POSTGRESQL_DROP = [
     "DROP FUNCTION IF EXISTS auditlog_refuse_change()",
 ]
 
-SQLITE_INSTALL = [
-    f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
-    f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}: {op} on {table} refused'); END"
-    for table in TABLES
-    for op in ("UPDATE", "DELETE")
-]
 SQLITE_DROP = [
     f"DROP TRIGGER IF EXISTS {table}_no_{op.lower()}"
     for table in TABLES
     for op in ("UPDATE", "DELETE")
 ]
+
+
+def _sqlite_install(tables: tuple[str, ...]) -> list[str]:
+    return [
+        f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}: {op} on {table} refused'); END"
+        for table in tables
+        for op in ("UPDATE", "DELETE")
+    ]
+
+
+SQLITE_INSTALL = _sqlite_install(TABLES)
 
 
 def install_statements(vendor: str) -> list[str]:
@@ -75,4 +81,17 @@ def install(schema_editor) -> None:
 
 def drop(schema_editor) -> None:
     for statement in drop_statements(schema_editor.connection.vendor):
+        schema_editor.execute(statement, params=None)
+
+
+def restore_sqlite(schema_editor, tables: tuple[str, ...]) -> None:
+    """Put back the triggers of ``tables`` on SQLite after a migration rebuilt them: SQLite
+    alters a column by copying the table, and the copy has no triggers. PostgreSQL alters in
+    place and keeps them."""
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    for table in tables:
+        for op in ("update", "delete"):
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_{op}", params=None)
+    for statement in _sqlite_install(tables):
         schema_editor.execute(statement, params=None)

@@ -142,6 +142,11 @@ def _check_dict(mapping: dict) -> None:
 
 
 def _check_list(items: list) -> None:
+    if items and all(type(item) is int for item in items):
+        # A list of ids (an event's persons: thousands, for a rating recompute's chunk).
+        if not -_MAX_EXACT_INT <= min(items) <= max(items) <= _MAX_EXACT_INT:
+            raise NotCanonicalisable("an integer outside JSON's exact range")
+        return
     for item in items:
         kind = type(item)
         if kind is str or kind is bool or item is None:

@@ -20,8 +20,10 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from django.db import connection, models
+from django.db.models import DateTimeField
 
 BATCH = 5000  # rows per INSERT where COPY is not available
 
@@ -59,10 +61,10 @@ def insert(
         with cursor.cursor.copy(_copy_sql(model._meta.db_table, columns)) as copy:
             if returning_ids:
                 for pk_value, row in zip(ids, rows, strict=True):
-                    copy.write_row((pk_value, *plan.values(row)))
+                    copy.write_row([pk_value, *plan.copy_values(row)])
             else:
                 for row in rows:
-                    copy.write_row(plan.values(row))
+                    copy.write_row(plan.copy_values(row))
     return ids
 
 
@@ -103,7 +105,7 @@ def upsert(
         )
         with cursor.cursor.copy(_copy_sql(stage, plan.columns)) as copy:
             for row in rows:
-                copy.write_row(plan.values(row))
+                copy.write_row(plan.copy_values(row))
         cursor.execute(
             f"INSERT INTO {quote(table)} ({listed}) SELECT {listed} FROM {quote(stage)} "
             f"ON CONFLICT ({quote(key)}) DO UPDATE SET {updates}"
@@ -196,6 +198,32 @@ class _Plan:
         # Choices may come as enum members; psycopg wants their values.
         self.choices = [i for i, field in enumerate(given) if field.choices]
         self.constant = tuple(_default(field) for field in constant)
+        self.datetimes = [i for i, field in enumerate(given) if isinstance(field, DateTimeField)]
+        self.texts: dict[datetime, str] = {}
+
+    def copy_values(self, row: Sequence) -> list:
+        """:meth:`values` for COPY, in one pass, and aware datetimes as ISO text, each distinct
+        one formatted once: rows written together share most of theirs (the time of the run,
+        the start of the next day), and psycopg formats a datetime several times slower than it
+        copies a string."""
+        values = list(row)
+        for i in self.choices:
+            values[i] = _adapt(values[i])
+        for i in self.json:
+            if values[i] is not None and not isinstance(values[i], str):
+                values[i] = _dumps(values[i])
+        texts = self.texts
+        for i in self.datetimes:
+            value = values[i]
+            if value is not None and value.tzinfo is not None:
+                text = texts.get(value)
+                if text is None:
+                    text = texts[value] = value.isoformat()
+                values[i] = text
+        values.extend(self.constant)
+        if self.callables:
+            values.extend(_default(field) for field in self.callables)
+        return values
 
     def values(self, row: Sequence) -> tuple:
         if not (self.json or self.choices or self.callables):

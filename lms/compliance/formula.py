@@ -37,10 +37,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from django.utils.translation import gettext, ngettext
@@ -94,6 +94,7 @@ SUSPENDED = "suspended"  # ... or is suspended (wins over expired; no grade cap:
 NOT_CERTIFIED = ""  # some required programme was never certified
 NOTHING_REQUIRED = "not_required"  # no active programme: nothing to hold
 CERTIFIED_STATUSES = (CERTIFIED, NOTHING_REQUIRED)
+_LAPSED = (LAPSED_EXPIRED, LAPSED_REVOKED)  # statuses that cap the grade
 
 # Firm flag reasons (``FirmRating.flag_reasons``).
 FLAG_CERTIFIED_SHARE = "certified_share"
@@ -119,8 +120,7 @@ def _points(value: Decimal) -> Decimal:
 # --- Inputs -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ProgrammeStanding:
+class ProgrammeStanding(NamedTuple):
     """Where a collector stands on one required programme.
 
     ``status`` is that of their latest certificate of the programme (``"valid"`` only when it
@@ -129,6 +129,9 @@ class ProgrammeStanding:
     held one. ``score`` is the exam score of
     the valid certificate; ``expires_on`` the local date their latest certificate expires
     (``expires_at`` the exact time, for display).
+
+    A named tuple, like :class:`FindingFact`: the nightly recompute builds a few for each of a
+    million collectors, and a tuple is several times quicker to build than a frozen dataclass.
     """
 
     code: str
@@ -144,7 +147,7 @@ class ProgrammeStanding:
 
     @property
     def lapsed(self) -> bool:
-        return self.status in ("expired", "revoked")
+        return self.status in _LAPSED
 
     def as_json(self) -> dict:
         return {
@@ -156,8 +159,7 @@ class ProgrammeStanding:
         }
 
 
-@dataclass(frozen=True)
-class FindingFact:
+class FindingFact(NamedTuple):
     """A confirmed finding against the collector."""
 
     id: int
@@ -172,8 +174,7 @@ class FindingFact:
         }
 
 
-@dataclass(frozen=True)
-class CollectorInputs:
+class CollectorInputs(NamedTuple):
     """Everything the formula reads about one collector, as of ``today`` (local date)."""
 
     today: date
@@ -204,8 +205,7 @@ class CollectorInputs:
 # --- Collector rating ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CollectorResult:
+class CollectorResult(NamedTuple):
     """The rating: score, grade (after caps), the JSON breakdown, and the certificate summary."""
 
     score: Decimal
@@ -213,7 +213,7 @@ class CollectorResult:
     components: dict
     certificate_status: str
     certificate_expires_at: datetime | None
-    caps: tuple[str, ...] = field(default=())
+    caps: tuple[str, ...] = ()
 
     @property
     def certified(self) -> bool:
@@ -247,7 +247,9 @@ def _score_cents(score: Decimal | None) -> int:
 def certification(programmes: Sequence[ProgrammeStanding], today: date) -> tuple[int, dict]:
     """Certification points (in hundredths) and their breakdown (JSON-ready)."""
     required = len(programmes)
-    valid = [p for p in programmes if p.valid]
+    # ``p.status == "valid"`` rather than ``p.valid``: this runs for every collector, nightly.
+    valid = [p for p in programmes if p.status == "valid"]
+    count = len(valid)
     mean_score = earliest = days = None
     if not required:
         # Nothing is required, so nothing is missing.
@@ -255,16 +257,15 @@ def certification(programmes: Sequence[ProgrammeStanding], today: date) -> tuple
         score = EXAM_SCORE_POINTS * 100
         expiry = EXPIRY_POINTS * 100
     else:
-        coverage = _cents(COVERAGE_POINTS * 100 * len(valid), required)
+        coverage = _cents(COVERAGE_POINTS * 100 * count, required)
         score = expiry = 0
         if valid:
-            count = len(valid)
-            total = sum(_score_cents(p.score) for p in valid)  # hundredths of a percent
+            total = sum([_score_cents(p.score) for p in valid])  # hundredths of a percent
             mean_score = _cents(total, count) / 100
             span = (EXAM_SCORE_CEILING - EXAM_SCORE_FLOOR) * 100 * count
             above_floor = min(span, max(0, total - EXAM_SCORE_FLOOR * 100 * count))
             score = _cents(EXAM_SCORE_POINTS * 100 * above_floor, span)
-            earliest = min((p.expires_on for p in valid if p.expires_on), default=today)
+            earliest = min([p.expires_on for p in valid if p.expires_on], default=today)
             days = (earliest - today).days
             expiry = _cents(
                 EXPIRY_POINTS * 100 * min(EXPIRY_FULL_DAYS, max(0, days)), EXPIRY_FULL_DAYS
@@ -274,8 +275,8 @@ def certification(programmes: Sequence[ProgrammeStanding], today: date) -> tuple
         "points": points / 100,
         "max": CERTIFICATION_MAX,
         "required": required,
-        "valid": len(valid),
-        "missing": [p.name for p in programmes if not p.valid],
+        "valid": count,
+        "missing": [p.name for p in programmes if p.status != "valid"] if count < required else [],
         "coverage_points": coverage / 100,
         "coverage_max": COVERAGE_POINTS,
         "mean_score": mean_score,
@@ -348,7 +349,7 @@ def certificate_summary(
     that matters: the earliest one when all are valid, else that of the lapsed certificate."""
     if not programmes:
         return NOTHING_REQUIRED, None
-    if all(p.valid for p in programmes):
+    if all(p.status == "valid" for p in programmes):
         return CERTIFIED, min((p.expires_at for p in programmes if p.expires_at), default=None)
     for status in (LAPSED_REVOKED, SUSPENDED, LAPSED_EXPIRED):
         lapsed = [p for p in programmes if p.status == status]
@@ -372,7 +373,7 @@ def rate_collector(inputs: CollectorInputs) -> CollectorResult:
         caps.append(
             {"code": "critical_finding", "grade": CRITICAL_FINDING_CAP, "findings": critical}
         )
-    lapsed = [p.name for p in inputs.programmes if p.lapsed]
+    lapsed = [p.name for p in inputs.programmes if p.status in _LAPSED]
     if lapsed:
         caps.append(
             {"code": "lapsed_certificate", "grade": LAPSED_CERTIFICATE_CAP, "programmes": lapsed}

@@ -18,6 +18,7 @@ process, exactly as before.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -53,7 +54,14 @@ _function: Callable[[Any], Any] | None = None
 
 def _start_worker() -> None:
     """Close the worker's database connection when it exits (after its last item, when the
-    pool is closed): no session is left behind, and chunks reuse one connection."""
+    pool is closed): no session is left behind, and chunks reuse one connection.
+
+    And leave what the worker inherited (the loaded code, the settings: most of its objects)
+    out of the garbage collector's full passes, as ``lms/wsgi.py`` does for web processes: a
+    chunk keeps thousands of objects alive until it is written, which triggers full passes,
+    and each would walk every inherited object again (and dirty the pages it shares with the
+    parent)."""
+    gc.freeze()
     Finalize(None, connections.close_all, exitpriority=10)
 
 

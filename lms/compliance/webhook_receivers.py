@@ -74,23 +74,9 @@ def rating_changed(
 
 @receiver(compliance_signals.ratings_changed, dispatch_uid="compliance.webhooks.ratings")
 def ratings_changed(sender, changes, **kwargs) -> None:
-    """The rating engine's per-chunk signal: one fan-out for the whole chunk."""
-    safely(
-        webhooks.announce_ratings,
-        [
-            webhooks.RatingChange(
-                user_id=change.user_id,
-                grade=change.grade,
-                score=change.score,
-                formula_version=change.formula_version,
-                changed_at=change.changed_at,
-                reason=change.reason,
-                previous_grade=change.previous_grade,
-                previous_score=change.previous_score,
-            )
-            for change in changes
-        ],
-    )
+    """The rating engine's per-chunk signal: one fan-out for the whole chunk (the changes go
+    as they are: ``announce_ratings`` reads the same fields)."""
+    safely(webhooks.announce_ratings, changes)
 
 
 @receiver(firm_status_signal, dispatch_uid="compliance.webhooks.firm_status")

@@ -27,13 +27,13 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial, reduce
 from operator import or_
-from typing import Any
+from typing import Any, Protocol
 
 from celery.exceptions import Retry
 from django.db import transaction
@@ -258,7 +258,30 @@ class RatingChange:
     previous_score: Decimal | float | None = None
 
 
-def announce_ratings(changes: list[RatingChange]) -> int:
+class ChangedRating(Protocol):
+    """What :func:`announce_ratings` reads of a change: a :class:`RatingChange`, or the rating
+    engine's own ``recompute.RatingChange`` as it comes (a million of them on the first night,
+    not copied one by one to be dropped when no firm subscribes)."""
+
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def grade(self) -> str: ...
+    @property
+    def score(self) -> Decimal | float: ...
+    @property
+    def formula_version(self) -> str: ...
+    @property
+    def changed_at(self) -> datetime: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def previous_grade(self) -> str | None: ...
+    @property
+    def previous_score(self) -> Decimal | float | None: ...
+
+
+def announce_ratings(changes: Sequence[ChangedRating]) -> int:
     """``rating.changed`` for each change, to the collector's current firm (set-based: a few
     queries whatever the number of changes, one when no firm subscribes)."""
     subscriptions = subscriptions_for(WebhookEvent.RATING_CHANGED)

@@ -1,6 +1,6 @@
-"""The standalone verifier's canonical JSON is RFC 8785 (the ``rfc8785`` package, which the
-platform hashes with) for every event-like value, and refuses what RFC 8785 would write
-differently (floats, non-ASCII keys) rather than guess."""
+"""The standalone verifier's canonical JSON (which the chain also hashes with when it appends an
+event) is RFC 8785 — the ``rfc8785`` package's output — for every event-like value, and refuses
+what RFC 8785 would write differently (floats, non-ASCII keys) rather than guess."""
 
 from __future__ import annotations
 
@@ -64,7 +64,20 @@ def test_floats_are_refused(number):
         verifier.canonical_json({"score": number})
 
 
-@pytest.mark.parametrize("value", [{"名字": 1}, {"n": 2**53}, {1: "x"}, "\ud800", {"t": (1,)}])
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"名字": 1},
+        {"n": 2**53},
+        {1: "x"},
+        "\ud800",
+        {"t": (1,)},
+        # Lists of integers (an event's persons) are checked in one pass: at either end too.
+        {"persons": [1, 2, 2**53]},
+        {"persons": [-(2**53), 1]},
+        {"persons": [1, 2.0]},
+    ],
+)
 def test_non_ascii_keys_unsafe_integers_and_other_types_are_refused(value):
     with pytest.raises(verifier.NotCanonicalisable):
         verifier.canonical_json(value)

@@ -34,7 +34,15 @@ class AppendOnly(models.Model):
 
 
 class CollectorRating(models.Model):
-    """A collector's current rating (kept in step with the latest snapshot)."""
+    """A collector's current rating (kept in step with the latest snapshot).
+
+    Its references to the user and the firm, and the snapshot's to the user, are relations in
+    Django but carry no foreign-key constraint in the database: the nightly recompute writes a
+    million of these rows, and checking each reference locks (and so rewrites) the referenced
+    user's row, a third of the database's cost of the whole run. Django still deletes and
+    nulls them with the user or firm (``on_delete`` is Django's, not the database's); the
+    full recompute drops any rating whose user is gone (:mod:`lms.compliance.recompute`).
+    """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -42,6 +50,7 @@ class CollectorRating(models.Model):
         on_delete=models.CASCADE,
         related_name="rating",
         primary_key=True,
+        db_constraint=False,  # see the class docstring
     )
     firm = models.ForeignKey(
         "accounts.Firm",
@@ -53,6 +62,7 @@ class CollectorRating(models.Model):
         # rating_firm_grade_idx (firm, grade) serves every lookup by firm: a second index would
         # only cost each of the nightly recompute's writes.
         db_index=False,
+        db_constraint=False,  # see the class docstring
     )
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2)
     grade = models.CharField(_("rating grade"), max_length=1, choices=Grade.choices)
@@ -89,6 +99,7 @@ class RatingSnapshot(AppendOnly):
         on_delete=models.CASCADE,
         related_name="rating_snapshots",
         db_index=False,  # snapshot_user_time_idx (user, -created_at) serves lookups by user
+        db_constraint=False,  # as CollectorRating's: written by the million
     )
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2)
     grade = models.CharField(_("rating grade"), max_length=1, choices=Grade.choices)
