@@ -207,7 +207,10 @@ def due(salt_text: str, version: str, today: date, now: datetime) -> list[tuple[
         f"ELSE (r.{_column(CollectorRating, 'input_fingerprint')} {differs} COALESCE(fp.h, 0) "
         f"OR r.{_column(CollectorRating, 'input_fingerprint')} IS NULL "
         f"OR r.{_column(CollectorRating, 'formula_version')} <> %s "
-        f"OR r.{_column(CollectorRating, 'recheck_at')} <= %s) END "
+        f"OR r.{_column(CollectorRating, 'recheck_at')} <= %s "
+        # Rated, but not a single input row: maybe a user deleted behind Django's back (the
+        # rating's reference has no constraint), which the recompute checks. Rare otherwise.
+        "OR fp.uid IS NULL) END "
         "ORDER BY 1"
     )
     # On PostgreSQL in a transaction of its own, for the SET LOCAL of _prepare (SQLite's

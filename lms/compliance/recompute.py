@@ -217,10 +217,10 @@ def full(
         settings.RATING_RECOMPUTE_PROCESSES if processes is None else processes
     )
     with parallel.pool(workers, rate_full_chunk) as rate_all, _one_full_run():
-        _drop_orphans()
         programmes = _required_programmes()
         salt = _salt(programmes)
         due = fingerprints.due(salt, formula.FORMULA_VERSION, today, now)
+        due = _drop_orphans(due)
         rated = CollectorRating.objects.count()
         new = sum(1 for _, _, is_new in due if is_new)
         outcome = Outcome(collectors=rated + new, skipped=rated + new - len(due))
@@ -241,16 +241,23 @@ def full(
     return outcome
 
 
-def _drop_orphans() -> int:
-    """Delete current ratings whose user no longer exists. Django deletes a user's rating with
-    the user, but the database does not enforce it (see ``CollectorRating``): a user deleted
-    by hand in SQL would otherwise leave a rating behind, rated again every night. One
-    anti-join; returns how many were deleted."""
-    gone = CollectorRating.objects.filter(~Exists(User.objects.filter(pk=OuterRef("user_id"))))
-    deleted, _ = gone.delete()
-    if deleted:
-        logger.warning("deleted %d ratings of users that no longer exist", deleted)
-    return deleted
+def _drop_orphans(due: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """``due`` less the ratings of users who no longer exist, which are deleted. Django deletes
+    a user's rating with the user, but the database does not enforce it (see
+    ``CollectorRating``): a user deleted by hand in SQL would leave a rating behind. Such a user
+    has no input row left (those references are enforced), so :func:`fingerprints.due` lists
+    every rated user without one, and only those few are looked up here."""
+    candidates = [pk for pk, fingerprint, is_new in due if not is_new and not fingerprint]
+    if not candidates:
+        return due
+    existing = set(User.objects.filter(pk__in=candidates).values_list("pk", flat=True))
+    gone = [pk for pk in candidates if pk not in existing]
+    if not gone:
+        return due
+    CollectorRating.objects.filter(user_id__in=gone).delete()
+    logger.warning("deleted the ratings of %d users that no longer exist", len(gone))
+    dropped = set(gone)
+    return [row for row in due if row[0] not in dropped]
 
 
 @dataclass(frozen=True)

@@ -54,12 +54,12 @@ def test_the_full_recompute_drops_a_rating_whose_user_was_deleted_in_sql(firm):
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM accounts_user WHERE id = %s", [loner.pk])
 
-    assert recompute._drop_orphans() == 1
     outcome = recompute.full()
 
     assert not CollectorRating.objects.filter(user_id=loner.pk).exists()
     assert CollectorRating.objects.filter(user=collector).exists()
-    assert outcome.changed == 0  # nobody else was touched
+    assert (outcome.changed, outcome.refreshed) == (0, 0)  # nobody else was touched
+    assert recompute.full().skipped == 1  # the collector; the loner is gone for good
 
 
 def test_the_index_rows_refer_to_their_event_without_a_constraint():
